@@ -1,0 +1,18 @@
+"""`qwen chat`: not built yet."""
+
+from __future__ import annotations
+
+import rich_click as click
+
+from qwen_cli.errors import UsageError
+
+
+@click.command(name="chat", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def chat() -> None:
+    """Not built yet: this command is planned.
+
+    \b
+    Examples:
+      qwen chat --help
+    """
+    raise UsageError("`qwen chat` is not built yet", hint="See the README for the commands that exist today.")

@@ -1,0 +1,18 @@
+"""`qwen completion`: not built yet."""
+
+from __future__ import annotations
+
+import rich_click as click
+
+from qwen_cli.errors import UsageError
+
+
+@click.command(name="completion", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def completion() -> None:
+    """Not built yet: this command is planned.
+
+    \b
+    Examples:
+      qwen completion --help
+    """
+    raise UsageError("`qwen completion` is not built yet", hint="See the README for the commands that exist today.")

@@ -1,0 +1,180 @@
+"""`qwen config`: show, get, set, unset and locate settings."""
+
+from __future__ import annotations
+
+import rich_click as click
+
+from qwen_cli.cli.common import pass_app
+from qwen_cli.errors import ConfigError, UsageError
+from qwen_cli.render import write_json
+
+
+def _display(value) -> str:
+    if value is None:
+        return "(unset)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _key_or_fail(name: str):
+    from qwen_cli.settings import KEY_INDEX, suggest
+
+    key = KEY_INDEX.get(name)
+    if key is None:
+        guess = suggest(name)
+        raise UsageError(
+            f"unknown setting {name!r}" + (f"; did you mean {guess!r}?" if guess else ""),
+            hint="List every setting with: qwen config show",
+        )
+    return key
+
+
+@click.group()
+def config() -> None:
+    """Show, get, set and unset settings.
+
+    Settings come from, lowest to highest: defaults, $QWEN_HOME/config.toml, the project's
+    .qwen/config.toml, a .env file, environment variables (QWEN_SECTION_NAME) and flags.
+
+    \b
+    Examples:
+      qwen config show
+      qwen config set network.max_retries 5
+      qwen config get network.read_timeout
+    """
+
+
+@config.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def show(app, as_json: bool) -> None:
+    """Effective settings, each with the layer it came from.
+
+    \b
+    Examples:
+      qwen config show
+      qwen config show --json | jq '.settings["network.max_retries"]'
+    """
+    from qwen_cli.settings import KEYS
+
+    settings = app.settings
+    rows = [(k.name, settings.get(k.name), settings.source(k.name), k.env_var) for k in KEYS]
+    if as_json:
+        write_json(
+            app.stdout,
+            {
+                "files": {
+                    "user": str(settings.user_file),
+                    "project": str(settings.project_file) if settings.project_file else None,
+                    "dotenv": str(settings.dotenv_file) if settings.dotenv_file else None,
+                },
+                "settings": {name: {"value": value, "source": source, "env": env} for name, value, source, env in rows},
+            },
+        )
+        return
+    width = max(len(r[0]) for r in rows)
+    for name, value, source, _ in rows:
+        app.stdout.write(f"{name.ljust(width)}  {_display(value):<28}  {source}\n")
+
+
+@config.command()
+@click.argument("key")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON with the value and its source.")
+@pass_app
+def get(app, key: str, as_json: bool) -> None:
+    """Print one setting's effective value.
+
+    \b
+    Examples:
+      qwen config get network.max_retries
+    """
+    _key_or_fail(key)
+    value, source = app.settings.get(key), app.settings.source(key)
+    if as_json:
+        write_json(app.stdout, {"key": key, "value": value, "source": source})
+    else:
+        app.stdout.write(_display(value) + "\n")
+
+
+def _target_file(app, project: bool):
+    from qwen_cli import paths
+
+    if not project:
+        return app.settings.user_file
+    return app.settings.project_file or (app.cwd / paths.PROJECT_DIR_NAME / "config.toml")
+
+
+@config.command(name="set")
+@click.argument("key")
+@click.argument("value")
+@click.option("--project", is_flag=True, help="Write to the project's .qwen/config.toml instead of the user file.")
+@pass_app
+def set_(app, key: str, value: str, project: bool) -> None:
+    """Validate and store one setting.
+
+    \b
+    Examples:
+      qwen config set network.max_retries 5
+      qwen config set privacy.usage_statistics false
+      qwen config set --project general.model qwen3-coder-plus
+    """
+    from qwen_cli.settings import coerce, looks_secret, write_value
+
+    definition = _key_or_fail(key)
+    if project and (definition.secret or looks_secret(key)):
+        raise ConfigError(f"{key} is a secret and may not go in the project file", hint="Use `qwen auth login`.")
+    typed = coerce(definition, value, "argument")
+    target = _target_file(app, project)
+    write_value(target, key, typed)
+    app.stderr.write(f"Set {key} = {_display(typed)} in {target}\n")
+
+
+@config.command()
+@click.argument("key")
+@click.option("--project", is_flag=True, help="Remove from the project's .qwen/config.toml instead.")
+@pass_app
+def unset(app, key: str, project: bool) -> None:
+    """Remove one setting from a config file, so lower layers apply again.
+
+    \b
+    Examples:
+      qwen config unset network.proxy
+    """
+    from qwen_cli.settings import write_value
+
+    _key_or_fail(key)
+    target = _target_file(app, project)
+    if target.exists():
+        write_value(target, key, None)
+    app.stderr.write(f"Unset {key} in {target}\n")
+
+
+@config.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def path(app, as_json: bool) -> None:
+    """Print where settings and state live.
+
+    \b
+    Examples:
+      qwen config path
+      $EDITOR "$(qwen config path)"
+    """
+    from qwen_cli import paths
+
+    home = paths.qwen_home(app.env)
+    if as_json:
+        project = paths.find_project_config(app.cwd, home)
+        dotenv = paths.find_dotenv(app.cwd, home, app.env)
+        write_json(
+            app.stdout,
+            {
+                "home": str(home),
+                "user": str(paths.user_config_file(home)),
+                "project": str(project) if project else None,
+                "dotenv": str(dotenv) if dotenv else None,
+            },
+        )
+    else:
+        app.stdout.write(str(paths.user_config_file(home)) + "\n")

@@ -1,0 +1,114 @@
+"""Entry point and the single error boundary: every failure becomes one line and a stable exit code."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from qwen_cli import __version__
+
+VERSION_LINE = f"qwen {__version__}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args in (["--version"], ["-V"]):
+        # Fast path: the most common health check shouldn't pay for importing click.
+        sys.stdout.write(VERSION_LINE + "\n")
+        sys.stdout.flush()
+        sys.exit(0)
+    from qwen_cli.context import AppContext
+
+    sys.exit(run(AppContext(), args))
+
+
+def run(app, args: list[str]) -> int:
+    import click
+
+    from qwen_cli.cli.root import root
+    from qwen_cli.errors import ExitCode, QwenError
+    from qwen_cli.render import print_error
+
+    code: int = ExitCode.OK
+    error: BaseException | None = None
+    try:
+        result = root.main(args=args, prog_name="qwen", standalone_mode=False, obj=app)
+        code = result if isinstance(result, int) else ExitCode.OK
+    except QwenError as exc:
+        error, code = exc, exc.exit_code
+        _debug_traceback(app, exc)
+        print_error(app, exc)
+    except click.exceptions.Exit as exc:
+        code = exc.exit_code
+    except click.ClickException as exc:
+        error, code = exc, exc.exit_code
+        if app.output_format in ("json", "stream-json"):
+            from qwen_cli.errors import UsageError
+
+            print_error(app, UsageError(exc.format_message()))
+        else:
+            exc.show(file=app.stderr)
+    except (KeyboardInterrupt, click.exceptions.Abort) as exc:
+        error, code = exc, ExitCode.INTERRUPTED
+        _safe_write(app.stderr, "\nInterrupted.\n")
+    except BrokenPipeError:
+        _silence_stdout()
+        code = ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - the boundary: anything unexpected becomes exit 1
+        error, code = exc, ExitCode.INTERNAL
+        _debug_traceback(app, exc)
+        from qwen_cli.errors import QwenError as _QE
+
+        print_error(
+            app,
+            _QE(
+                f"internal error ({type(exc).__name__}), rerun with --debug for details",
+                hint="If it persists, report it with the output of `qwen --debug ...`.",
+            ),
+        )
+    _after_command(app, args, int(code), error)
+    try:
+        app.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        _silence_stdout()
+    return int(code)
+
+
+def _after_command(app, args: list[str], code: int, error: BaseException | None) -> None:
+    """Record one allowlisted usage event, if the user's settings permit it. Never fails the command."""
+    hook = getattr(app, "after_command", None)
+    if hook is None:
+        return
+    try:
+        hook(args, code, error)
+    except Exception:  # noqa: BLE001 - statistics must never break a command
+        if app.debug:
+            _debug_traceback(app, sys.exc_info()[1])
+
+
+def _debug_traceback(app, exc: BaseException) -> None:
+    if not app.debug:
+        return
+    import traceback
+
+    from qwen_cli.secrets import redact
+
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    _safe_write(app.stderr, redact(text, app.secrets))
+
+
+def _safe_write(stream, text: str) -> None:
+    try:
+        stream.write(text)
+        stream.flush()
+    except (BrokenPipeError, ValueError, OSError):
+        pass
+
+
+def _silence_stdout() -> None:
+    """After EPIPE, point stdout at /dev/null so the interpreter's final flush can't raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

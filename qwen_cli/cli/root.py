@@ -1,0 +1,64 @@
+"""The root `qwen` group. Subcommands are imported only when invoked (or when help lists them)."""
+
+from __future__ import annotations
+
+import importlib
+
+import rich_click as click
+
+from qwen_cli import __version__
+
+# name -> ("module:attribute", one-line help shown in `qwen --help` without importing the module)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "ask": ("qwen_cli.cli.ask:ask", "One-shot answer, streamed; made for shell pipelines."),
+    "chat": ("qwen_cli.cli.chat:chat", "Interactive session with slash commands, /auth and resume."),
+    "auth": ("qwen_cli.cli.auth:auth", "Log in, switch, inspect or log out of the three auth methods."),
+    "config": ("qwen_cli.cli.config:config", "Show, get, set and unset settings."),
+    "telemetry": ("qwen_cli.cli.telemetry:telemetry", "Optional usage statistics: on, off, status, show, flush."),
+    "terms": ("qwen_cli.cli.terms:terms", "Terms of service and privacy notices that apply to you."),
+    "completion": ("qwen_cli.cli.completion:completion", "Shell completion scripts for bash, zsh and fish."),
+}
+
+
+class LazyGroup(click.RichGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str):
+        if name not in COMMANDS:
+            return None
+        module_name, attr = COMMANDS[name][0].split(":")
+        return getattr(importlib.import_module(module_name), attr)
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, "--version", "-V", prog_name="qwen", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show tracebacks and HTTP traces (secrets masked).")
+@click.option("--no-color", is_flag=True, help="Plain output, no colour (NO_COLOR is honoured too).")
+@click.pass_context
+def root(ctx: click.Context, debug: bool, no_color: bool) -> None:
+    """qwen: Qwen models and any OpenAI-compatible provider, from your terminal and your pipelines.
+
+    \b
+    Examples:
+      qwen auth login                      # choose Qwen OAuth, Coding Plan or an API key
+      git diff | qwen ask "write a commit message"
+      qwen terms show --provider openrouter
+    """
+    app = ctx.obj
+    app.debug = app.debug or debug
+    app.no_color = app.no_color or no_color
+    if app.debug:
+        from qwen_cli.debuglog import enable_debug_logging
+
+        enable_debug_logging(app)
+    if ctx.invoked_subcommand is None:
+        if app.stdin_isatty and app.stdout_isatty:
+            ctx.invoke(root.get_command(ctx, "chat"))
+            return
+        click.echo(ctx.get_help(), file=app.stdout)
+        ctx.exit(2)

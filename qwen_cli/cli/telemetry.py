@@ -1,0 +1,18 @@
+"""`qwen telemetry`: not built yet."""
+
+from __future__ import annotations
+
+import rich_click as click
+
+from qwen_cli.errors import UsageError
+
+
+@click.command(name="telemetry", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def telemetry() -> None:
+    """Not built yet: this command is planned.
+
+    \b
+    Examples:
+      qwen telemetry --help
+    """
+    raise UsageError("`qwen telemetry` is not built yet", hint="See the README for the commands that exist today.")

@@ -1,0 +1,18 @@
+"""`qwen terms`: not built yet."""
+
+from __future__ import annotations
+
+import rich_click as click
+
+from qwen_cli.errors import UsageError
+
+
+@click.command(name="terms", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def terms() -> None:
+    """Not built yet: this command is planned.
+
+    \b
+    Examples:
+      qwen terms --help
+    """
+    raise UsageError("`qwen terms` is not built yet", hint="See the README for the commands that exist today.")

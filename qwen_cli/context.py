@@ -1,0 +1,83 @@
+"""The small object every command receives: streams, environment, cwd, flags and lazily loaded settings.
+
+Tests replace any part of it; library code takes what it needs from it instead of reaching for globals.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+
+@dataclass
+class AppContext:
+    stdin: IO[str] = field(default_factory=lambda: sys.stdin)
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    cwd: Path = field(default_factory=Path.cwd)
+    debug: bool = False
+    no_color: bool = False
+    output_format: str = "text"
+    clock: Callable[[], float] = time.monotonic
+    flags: dict[str, Any] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    after_command: Callable[[list[str], int, BaseException | None], None] | None = None
+    _settings: Any = None
+
+    @staticmethod
+    def _isatty(stream: IO[str]) -> bool:
+        try:
+            return stream.isatty()
+        except (AttributeError, ValueError):
+            return False
+
+    @property
+    def stdin_isatty(self) -> bool:
+        return self._isatty(self.stdin)
+
+    @property
+    def stdout_isatty(self) -> bool:
+        return self._isatty(self.stdout)
+
+    @property
+    def stderr_isatty(self) -> bool:
+        return self._isatty(self.stderr)
+
+    @property
+    def interactive(self) -> bool:
+        """True when a person can answer a prompt: stdin and stderr are terminals and we are not in CI."""
+        return self.stdin_isatty and self.stderr_isatty and not self.env.get("CI")
+
+    def color_for(self, stream: IO[str]) -> bool:
+        """NO_COLOR and --no-color win; FORCE_COLOR forces; otherwise colour only on a terminal."""
+        if self.no_color or self.env.get("NO_COLOR"):
+            return False
+        if self.env.get("FORCE_COLOR"):
+            return True
+        return self._isatty(stream) and self.env.get("TERM") != "dumb"
+
+    @property
+    def settings(self):
+        if self._settings is None:
+            from qwen_cli.settings import Settings
+
+            self._settings = Settings.load(env=self.env, cwd=self.cwd, flags=self.flags)
+            for warning in self._settings.warnings:
+                self.warn(warning)
+        return self._settings
+
+    def reload_settings(self):
+        self._settings = None
+        return self.settings
+
+    def warn(self, message: str) -> None:
+        from qwen_cli.render import style
+
+        self.stderr.write(style("Warning: ", "yellow", self.color_for(self.stderr)) + message + "\n")
+        self.stderr.flush()

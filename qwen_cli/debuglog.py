@@ -1,0 +1,25 @@
+"""`--debug` logging to stderr. Every record passes through redaction before it is written."""
+
+from __future__ import annotations
+
+import logging
+
+
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, app):
+        super().__init__("debug: %(name)s: %(message)s")
+        self.app = app
+
+    def format(self, record: logging.LogRecord) -> str:
+        from qwen_cli.secrets import redact
+
+        return redact(super().format(record), self.app.secrets)
+
+
+def enable_debug_logging(app) -> None:
+    handler = logging.StreamHandler(app.stderr)
+    handler.setFormatter(RedactingFormatter(app))
+    logger = logging.getLogger("qwen_cli")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.DEBUG)
+    logger.propagate = False

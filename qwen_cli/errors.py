@@ -1,0 +1,91 @@
+"""One exception family. Each class carries its exit code and a hint; nothing else decides exit codes."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    INTERNAL = 1
+    USAGE = 2
+    AUTH = 3
+    REQUEST = 4
+    SERVER = 5
+    NETWORK = 6
+    RATE_LIMIT = 7
+    CONFIG = 8
+    INTERRUPTED = 130
+
+
+class QwenError(Exception):
+    """An expected failure: printed as one line plus a hint, never as a traceback."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+    kind = "error"
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def to_dict(self) -> dict:
+        return {"type": self.kind, "message": self.message, "hint": self.hint, "exit_code": int(self.exit_code)}
+
+
+class UsageError(QwenError):
+    exit_code = ExitCode.USAGE
+    kind = "usage"
+
+
+class AuthError(QwenError):
+    exit_code = ExitCode.AUTH
+    kind = "auth"
+
+
+class RequestError(QwenError):
+    exit_code = ExitCode.REQUEST
+    kind = "request"
+
+
+class ServerError(QwenError):
+    exit_code = ExitCode.SERVER
+    kind = "server"
+
+
+class NetworkError(QwenError):
+    exit_code = ExitCode.NETWORK
+    kind = "network"
+
+
+class RateLimitError(QwenError):
+    exit_code = ExitCode.RATE_LIMIT
+    kind = "rate_limit"
+
+
+class QuotaError(RateLimitError):
+    kind = "quota"
+
+
+class ConfigError(QwenError):
+    exit_code = ExitCode.CONFIG
+    kind = "config"
+
+
+class Interrupted(QwenError):
+    exit_code = ExitCode.INTERRUPTED
+    kind = "interrupted"
+
+
+EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
+    ExitCode.OK: "ok",
+    ExitCode.INTERNAL: "internal error",
+    ExitCode.USAGE: "usage",
+    ExitCode.AUTH: "authentication missing or failed",
+    ExitCode.REQUEST: "request rejected (4xx other than auth and 429)",
+    ExitCode.SERVER: "server error after retries",
+    ExitCode.NETWORK: "network, timeout or TLS",
+    ExitCode.RATE_LIMIT: "rate limit or quota",
+    ExitCode.CONFIG: "configuration error",
+    ExitCode.INTERRUPTED: "interrupted",
+}

@@ -1,0 +1,28 @@
+"""Masking of secrets for display: the only form in which a key may appear in output."""
+
+from __future__ import annotations
+
+import re
+
+
+def mask(secret: str | None) -> str:
+    """`sk-abcdef123456` -> `sk-…3456`. Short secrets are hidden entirely."""
+    if not secret:
+        return ""
+    if len(secret) < 12:
+        return "…" + "*" * 4
+    prefix = secret[:3] if secret[:3].isascii() else ""
+    return f"{prefix}…{secret[-4:]}"
+
+
+_BEARER = re.compile(r"(?i)(bearer\s+)([^\s'\"]+)")
+_KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
+
+
+def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
+    """Remove known secrets and anything that looks like a bearer token or an sk- key from text."""
+    for s in secrets:
+        if s and len(s) >= 6:
+            text = text.replace(s, mask(s))
+    text = _BEARER.sub(lambda m: m.group(1) + mask(m.group(2)), text)
+    return _KEYISH.sub(lambda m: mask(m.group(1)), text)

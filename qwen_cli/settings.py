@@ -1,0 +1,320 @@
+"""The one TOML settings layer shared by every command.
+
+Precedence, lowest to highest: defaults < user file < project file < .env < environment < flags.
+Every resolved value remembers the layer it came from. Nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qwen_cli import paths
+from qwen_cli.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Key:
+    name: str
+    type: type
+    default: Any
+    help: str
+    env_aliases: tuple[str, ...] = ()
+    choices: tuple[str, ...] | None = None
+    secret: bool = False
+
+    @property
+    def env_var(self) -> str:
+        return "QWEN_" + re.sub(r"[^A-Z0-9]", "_", self.name.upper())
+
+    @property
+    def env_vars(self) -> tuple[str, ...]:
+        return (self.env_var, *self.env_aliases)
+
+
+AUTH_METHODS = ("qwen-oauth", "coding-plan", "api-key")
+
+KEYS: tuple[Key, ...] = (
+    Key("auth.method", str, None, "Active authentication method.", ("QWEN_AUTH_METHOD",), AUTH_METHODS),
+    Key("auth.provider", str, None, "Active provider id for the api-key method (see `qwen auth login --help`)."),
+    Key("auth.region", str, None, "Coding Plan region: china or global."),
+    Key("auth.store", str, "file", "Where new secrets are stored: file or keyring.", choices=("file", "keyring")),
+    Key("auth.qwen_oauth.base_url", str, "https://chat.qwen.ai", "Qwen OAuth host.", ("QWEN_OAUTH_BASE_URL",)),
+    Key("general.model", str, None, "Model to use, overriding the method's default.", ("QWEN_MODEL",)),
+    Key("network.max_retries", int, 3, "Retries for connection errors, 429 and 5xx."),
+    Key("network.connect_timeout", float, 10.0, "Seconds to wait for a connection."),
+    Key("network.read_timeout", float, 120.0, "Seconds to wait between streamed chunks."),
+    Key("network.proxy", str, None, "Proxy URL for all requests (HTTPS_PROXY/NO_PROXY are honoured too)."),
+    Key("network.ca_bundle", str, None, "CA bundle file for TLS (REQUESTS_CA_BUNDLE/SSL_CERT_FILE also work)."),
+    Key("network.allow_insecure_http", bool, False, "Allow sending a key over plain http:// to a non-loopback host."),
+    Key(
+        "privacy.usage_statistics",
+        bool,
+        True,
+        "Optional usage statistics (never collected for the api-key method).",
+        ("QWEN_USAGE_STATISTICS", "QWEN_USAGE_STATISTICS_ENABLED"),
+    ),
+    Key("telemetry.endpoint", str, None, "OTLP/HTTP logs endpoint. Without one nothing leaves the machine."),
+    Key("chat.max_context_chars", int, 200_000, "Oldest turns are dropped past this many characters."),
+    Key("chat.history_size", int, 1000, "Lines kept in the chat input history."),
+)
+KEY_INDEX: dict[str, Key] = {k.name: k for k in KEYS}
+
+# Tables whose entries are free-form, e.g. [providers.openrouter] headers = {...}.
+FREE_TABLES = ("providers",)
+
+_SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass
+class Value:
+    key: str
+    value: Any
+    source: str
+
+
+def coerce(key: Key, raw: Any, origin: str) -> Any:
+    """Turn a raw TOML or string value into the key's type, or raise ConfigError naming the key."""
+    expected = key.type.__name__
+    if raw is None:
+        return None
+    try:
+        if key.type is bool:
+            if isinstance(raw, bool):
+                value = raw
+            elif isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+                value = raw.strip().lower() in _TRUE
+            else:
+                raise ValueError
+        elif key.type is int:
+            if isinstance(raw, bool):
+                raise ValueError
+            value = int(raw) if isinstance(raw, (int, str)) else _fail()
+        elif key.type is float:
+            if isinstance(raw, bool):
+                raise ValueError
+            value = float(raw) if isinstance(raw, (int, float, str)) else _fail()
+        else:
+            value = raw if isinstance(raw, str) else _fail()
+    except (ValueError, TypeError):
+        raise ConfigError(
+            f"{key.name} must be {_article(expected)} {expected}, got {raw!r} ({origin})",
+            hint=f"Fix it with: qwen config set {key.name} VALUE",
+        ) from None
+    if key.choices and value not in key.choices:
+        raise ConfigError(
+            f"{key.name} must be one of {', '.join(key.choices)}, got {value!r} ({origin})",
+            hint=f"Fix it with: qwen config set {key.name} {key.choices[0]}",
+        )
+    if key.type in (int, float) and value < 0:
+        raise ConfigError(f"{key.name} must not be negative, got {value!r} ({origin})")
+    return value
+
+
+def _fail():
+    raise TypeError
+
+
+def _article(word: str) -> str:
+    return "an" if word[0] in "aeiou" else "a"
+
+
+def read_toml(path: Path) -> dict:
+    """Parse a TOML file; a syntax error becomes a ConfigError naming file:line:column."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", hint="Check the file's permissions.") from None
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        text = data.decode("utf-8")
+        return tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not valid UTF-8", hint="Save the file as UTF-8.") from None
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        line, col = getattr(exc, "lineno", None), getattr(exc, "colno", None)
+        found = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        if found:
+            line, col = int(found.group(1)), int(found.group(2))
+        message = re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", message)
+        message = message.split("\n")[0]
+        where = f"{path}:{line}:{col}" if line else str(path)
+        raise ConfigError(f"{where}: {message}", hint="Fix the TOML syntax there; the file was not changed.") from None
+
+
+def flatten(table: Mapping, prefix: str = "") -> dict[str, Any]:
+    """{"network": {"max_retries": 3}} -> {"network.max_retries": 3}. Free tables stay nested."""
+    out: dict[str, Any] = {}
+    for name, value in table.items():
+        dotted = f"{prefix}{name}"
+        if isinstance(value, dict) and dotted not in KEY_INDEX and dotted not in FREE_TABLES:
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def suggest(name: str) -> str | None:
+    found = difflib.get_close_matches(name, list(KEY_INDEX), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def looks_secret(name: str) -> bool:
+    return _SECRET_NAME.search(name) is not None
+
+
+@dataclass
+class Settings:
+    home: Path
+    cwd: Path
+    environ: Mapping[str, str]
+    user_file: Path
+    project_file: Path | None
+    dotenv_file: Path | None
+    dotenv: dict[str, str]
+    values: dict[str, Value]
+    tables: dict[str, dict]
+    warnings: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(
+        cls,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        flags: Mapping[str, Any] | None = None,
+    ) -> Settings:
+        env = dict(os.environ if env is None else env)
+        cwd = Path.cwd() if cwd is None else Path(cwd)
+        home = paths.qwen_home(env)
+        user_file = paths.user_config_file(home)
+        project_file = paths.find_project_config(cwd, home)
+        dotenv_file = paths.find_dotenv(cwd, home, env)
+        dotenv = _read_dotenv(dotenv_file) if dotenv_file else {}
+
+        values = {k.name: Value(k.name, k.default, "default") for k in KEYS}
+        tables: dict[str, dict] = {}
+        warnings: list[str] = []
+
+        for label, file in (("user", user_file), ("project", project_file)):
+            if file is None:
+                continue
+            for name, raw in flatten(read_toml(file)).items():
+                origin = f"{label}:{file}"
+                if label == "project" and (looks_secret(name) or (name in KEY_INDEX and KEY_INDEX[name].secret)):
+                    raise ConfigError(
+                        f"{file}: the project file may not hold secrets ({name})",
+                        hint="Remove it there and run `qwen auth login`; secrets live in $QWEN_HOME only.",
+                    )
+                if name in FREE_TABLES:
+                    if isinstance(raw, dict):
+                        _merge(tables.setdefault(name, {}), raw)
+                    continue
+                key = KEY_INDEX.get(name)
+                if key is None:
+                    hint = suggest(name)
+                    warnings.append(
+                        f"unknown setting {name!r} in {file}" + (f"; did you mean {hint!r}?" if hint else "")
+                    )
+                    continue
+                values[name] = Value(name, coerce(key, raw, origin), origin)
+
+        for layer, mapping in ((f".env:{dotenv_file}", dotenv), ("env", env)):
+            for key in KEYS:
+                for var in key.env_vars:
+                    if var in mapping and (layer == "env" or var not in env):
+                        origin = f"env:{var}" if layer == "env" else layer
+                        values[key.name] = Value(key.name, coerce(key, mapping[var], origin), origin)
+                        break
+
+        for name, raw in (flags or {}).items():
+            if raw is None:
+                continue
+            key = KEY_INDEX[name]
+            values[name] = Value(name, coerce(key, raw, "flag"), "flag")
+
+        return cls(home, cwd, env, user_file, project_file, dotenv_file, dotenv, values, tables, warnings)
+
+    def get(self, name: str) -> Any:
+        return self.values[name].value
+
+    def source(self, name: str) -> str:
+        return self.values[name].source
+
+    def table(self, name: str) -> dict:
+        """A free-form table such as `providers`, merged from user and project files."""
+        return self.tables.get(name, {})
+
+    def getenv(self, name: str) -> str | None:
+        """A variable from the real environment, else from the loaded .env file (which never overrides)."""
+        if name in self.environ:
+            return self.environ[name]
+        return self.dotenv.get(name)
+
+    def env_source(self, name: str) -> str | None:
+        if name in self.environ:
+            return f"env:{name}"
+        if name in self.dotenv:
+            return f".env:{self.dotenv_file}"
+        return None
+
+
+def _merge(into: dict, new: Mapping) -> None:
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(into.get(k), dict):
+            _merge(into[k], v)
+        else:
+            into[k] = v
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    try:
+        return {k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None}
+    except (OSError, UnicodeDecodeError):
+        return {}
+
+
+def write_value(path: Path, name: str, value: Any) -> None:
+    """Set (or with value None, remove) one dotted key in a TOML file, atomically."""
+    import tomli_w
+
+    from qwen_cli.fsutil import atomic_write
+
+    data = read_toml(path)
+    parts = name.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            if value is None:
+                return
+            child = node[part] = {}
+        node = child
+    if value is None:
+        node.pop(parts[-1], None)
+        _prune(data)
+    else:
+        node[parts[-1]] = value
+    atomic_write(path, tomli_w.dumps(data))
+
+
+def _prune(table: dict) -> None:
+    for k in list(table):
+        if isinstance(table[k], dict):
+            _prune(table[k])
+            if not table[k]:
+                del table[k]
