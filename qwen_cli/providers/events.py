@@ -1,0 +1,77 @@
+"""The small contract between the adapter and everything that renders or records answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ChatRequest:
+    messages: list[dict[str, Any]]
+    model: str | None = None  # None: use credentials.model
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    stream: bool = True
+
+
+@dataclass
+class NetworkOptions:
+    max_retries: int = 3
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+    proxy: str | None = None
+    ca_bundle: str | None = None
+    allow_insecure_http: bool = False
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, settings, provider: str | None = None) -> NetworkOptions:
+        headers = {}
+        if provider:
+            table = settings.table("providers").get(provider, {})
+            headers = {str(k): str(v) for k, v in (table.get("headers") or {}).items()}
+        return cls(
+            max_retries=settings.get("network.max_retries"),
+            connect_timeout=settings.get("network.connect_timeout"),
+            read_timeout=settings.get("network.read_timeout"),
+            proxy=settings.get("network.proxy"),
+            ca_bundle=settings.get("network.ca_bundle"),
+            allow_insecure_http=settings.get("network.allow_insecure_http"),
+            extra_headers=headers,
+        )
+
+
+@dataclass
+class TextDelta:
+    text: str
+
+
+@dataclass
+class ReasoningDelta:
+    text: str
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    total_tokens: int | None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass
+class Finish:
+    reason: str | None
+    model: str | None
+
+
+Event = TextDelta | ReasoningDelta | Usage | Finish

@@ -1,0 +1,65 @@
+"""Every test gets its own QWEN_HOME, HOME and working directory, a clean environment, and no network."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+NETGUARD_DIR = TESTS_DIR / "netguard"
+sys.path.insert(0, str(NETGUARD_DIR))
+import sitecustomize as netguard  # noqa: E402
+
+netguard.install()
+
+pytest_plugins = ["tests.servers.fixtures"]
+
+_CLEARED_PREFIXES = ("OPENAI_", "DASHSCOPE_", "BAILIAN_", "QWEN_", "ANTHROPIC_", "OPENROUTER_", "DEEPSEEK_")
+_CLEARED_NAMES = (
+    "DO_NOT_TRACK",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "all_proxy",
+    "no_proxy",
+    "REQUESTS_CA_BUNDLE",
+    "SSL_CERT_FILE",
+    "CURL_CA_BUNDLE",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CI",
+    "SSH_CONNECTION",
+    "SSH_TTY",
+    "BROWSER",
+    "DISPLAY",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """A private world: QWEN_HOME, HOME and cwd under tmp_path; provider variables cleared."""
+    for name in list(os.environ):
+        if name.startswith(_CLEARED_PREFIXES) or name in _CLEARED_NAMES:
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    qwen_home = home / ".qwen"
+    work = tmp_path / "work"
+    work.mkdir(parents=True)
+    home.mkdir(exist_ok=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("QWEN_HOME", str(qwen_home))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("COLUMNS", "100")
+    guard_log = tmp_path / "netguard.log"
+    monkeypatch.setenv("QWEN_NETGUARD_LOG", str(guard_log))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(NETGUARD_DIR), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.chdir(work)
+    yield type("Isolated", (), {"home": home, "qwen_home": qwen_home, "work": work, "tmp": tmp_path})
+    if guard_log.exists() and guard_log.read_text().strip():
+        pytest.fail("a test tried to reach a non-loopback address:\n" + guard_log.read_text())

@@ -1,0 +1,85 @@
+"""Two ways to run `qwen` in tests: in-process through the real error boundary, or as a subprocess."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from qwen_cli.cli.main import run
+from qwen_cli.context import AppContext
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+
+class _Stream(io.StringIO):
+    def __init__(self, initial: str = "", tty: bool = False):
+        super().__init__(initial)
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def invoke(args: list[str], input: str | None = None, env: dict | None = None, tty: bool = False) -> Result:
+    """Run `qwen ARGS` in-process with captured streams. `tty=True` pretends all three are terminals."""
+    environ = dict(os.environ)
+    environ.update(env or {})
+    stdout, stderr = _Stream(tty=tty), _Stream(tty=tty)
+    app = AppContext(
+        stdin=_Stream(input or "", tty=tty and input is None),
+        stdout=stdout,
+        stderr=stderr,
+        env=environ,
+        cwd=Path.cwd(),
+    )
+    code = run(app, list(args))
+    return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
+def qwen_command() -> list[str]:
+    """The installed console script when present, else `python -m qwen_cli`."""
+    script = Path(sys.executable).with_name("qwen")
+    if script.exists():
+        return [str(script)]
+    found = shutil.which("qwen")
+    return [found] if found else [sys.executable, "-m", "qwen_cli"]
+
+
+def run_qwen(
+    args: list[str],
+    input: str | bytes | None = None,
+    env: dict | None = None,
+    timeout: float = 60,
+    cwd: str | Path | None = None,
+) -> Result:
+    """Run `qwen ARGS` as a real subprocess (pipes, exit codes, signals)."""
+    environ = dict(os.environ)
+    environ.update(env or {})
+    data = input.encode() if isinstance(input, str) else input
+    proc = subprocess.run(
+        qwen_command() + list(args),
+        input=data if data is not None else b"",
+        capture_output=True,
+        env=environ,
+        timeout=timeout,
+        cwd=cwd,
+    )
+    return Result(
+        proc.returncode,
+        proc.stdout.decode("utf-8", "replace"),
+        proc.stderr.decode("utf-8", "replace"),
+    )

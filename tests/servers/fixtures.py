@@ -1,0 +1,1 @@
+"""Pytest fixtures that start the loopback servers (filled in by tests/servers/*)."""
