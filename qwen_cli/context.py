@@ -27,6 +27,7 @@ class AppContext:
     clock: Callable[[], float] = time.monotonic
     flags: dict[str, Any] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
+    credentials: Any = None  # the Credentials this invocation resolved, if any
     after_command: Callable[[list[str], int, BaseException | None], None] | None = None
     _settings: Any = None
 

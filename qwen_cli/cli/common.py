@@ -34,3 +34,14 @@ def output_format_option(f):
         callback=callback,
         help="text, one json object, or stream-json (NDJSON events).",
     )(f)
+
+
+def credentials_for(app, method: str | None = None, provider: str | None = None, model: str | None = None):
+    """Resolve the credentials for this invocation and register the secret for redaction."""
+    from qwen_cli.auth.resolve import resolve
+
+    creds = resolve(app.settings, method=method, provider=provider, model=model)
+    if creds.token:
+        app.secrets.append(creds.token)
+    app.credentials = creds
+    return creds

@@ -1,10 +1,8 @@
-import json
 import subprocess
 import sys
 
-from tests.helpers import qwen_command, run_qwen
-
 from qwen_cli import __version__
+from tests.helpers import qwen_command, run_qwen
 
 
 def test_version_prints_version_and_exits_zero():
