@@ -22,7 +22,9 @@ lint: install
 	$(BIN)/ruff check qwen_cli tests bench
 
 completions: install
-	$(BIN)/python -m qwen_cli.completion_gen completions
+	$(BIN)/qwen completion bash > completions/qwen.bash
+	$(BIN)/qwen completion zsh > completions/_qwen
+	$(BIN)/qwen completion fish > completions/qwen.fish
 
 bench: install
 	$(BIN)/python bench/run.py

@@ -1,18 +1,73 @@
-"""`qwen completion`: not built yet."""
+"""`qwen completion`: shell completion scripts built from Click's own completion machinery."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import rich_click as click
 
-from qwen_cli.errors import UsageError
+from qwen_cli.cli.common import pass_app
+from qwen_cli.errors import ConfigError
+
+SHELLS = ("bash", "zsh", "fish")
+COMPLETE_VAR = "_QWEN_COMPLETE"
 
 
-@click.command(name="completion", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def completion() -> None:
-    """Not built yet: this command is planned.
+def script_for(shell: str) -> str:
+    from click.shell_completion import get_completion_class
+
+    from qwen_cli.cli.root import root
+
+    source = get_completion_class(shell)(root, {}, "qwen", COMPLETE_VAR).source()
+    if shell == "bash":
+        # The `qwen-cli` alias is the same program; complete it the same way.
+        source += "\ncomplete -o nosort -F _qwen_completion qwen-cli\n"
+    return source if source.endswith("\n") else source + "\n"
+
+
+def install_path(shell: str, env) -> Path:
+    home = Path(env.get("HOME") or Path.home())
+    data = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    config = Path(env.get("XDG_CONFIG_HOME") or home / ".config")
+    return {
+        "bash": data / "bash-completion" / "completions" / "qwen",
+        "zsh": home / ".zfunc" / "_qwen",
+        "fish": config / "fish" / "completions" / "qwen.fish",
+    }[shell]
+
+
+@click.command()
+@click.argument("shell", type=click.Choice(SHELLS))
+@click.option("--install", is_flag=True, help="Write the script to the shell's standard per-user location.")
+@pass_app
+def completion(app, shell: str, install: bool) -> None:
+    """Print (or install) the completion script for SHELL.
 
     \b
     Examples:
-      qwen completion --help
+      qwen completion bash > ~/.local/share/bash-completion/completions/qwen
+      qwen completion zsh --install
+      eval "$(qwen completion bash)"
     """
-    raise UsageError("`qwen completion` is not built yet", hint="See the README for the commands that exist today.")
+    script = script_for(shell)
+    if not install:
+        app.stdout.write(script)
+        return
+    from qwen_cli.fsutil import atomic_write
+
+    target = install_path(shell, app.env)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(target, script, mode=0o644)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write {target}: {exc.strerror}", hint="Print the script and save it yourself."
+        ) from None
+    app.stderr.write(f"Installed {shell} completion to {target}\n")
+    if shell == "zsh":
+        app.stderr.write("Add to ~/.zshrc (before compinit): fpath=(~/.zfunc $fpath)\n")
+    elif shell == "bash" and not os.environ.get("BASH_COMPLETION_VERSINFO"):
+        app.stderr.write("Needs the bash-completion package; open a new shell to use it.\n")
+    else:
+        app.stderr.write("Open a new shell to use it.\n")

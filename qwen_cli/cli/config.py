@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import rich_click as click
 
+from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import ConfigError, UsageError
 from qwen_cli.render import write_json
@@ -79,7 +80,7 @@ def show(app, as_json: bool) -> None:
 
 
 @config.command()
-@click.argument("key")
+@click.argument("key", shell_complete=completers.config_keys)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with the value and its source.")
 @pass_app
 def get(app, key: str, as_json: bool) -> None:
@@ -106,7 +107,7 @@ def _target_file(app, project: bool):
 
 
 @config.command(name="set")
-@click.argument("key")
+@click.argument("key", shell_complete=completers.config_keys)
 @click.argument("value")
 @click.option("--project", is_flag=True, help="Write to the project's .qwen/config.toml instead of the user file.")
 @pass_app
@@ -131,7 +132,7 @@ def set_(app, key: str, value: str, project: bool) -> None:
 
 
 @config.command()
-@click.argument("key")
+@click.argument("key", shell_complete=completers.config_keys)
 @click.option("--project", is_flag=True, help="Remove from the project's .qwen/config.toml instead.")
 @pass_app
 def unset(app, key: str, project: bool) -> None:
