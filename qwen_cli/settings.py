@@ -40,7 +40,7 @@ class Key:
 AUTH_METHODS = ("qwen-oauth", "coding-plan", "api-key")
 
 KEYS: tuple[Key, ...] = (
-    Key("auth.method", str, None, "Active authentication method.", ("QWEN_AUTH_METHOD",), AUTH_METHODS),
+    Key("auth.method", str, None, "Active authentication method.", choices=AUTH_METHODS),
     Key("auth.provider", str, None, "Active provider id for the api-key method (see `qwen auth login --help`)."),
     Key("auth.region", str, None, "Coding Plan region: china or global."),
     Key("auth.store", str, "file", "Where new secrets are stored: file or keyring.", choices=("file", "keyring")),
@@ -318,3 +318,21 @@ def _prune(table: dict) -> None:
             _prune(table[k])
             if not table[k]:
                 del table[k]
+
+
+def reference_markdown() -> str:
+    """The configuration reference table (README and `qwen config reference`), made from KEYS so it can't drift."""
+
+    def shown(value: Any) -> str:
+        if value is None:
+            return "(unset)"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    lines = ["| key | environment | default | meaning |", "|---|---|---|---|"]
+    for key in KEYS:
+        env = ", ".join(f"`{v}`" for v in key.env_vars)
+        meaning = key.help + (f" One of: {', '.join(key.choices)}." if key.choices else "")
+        lines.append(f"| `{key.name}` | {env} | `{shown(key.default)}` | {meaning} |")
+    return "\n".join(lines) + "\n"

@@ -167,3 +167,13 @@ def test_write_value_is_atomic_no_temp_files_left(isolated):
 def test_config_path(isolated):
     result = invoke(["config", "path"])
     assert result.stdout.strip() == str(isolated.qwen_home / "config.toml")
+
+
+def test_readme_configuration_reference_is_current():
+    from pathlib import Path
+
+    from qwen_cli.settings import reference_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("<!-- config-reference:start -->\n", 1)[1].split("<!-- config-reference:end -->", 1)[0]
+    assert section == reference_markdown(), "README config table is stale: paste `qwen config reference` into it"

@@ -179,3 +179,17 @@ def path(app, as_json: bool) -> None:
         )
     else:
         app.stdout.write(str(paths.user_config_file(home)) + "\n")
+
+
+@config.command()
+@pass_app
+def reference(app) -> None:
+    """Every setting with its environment variable, default and meaning, as a Markdown table.
+
+    \b
+    Examples:
+      qwen config reference
+    """
+    from qwen_cli.settings import reference_markdown
+
+    app.stdout.write(reference_markdown())
