@@ -1,18 +1,179 @@
-"""`qwen ask`: not built yet."""
+"""`qwen ask`: one streamed answer, made for shell pipelines.
+
+The command is three steps kept apart so `qwen ask -c/--continue` (the chat issue) can wrap them:
+`read_prompt()` builds the user's turn, `ask_messages()` the message list, `answer()` sends and renders.
+A continuation prepends the newest chat session's messages to `ask_messages()`'s result and, after
+`answer()`, appends the new turn to that session.
+"""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import rich_click as click
 
-from qwen_cli.errors import UsageError
+from qwen_cli.cli.common import credentials_for, output_format_option, pass_app
+from qwen_cli.errors import Interrupted, UsageError
 
 
-@click.command(name="ask", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def ask() -> None:
-    """Not built yet: this command is planned.
+@click.command(name="ask")
+@click.argument("prompt", nargs=-1)
+@click.option("-f", "--file", "files", multiple=True, metavar="PATH", help="Attach a file's text (repeatable).")
+@click.option("-s", "--system", metavar="TEXT", help="System prompt.")
+@click.option("-m", "--model", metavar="MODEL", help="Model id (default: your auth method's model).")
+@click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature, 0 to 2.")
+@click.option("--top-p", type=click.FloatRange(0, 1), help="Nucleus sampling, 0 to 1.")
+@click.option("--max-tokens", type=click.IntRange(min=1), help="Upper bound on the answer's tokens.")
+@click.option("--seed", type=int, help="Seed, for providers that support reproducible sampling.")
+@click.option("--no-stream", is_flag=True, help="Wait for the whole answer instead of streaming it.")
+@click.option("--usage", "show_usage", is_flag=True, help="Print token counts on stderr.")
+@click.option("--show-reasoning", is_flag=True, help="Print the model's reasoning on stderr (hidden otherwise).")
+@click.option("--raw", is_flag=True, help="Plain text even on a terminal: no markdown rendering.")
+@click.option("--proxy", metavar="URL", help="Proxy for this request (overrides network.proxy and HTTPS_PROXY).")
+@output_format_option
+@pass_app
+def ask(
+    app,
+    prompt: tuple[str, ...],
+    files: tuple[str, ...],
+    system: str | None,
+    model: str | None,
+    temperature: float | None,
+    top_p: float | None,
+    max_tokens: int | None,
+    seed: int | None,
+    no_stream: bool,
+    show_usage: bool,
+    show_reasoning: bool,
+    raw: bool,
+    proxy: str | None,
+    output_format: str,
+) -> None:
+    """Ask one question and stream the answer to stdout.
+
+    The prompt is the arguments. Piped stdin is added after it as context; with no arguments, stdin
+    is the prompt. Answers are markdown on a terminal and plain text in a pipe, flushed as tokens arrive.
 
     \b
     Examples:
-      qwen ask --help
+      qwen ask "what does the -z flag of tar do?"
+      git diff --staged | qwen ask "write a commit message"
+      qwen ask -f app.py -f test_app.py "why does the test fail?"
+      qwen ask -m qwen3-coder-plus --max-tokens 200 "explain CRDTs"
+      qwen ask -o json "one word for happy" | jq -r .content
     """
-    raise UsageError("`qwen ask` is not built yet", hint="See the README for the commands that exist today.")
+    user_text = read_prompt(app, prompt, files)
+    messages = ask_messages(user_text, system)
+    from qwen_cli.providers.events import ChatRequest
+
+    request = ChatRequest(
+        messages=messages,
+        model=model,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        seed=seed,
+        stream=not no_stream,
+    )
+    result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
+    finish_notes(app, result, show_usage)
+    result.raise_if_cut()
+
+
+def read_prompt(app, words: tuple[str, ...], files: tuple[str, ...] = ()) -> str:
+    """The user's turn: arguments, then piped stdin as context, then attached files. Empty is a usage error."""
+    parts = []
+    prompt = " ".join(words).strip()
+    if prompt:
+        parts.append(prompt)
+    if not app.stdin_isatty:
+        piped = _read_stdin(app)
+        if piped.strip():
+            parts.append(piped.rstrip("\n"))
+    for path in files:
+        parts.append(_attachment(app, path))
+    if not parts:
+        raise UsageError(
+            "nothing to ask: give a prompt as arguments or on stdin",
+            hint='Example: qwen ask "explain this error"  or  some-command | qwen ask "explain"',
+        )
+    return "\n\n".join(parts)
+
+
+def ask_messages(user_text: str, system: str | None = None) -> list[dict]:
+    messages = [{"role": "system", "content": system}] if system else []
+    messages.append({"role": "user", "content": user_text})
+    return messages
+
+
+def answer(app, request, *, model: str | None = None, proxy: str | None = None, show_reasoning: bool = False,
+           raw: bool = False):
+    """Resolve credentials and network options, send, and render. Returns the renderers.Answer."""
+    import time
+
+    from qwen_cli.providers import http, openai_compat
+    from qwen_cli.providers.events import NetworkOptions
+    from qwen_cli.renderers import render_answer
+
+    started = time.monotonic()
+    creds = credentials_for(app, model=model)
+    network = NetworkOptions.from_settings(app.settings, creds.provider)
+    if proxy:
+        network.proxy = proxy
+    network = http.with_environment(network, app.settings.getenv)
+    events = openai_compat.stream(creds, request, network, notify=app.warn)
+    result = render_answer(
+        app,
+        events,
+        markdown=False if raw else None,
+        show_reasoning=show_reasoning,
+        model=request.model or creds.model,
+        started=started,
+    )
+    if isinstance(result.error, KeyboardInterrupt) and app.output_format != "text":
+        result.error = Interrupted("interrupted; the answer is incomplete")
+    return result
+
+
+def finish_notes(app, result, show_usage: bool) -> None:
+    """Notices after the answer, on stderr: usage when asked, and why an answer stopped early."""
+    if result.error is None and result.finish_reason == "length":
+        app.warn("the answer stopped at the token limit (finish_reason=length); raise --max-tokens for more")
+    elif result.error is None and result.finish_reason == "content_filter":
+        app.warn("the provider's content filter stopped the answer (finish_reason=content_filter)")
+    if show_usage and result.error is None:
+        from qwen_cli.renderers import usage_line
+
+        app.stderr.write(usage_line(result.usage) + "\n")
+        app.stderr.flush()
+
+
+def _read_stdin(app) -> str:
+    buffer = getattr(app.stdin, "buffer", None)
+    if buffer is None:
+        return app.stdin.read()
+    return _decode(app, buffer.read(), "stdin")
+
+
+def _attachment(app, path: str) -> str:
+    file = Path(path).expanduser()
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"-f {path}: no such file", hint="Check the path.") from None
+    except IsADirectoryError:
+        raise UsageError(f"-f {path}: is a directory", hint="Attach files one by one with -f.") from None
+    except OSError as exc:
+        raise UsageError(f"-f {path}: {exc.strerror or exc}") from None
+    text = _decode(app, data, path)
+    fence = "````" if "```" in text else "```"
+    return f"File: {os.path.basename(path) or path}\n{fence}\n{text.rstrip()}\n{fence}"
+
+
+def _decode(app, data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        app.warn(f"{where} is not valid UTF-8; undecodable bytes were replaced with U+FFFD")
+        return data.decode("utf-8", "replace")

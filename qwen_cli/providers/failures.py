@@ -1,0 +1,293 @@
+"""Turning HTTP failures into the QwenError family: one line that says what happened, and a hint.
+
+Every body is read defensively: HTML, plain text or broken JSON never surface as a JSONDecodeError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import urlsplit
+
+from qwen_cli.errors import (
+    AuthError,
+    NetworkError,
+    QuotaError,
+    QwenError,
+    RateLimitError,
+    RequestError,
+    ServerError,
+)
+
+METHOD_NAMES = {"qwen-oauth": "Qwen OAuth", "coding-plan": "Coding Plan", "api-key": "API key"}
+_QUOTA = re.compile(
+    r"quota|free[ _-]?tier|exceeded your current|insufficient[ _]balance|arrearage|billing",
+    re.IGNORECASE,
+)
+_PLAN_WINDOWS = (
+    (re.compile(r"\b(5|five)[ -]?(h|hr|hrs|hour|hours)\b", re.IGNORECASE), "5-hour"),
+    (re.compile(r"\bweek(ly)?\b", re.IGNORECASE), "weekly"),
+    (re.compile(r"\bmonth(ly)?\b", re.IGNORECASE), "monthly"),
+)
+_TAG = re.compile(r"<[^>]+>")
+MAX_MESSAGE = 300
+
+
+def host_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.netloc or url
+
+
+def message_from_body(body: bytes | str, status: int | None = None, reason: str | None = None) -> str:
+    """The server's own words: the JSON error message if there is one, else the first line of text."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else (body or "")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if data is not None:
+        found = message_from_json(data)
+        if found:
+            return _clip(found)
+    return _clip(first_line(text)) or (f"{status} {reason}".strip() if status else "empty response")
+
+
+def message_from_json(data) -> str | None:
+    if isinstance(data, list) and data:
+        return message_from_json(data[0])
+    if not isinstance(data, dict):
+        return str(data) if isinstance(data, str) and data else None
+    err = data.get("error", data)
+    if isinstance(err, str):
+        return err
+    if isinstance(err, dict):
+        for key in ("message", "msg", "detail", "error_description", "error"):
+            value = err.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, (dict, list)):
+                nested = message_from_json(value)
+                if nested:
+                    return nested
+        code = err.get("code")
+        if isinstance(code, str) and code:
+            return code
+    detail = data.get("detail") or data.get("message")
+    if isinstance(detail, str):
+        return detail
+    return None
+
+
+def error_code(data) -> str:
+    if isinstance(data, dict):
+        err = data.get("error", data)
+        if isinstance(err, dict):
+            return " ".join(str(err.get(k) or "") for k in ("code", "type", "status")).strip()
+    return ""
+
+
+def first_line(text: str) -> str:
+    """First non-empty line of text; for HTML, the page's text with tags removed (a <title> usually)."""
+    if "<" in text and ">" in text:
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        if title and title.group(1).strip():
+            return " ".join(title.group(1).split())
+        text = _TAG.sub("\n", text)
+    for line in text.splitlines():
+        line = line.strip()
+        if line:
+            return line
+    return ""
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _body(response) -> bytes:
+    try:
+        return response.content or b""
+    except Exception:  # noqa: BLE001 - a body that cannot be read is just an empty body
+        return b""
+
+
+def _json(body: bytes):
+    try:
+        return json.loads(body)
+    except ValueError:
+        return None
+
+
+def is_quota(message: str, code: str = "") -> bool:
+    return bool(_QUOTA.search(message) or _QUOTA.search(code))
+
+
+def plan_window(message: str) -> str | None:
+    for pattern, name in _PLAN_WINDOWS:
+        if pattern.search(message):
+            return name
+    return None
+
+
+def quota_or_rate_error(message: str, code: str, credentials, attempts: int = 1) -> RateLimitError:
+    method = getattr(credentials, "method", "api-key")
+    if not is_quota(message, code):
+        tried = f" after {attempts} attempts" if attempts > 1 else ""
+        return RateLimitError(
+            f"rate limited by {host_of(credentials.base_url)}{tried}: {message}",
+            hint="Wait a little and try again; network.max_retries sets how often qwen retries by itself.",
+        )
+    others = [name for m, name in METHOD_NAMES.items() if m != method]
+    hint = (
+        "Waiting a few seconds won't help. Switch method with `qwen auth switch` "
+        f"({others[0]} or {others[1]}), or wait until the quota resets."
+    )
+    if method == "coding-plan":
+        window = plan_window(message)
+        what = f"Coding Plan {window} limit reached" if window else "Coding Plan quota exhausted"
+        return QuotaError(f"{what}: {message}", hint=hint)
+    if method == "qwen-oauth":
+        hint += " (The Qwen OAuth free tier was discontinued by the provider on 2026-04-15.)"
+        return QuotaError(f"Qwen OAuth quota exhausted: {message}", hint=hint)
+    return QuotaError(f"quota exhausted at {host_of(credentials.base_url)}: {message}", hint=hint)
+
+
+def response_error(response, credentials, url: str) -> QwenError:
+    """The error for an HTTP response with status >= 400 (or an unexpected 1xx/3xx)."""
+    status = response.status_code
+    body = _body(response)
+    data = _json(body)
+    message = message_from_body(body, status, getattr(response, "reason", None))
+    attempts = getattr(response, "attempts", 1)
+    host = host_of(url)
+    if status in (401, 403):
+        source = f" (key from {credentials.source})" if getattr(credentials, "source", "") else ""
+        return AuthError(
+            f"{host} rejected the credentials with HTTP {status}{source}: {message}",
+            hint="Check them with `qwen auth status`, or log in again with `qwen auth login`.",
+        )
+    if status == 429:
+        return quota_or_rate_error(message, error_code(data), credentials, attempts)
+    if 400 <= status < 500:
+        return RequestError(f"{host} rejected the request with HTTP {status}: {message}", hint=_request_hint(status))
+    if status >= 500:
+        tried = f" after {attempts} attempts" if attempts > 1 else ""
+        return ServerError(
+            f"{host} failed with HTTP {status}{tried}: {message}",
+            hint="The provider is having trouble; try again later.",
+        )
+    return ServerError(f"unexpected HTTP {status} from {host}: {message}", hint="Check the base URL.")
+
+
+def _request_hint(status: int) -> str | None:
+    if status == 404:
+        return "Check the base URL (it usually ends in /v1) and the model name."
+    if status == 413:
+        return "The prompt is too large for this provider; send less context."
+    return None
+
+
+def stream_error(payload, credentials) -> QwenError:
+    """An `{"error": ...}` object that arrived inside a 200 stream."""
+    message = _clip(message_from_json(payload) or "the server reported an error mid-stream")
+    code = error_code(payload)
+    status = None
+    err = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(err, dict):
+        for key in ("code", "status"):
+            if isinstance(err.get(key), int):
+                status = err[key]
+    if status == 429 or re.search(r"rate.?limit|too many requests|quota", f"{message} {code}", re.IGNORECASE):
+        return quota_or_rate_error(message, code, credentials)
+    if status in (401, 403):
+        return AuthError(f"the server rejected the credentials mid-stream: {message}", hint="Run `qwen auth status`.")
+    if status is not None and 400 <= status < 500:
+        return RequestError(f"the server rejected the request mid-stream: {message}")
+    return ServerError(
+        f"the server reported an error mid-stream: {message}", hint="Try again; the answer is incomplete."
+    )
+
+
+def _causes(exc: BaseException):
+    seen = set()
+    todo = [exc]
+    while todo:
+        e = todo.pop()
+        if e is None or id(e) in seen:
+            continue
+        seen.add(id(e))
+        yield e
+        todo.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
+        todo.extend([getattr(e, "reason", None), e.__cause__, e.__context__])
+
+
+def _has(exc: BaseException, *names: str, text: tuple[str, ...] = ()) -> bool:
+    for e in _causes(exc):
+        if isinstance(e, BaseException) and type(e).__name__ in names:
+            return True
+        if text and any(t in str(e) for t in text):
+            return True
+    return False
+
+
+TLS_HINT = (
+    "If a proxy or TLS inspection re-signs traffic, point network.ca_bundle, REQUESTS_CA_BUNDLE or "
+    "SSL_CERT_FILE at its CA certificate (PEM)."
+)
+PROXY_HINT = "Check --proxy / network.proxy and HTTPS_PROXY / NO_PROXY."
+
+
+def exception_error(exc: BaseException, url: str, network, attempts: int = 1) -> QwenError:
+    """A requests/urllib3 exception as one line: DNS, refused, timeout, TLS, proxy, or reset."""
+    host = host_of(url)
+    parts = urlsplit(url)
+    tried = f" after {attempts} attempts" if attempts > 1 else ""
+    if _has(exc, "SSLError", "SSLCertVerificationError"):
+        detail = _ssl_detail(exc)
+        return NetworkError(f"TLS verification failed for {host}: {detail}", hint=TLS_HINT)
+    if _has(exc, "ProxyError"):
+        return NetworkError(f"cannot connect through the proxy{tried}: {_short(exc)}", hint=PROXY_HINT)
+    if _has(exc, "ConnectTimeout", "ConnectTimeoutError"):
+        return NetworkError(
+            f"timed out connecting to {host}{tried} (network.connect_timeout = {network.connect_timeout:g}s)",
+            hint="Check your connection or proxy (HTTPS_PROXY, --proxy), or raise network.connect_timeout.",
+        )
+    if _has(exc, "ReadTimeout", "ReadTimeoutError"):
+        return NetworkError(
+            f"{host} sent nothing for {network.read_timeout:g}s (network.read_timeout)",
+            hint="The server may be overloaded; try again or raise network.read_timeout.",
+        )
+    if _has(exc, "NameResolutionError", "gaierror", text=("Name or service not known", "nodename nor servname")):
+        return NetworkError(
+            f"cannot resolve {parts.hostname} (DNS lookup failed){tried}",
+            hint="Check the base URL and your connection; behind a proxy set HTTPS_PROXY or --proxy.",
+        )
+    if _has(exc, "ConnectionRefusedError", text=("Connection refused",)):
+        return NetworkError(
+            f"connection refused by {host}{tried}",
+            hint="Is the server running, and is the base URL's port right?",
+        )
+    if _has(exc, "ChunkedEncodingError", "ProtocolError", "IncompleteRead", text=("ended prematurely",)):
+        return NetworkError(f"{host} closed the connection early", hint="Check your connection and retry.")
+    if _has(exc, "InvalidURL", "MissingSchema", "InvalidSchema", "LocationParseError"):
+        from qwen_cli.errors import ConfigError
+
+        return ConfigError(f"invalid URL {url!r}", hint="Fix the base URL (OPENAI_BASE_URL or `qwen auth login`).")
+    return NetworkError(f"connection to {host} failed{tried}: {_short(exc)}", hint="Check your connection and retry.")
+
+
+def _ssl_detail(exc: BaseException) -> str:
+    for e in _causes(exc):
+        if type(e).__name__ == "SSLCertVerificationError":
+            return getattr(e, "verify_message", None) or _short(e)
+    text = str(exc)
+    found = re.search(r"\[SSL[^\]]*\]\s*([^()]+?)(?:\s*\(|'|$)", text)
+    return found.group(1).strip() if found else _short(exc)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    text = re.sub(r"<[^>]*object at 0x[0-9a-f]+>:?\s*", "", text)
+    text = re.sub(r"HTTP(S)?ConnectionPool\([^)]*\):\s*", "", text)
+    return _clip(text)

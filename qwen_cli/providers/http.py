@@ -1,0 +1,241 @@
+"""HTTP plumbing for the adapter: one lazily built requests.Session, headers, TLS/proxy options and retries.
+
+`requests` is imported inside functions only, so `qwen --version` and `--help` never pay for it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import random
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from urllib.parse import urlsplit
+
+from qwen_cli import __version__
+from qwen_cli.errors import ConfigError
+
+log = logging.getLogger("qwen_cli.http")
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_BASE = 0.5  # seconds; attempt n waits about BACKOFF_BASE * 2**n, with jitter
+BACKOFF_MAX = 8.0
+RETRY_AFTER_MAX = 30.0  # a server asking for longer is not retried: we fail now with its message
+CA_ENV_VARS = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
+
+_session = None
+
+
+def session():
+    """The process-wide Session: connections are reused across requests (chat turns, /models)."""
+    global _session
+    if _session is None:
+        import requests
+
+        _session = requests.Session()
+    return _session
+
+
+def user_agent() -> str:
+    try:
+        uname = os.uname()
+        system, machine = uname.sysname.lower(), uname.machine
+    except AttributeError:  # Windows
+        import platform
+
+        system, machine = platform.system().lower(), platform.machine()
+    py = f"{sys.version_info.major}.{sys.version_info.minor}"
+    return f"qwen-cli/{__version__} ({system}; {machine}) python/{py}"
+
+
+def build_headers(credentials, network, accept: str = "application/json") -> dict[str, str]:
+    """UA and defaults < DashScope headers < the auth layer's headers < bearer < per-provider config headers."""
+    ua = user_agent()
+    headers = {"User-Agent": ua, "Accept": accept}
+    if accept == "text/event-stream":
+        # A compressed stream would be buffered by the decompressor; tokens must arrive as they are sent.
+        headers["Accept-Encoding"] = "identity"
+    if credentials.method == "qwen-oauth":
+        headers.update({"X-DashScope-AuthType": "qwen-oauth", "X-DashScope-CacheControl": "enable"})
+    if credentials.method in ("qwen-oauth", "coding-plan"):
+        headers["X-DashScope-UserAgent"] = ua
+    headers.update(credentials.headers or {})
+    if credentials.token:
+        headers["Authorization"] = f"Bearer {credentials.token}"
+    headers.update(network.extra_headers or {})
+    return headers
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_transport(credentials, network) -> None:
+    """Refuse to send a key in clear text to anything but this machine (exit 8), unless allowed."""
+    parts = urlsplit(credentials.base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"the base URL {credentials.base_url!r} is not an http(s) URL",
+            hint="Fix it, e.g. OPENAI_BASE_URL=https://api.example.com/v1, or run `qwen auth login` again.",
+        )
+    if parts.scheme == "http" and credentials.token and not network.allow_insecure_http:
+        if not is_loopback(parts.hostname):
+            raise ConfigError(
+                f"refusing to send your key over plain http:// to {parts.hostname}: anyone on the path could read it",
+                hint="Use https://, or if this network is trusted: qwen config set network.allow_insecure_http true",
+            )
+
+
+def with_environment(network, getenv: Callable[[str], str | None]):
+    """Fill the CA bundle from REQUESTS_CA_BUNDLE / SSL_CERT_FILE when network.ca_bundle isn't set."""
+    if network.ca_bundle:
+        return network
+    for name in CA_ENV_VARS:
+        value = getenv(name)
+        if value:
+            return replace(network, ca_bundle=value)
+    return network
+
+
+def _verify(network):
+    if not network.ca_bundle:
+        return True
+    path = os.path.expanduser(network.ca_bundle)
+    if not os.path.exists(path):
+        raise ConfigError(
+            f"the CA bundle {network.ca_bundle} does not exist",
+            hint="Fix network.ca_bundle (or REQUESTS_CA_BUNDLE / SSL_CERT_FILE) to point at a PEM file.",
+        )
+    return path
+
+
+def _proxies(url: str, network, environ: Mapping[str, str]) -> dict | None:
+    """An explicit proxy (--proxy / network.proxy) wins over HTTPS_PROXY, but NO_PROXY still applies."""
+    if not network.proxy:
+        return None
+    from requests.utils import should_bypass_proxies
+
+    no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy")
+    if should_bypass_proxies(url, no_proxy=no_proxy):
+        return None
+    return {"http": network.proxy, "https": network.proxy}
+
+
+def backoff(attempt: int) -> float:
+    return min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt) * (0.5 + random.random() / 2)
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def send(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    network,
+    json_body=None,
+    stream: bool = False,
+    should_retry: Callable[[object], bool] | None = None,
+    notify: Callable[[str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    retries: int | None = None,
+):
+    """Send one request, retrying connection errors, 429 and 5xx with backoff. Returns the last response.
+
+    `should_retry(response)` can veto a retry (a quota 429 won't get better in seconds). Nothing is
+    retried once a response is returned: the caller owns the body from then on.
+    """
+    import requests
+
+    from qwen_cli.providers.failures import exception_error
+
+    verify = _verify(network)
+    proxies = _proxies(url, network, os.environ)
+    timeout = (network.connect_timeout, network.read_timeout)
+    max_retries = network.max_retries if retries is None else retries
+    attempt = 0
+    while True:
+        log.debug("%s %s (attempt %d)", method, url, attempt + 1)
+        try:
+            response = session().request(
+                method,
+                url,
+                headers=headers,
+                json=json_body,
+                stream=stream,
+                timeout=timeout,
+                verify=verify,
+                proxies=proxies,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise exception_error(exc, url, network) from None
+        except requests.exceptions.ConnectionError as exc:
+            if attempt >= max_retries:
+                raise exception_error(exc, url, network, attempts=attempt + 1) from None
+            delay = backoff(attempt)
+            _note(notify, f"connection failed; retrying in {delay:.1f}s ({attempt + 1}/{max_retries})")
+        except requests.exceptions.RequestException as exc:
+            raise exception_error(exc, url, network) from None
+        else:
+            log.debug("HTTP %d from %s", response.status_code, url)
+            if response.status_code not in RETRY_STATUSES or attempt >= max_retries:
+                response.attempts = attempt + 1
+                return response
+            delay = retry_after(response.headers.get("Retry-After"))
+            if (delay is not None and delay > RETRY_AFTER_MAX) or (should_retry and not should_retry(response)):
+                response.attempts = attempt + 1
+                return response
+            if delay is None:
+                delay = backoff(attempt)
+            response.close()
+            _note(notify, f"HTTP {response.status_code}; retrying in {delay:.1f}s ({attempt + 1}/{max_retries})")
+        sleep(delay)
+        attempt += 1
+
+
+def _note(notify, message: str) -> None:
+    log.debug(message)
+    if notify is not None:
+        notify(message)
+
+
+def iter_body(response, chunk_size: int = 65536):
+    """Yield body bytes as soon as they arrive (one network read each), for chunked and close-delimited bodies."""
+    raw = response.raw
+    if getattr(raw, "chunked", False) and raw.supports_chunked_reads():
+        yield from raw.read_chunked(decode_content=True)
+        return
+    while True:
+        data = raw.read1(chunk_size, decode_content=True)
+        if not data:
+            return
+        yield data

@@ -1,0 +1,312 @@
+"""The OpenAI-compatible adapter: `stream()` yields typed events, `list_models()` lists model ids.
+
+Contract: events are TextDelta / ReasoningDelta as they arrive, then at most one Usage, then one Finish.
+A failure raises a QwenError. Nothing is retried once the first event has been yielded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+
+from qwen_cli.errors import AuthError, NetworkError, QwenError, RequestError, ServerError
+from qwen_cli.providers import failures, http
+from qwen_cli.providers.events import ChatRequest, Event, Finish, NetworkOptions, ReasoningDelta, TextDelta, Usage
+from qwen_cli.providers.sse import SSEParser
+
+Notify = Callable[[str], None]
+
+
+def chat_url(credentials) -> str:
+    return credentials.base_url.rstrip("/") + "/chat/completions"
+
+
+def request_body(credentials, request: ChatRequest, usage_option: bool = True) -> dict:
+    body: dict = {"model": request.model or credentials.model, "messages": request.messages}
+    for name in ("temperature", "top_p", "max_tokens", "seed"):
+        value = getattr(request, name)
+        if value is not None:
+            body[name] = value
+    body["stream"] = bool(request.stream)
+    if request.stream and usage_option:
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def stream(
+    credentials,
+    request: ChatRequest,
+    network: NetworkOptions | None = None,
+    notify: Notify | None = None,
+) -> Iterator[Event]:
+    """POST /chat/completions and yield its events, streamed (SSE) or from one JSON body."""
+    network = network or NetworkOptions()
+    response, credentials = _open_chat(credentials, request, network, notify)
+    model = request.model or credentials.model
+    with response:
+        if request.stream and _content_type(response) not in ("json", "html"):
+            yield from _sse_events(response, credentials, network, model)
+        else:
+            yield from _json_events(response, credentials, model)
+
+
+def list_models(credentials, network: NetworkOptions | None = None, retries: int | None = None) -> list[str]:
+    """GET /models: the ids the provider offers, sorted."""
+    network = network or NetworkOptions()
+    url = credentials.base_url.rstrip("/") + "/models"
+
+    def send(creds):
+        http.check_transport(creds, network)
+        return http.send("GET", url, headers=http.build_headers(creds, network), network=network, retries=retries)
+
+    response, credentials = _with_refresh(credentials, send)
+    with response:
+        if response.status_code >= 400:
+            raise failures.response_error(response, credentials, url)
+        data = _parse_json(response, url)
+    items = data.get("data") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        raise ServerError(f"{failures.host_of(url)} answered /models without a model list")
+    ids = {item.get("id") if isinstance(item, dict) else item for item in items}
+    return sorted(i for i in ids if isinstance(i, str) and i)
+
+
+# -- opening the request -----------------------------------------------------------------------------
+
+
+def _open_chat(credentials, request: ChatRequest, network, notify):
+    url = chat_url(credentials)
+    usage_option = True
+
+    def should_retry(response) -> bool:
+        if response.status_code != 429:
+            return True
+        data = _peek_json(response)
+        message = failures.message_from_body(response.content or b"")
+        return not failures.is_quota(message, failures.error_code(data))
+
+    while True:
+
+        def send(creds, usage_option=usage_option):
+            http.check_transport(creds, network)
+            accept = "text/event-stream" if request.stream else "application/json"
+            return http.send(
+                "POST",
+                url,
+                headers=http.build_headers(creds, network, accept=accept),
+                json_body=request_body(creds, request, usage_option),
+                network=network,
+                stream=request.stream,
+                should_retry=should_retry,
+                notify=notify,
+            )
+
+        response, credentials = _with_refresh(credentials, send)
+        if response.status_code < 400:
+            return response, credentials
+        with response:
+            error = failures.response_error(response, credentials, url)
+            if usage_option and request.stream and response.status_code in (400, 422) and _mentions(
+                response, "stream_options"
+            ):
+                usage_option = False  # an older server that rejects stream_options: ask again without it
+                continue
+            if response.status_code == 404:
+                error = _model_not_found(credentials, request, network, error)
+        raise error
+
+
+def _with_refresh(credentials, send):
+    """Send; after a 401/403 refresh the credentials once (if they can be refreshed) and send once more."""
+    response = send(credentials)
+    if response.status_code not in (401, 403) or credentials.refresh is None:
+        return response, credentials
+    response.close()
+    fresh = credentials.refresh()
+    if fresh is None:
+        raise AuthError(
+            "the login was rejected and could not be refreshed",
+            hint="Log in again with `qwen auth login`.",
+        )
+    return send(fresh), fresh
+
+
+def _model_not_found(credentials, request, network, error: QwenError) -> QwenError:
+    model = request.model or credentials.model
+    try:
+        models = list_models(credentials, network, retries=0)
+    except QwenError:
+        return error
+    if model in models:
+        return error
+    shown = ", ".join(models[:30]) + (f" (and {len(models) - 30} more)" if len(models) > 30 else "")
+    return RequestError(
+        f"model {model!r} was not found at {failures.host_of(credentials.base_url)}",
+        hint=f"Available models: {shown}. Choose one with -m MODEL." if models else "Choose another with -m MODEL.",
+    )
+
+
+def _mentions(response, word: str) -> bool:
+    try:
+        return word in (response.content or b"").decode("utf-8", "replace")
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def _content_type(response) -> str:
+    value = response.headers.get("Content-Type", "").lower()
+    return "json" if "json" in value else "html" if "html" in value else value
+
+
+def _peek_json(response):
+    try:
+        return json.loads(response.content or b"")
+    except ValueError:
+        return None
+
+
+def _parse_json(response, url: str):
+    body = response.content or b""
+    try:
+        return json.loads(body)
+    except ValueError:
+        line = failures.first_line(body.decode("utf-8", "replace")) or "an empty body"
+        raise ServerError(
+            f"{failures.host_of(url)} answered HTTP {response.status_code} with something that is not JSON: "
+            f"{failures._clip(line)}",
+            hint="Check the base URL: it should be the provider's OpenAI-compatible API (usually ending in /v1).",
+        ) from None
+
+
+# -- reading the answer ------------------------------------------------------------------------------
+
+
+def _json_events(response, credentials, model) -> Iterator[Event]:
+    data = _parse_json(response, chat_url(credentials))
+    if isinstance(data, dict) and "error" in data and not data.get("choices"):
+        raise failures.stream_error(data, credentials)
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise ServerError(f"{failures.host_of(credentials.base_url)} sent an answer without choices")
+    choice = choices[0]
+    message = choice.get("message") or {}
+    reasoning = message.get("reasoning_content") or message.get("reasoning")
+    if isinstance(reasoning, str) and reasoning:
+        yield ReasoningDelta(reasoning)
+    content = message.get("content")
+    if isinstance(content, str) and content:
+        yield TextDelta(content)
+    usage = _usage(data.get("usage"))
+    if usage is not None:
+        yield usage
+    yield Finish(choice.get("finish_reason"), data.get("model") or model)
+
+
+def _sse_events(response, credentials, network, model) -> Iterator[Event]:
+    import requests
+    import urllib3
+
+    state = {"received": False}
+    finish_reason = None
+    usage = None
+    done = False
+    failure: BaseException | None = None
+    try:
+        for event in _sse_stream(response, state):
+            result = _handle(event, credentials)
+            if result is _DONE:
+                done = True
+                break
+            for item in result:
+                if isinstance(item, Usage):
+                    usage = item
+                elif isinstance(item, Finish):
+                    finish_reason = item.reason or finish_reason
+                    model = item.model or model
+                else:
+                    yield item
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        failure = exc
+    if not done and finish_reason is None:
+        host = failures.host_of(credentials.base_url)
+        if failure is not None:
+            cause = failures.exception_error(failure, chat_url(credentials), network)
+            raise NetworkError(
+                f"the answer was cut off: {cause.message}", hint="The text so far is incomplete; try again."
+            ) from None
+        if not state["received"]:
+            raise ServerError(f"{host} sent an empty response", hint="Try again; check the base URL if it persists.")
+        raise NetworkError(
+            f"the answer was cut off: the stream from {host} ended without [DONE] or a finish reason",
+            hint="The text so far is incomplete; try again.",
+        )
+    if usage is not None:
+        yield usage
+    yield Finish(finish_reason, model)
+
+
+def _sse_stream(response, state):
+    parser = SSEParser()
+    for chunk in http.iter_body(response):
+        state["received"] = True
+        yield from parser.feed(chunk)
+    yield from parser.close()
+
+
+_DONE = object()
+
+
+def _handle(event, credentials):
+    """One SSE event as a list of adapter events, or _DONE."""
+    data = event.data.strip()
+    if data == "[DONE]":
+        return _DONE
+    if not data:
+        return []
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        raise ServerError(
+            f"{failures.host_of(credentials.base_url)} sent a malformed stream event: {failures._clip(data)[:120]}",
+            hint="The answer is incomplete; try again, or use --no-stream.",
+        ) from None
+    if event.event == "error" or (isinstance(payload, dict) and payload.get("error") and not payload.get("choices")):
+        raise failures.stream_error(payload, credentials)
+    if not isinstance(payload, dict):
+        return []
+    out: list = []
+    for choice in payload.get("choices") or ():
+        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+            continue
+        delta = choice.get("delta") or choice.get("message") or {}
+        if isinstance(delta, dict):
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                out.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                out.append(TextDelta(content))
+        if choice.get("finish_reason"):
+            out.append(Finish(choice["finish_reason"], payload.get("model")))
+    usage = _usage(payload.get("usage"))
+    if usage is not None:
+        out.append(usage)
+    if payload.get("model") and not any(isinstance(o, Finish) for o in out):
+        out.append(Finish(None, payload["model"]))
+    return out
+
+
+def _usage(raw) -> Usage | None:
+    if not isinstance(raw, dict):
+        return None
+
+    def num(key):
+        value = raw.get(key)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    prompt, completion, total = num("prompt_tokens"), num("completion_tokens"), num("total_tokens")
+    if prompt is None and completion is None and total is None:
+        return None
+    if total is None and prompt is not None and completion is not None:
+        total = prompt + completion
+    return Usage(prompt, completion, total)

@@ -1,0 +1,303 @@
+"""Streaming answer output, shared by `qwen ask` and `qwen chat`.
+
+`render_answer(app, events, ...)` consumes the adapter's events and writes them as they arrive:
+- text on a terminal: markdown rendered live with rich (rich is imported only then);
+- text in a pipe or file (or --raw): plain text, flushed per delta;
+- json: one object at the end; stream-json: NDJSON delta lines, then one result line.
+A spinner runs on stderr (when it is a terminal) until the first token. Reasoning goes to stderr when
+asked for and is hidden otherwise. It returns an Answer; a failure or Ctrl-C mid-answer does not raise
+but comes back as `answer.error` with `answer.cut = True`, the text printed so far left in place.
+BrokenPipeError is not caught: the error boundary turns it into a quiet exit.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from qwen_cli.errors import QwenError
+from qwen_cli.providers.events import Finish, ReasoningDelta, TextDelta, Usage
+
+
+@dataclass
+class Answer:
+    text: str = ""
+    reasoning: str = ""
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    model: str | None = None
+    duration_ms: int = 0
+    cut: bool = False
+    error: BaseException | None = field(default=None, repr=False)
+
+    def result(self, with_reasoning: bool = False) -> dict:
+        out = {
+            "content": self.text,
+            "model": self.model,
+            "finish_reason": self.finish_reason,
+            "usage": self.usage.as_dict() if self.usage else None,
+            "duration_ms": self.duration_ms,
+        }
+        if with_reasoning:
+            out["reasoning"] = self.reasoning
+        return out
+
+    def raise_if_cut(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
+def usage_line(usage: Usage | None) -> str:
+    if usage is None:
+        return "usage: not reported by the provider"
+
+    def n(v):
+        return "?" if v is None else f"{v:,}"
+
+    return (
+        f"usage: {n(usage.prompt_tokens)} prompt + {n(usage.completion_tokens)} completion"
+        f" = {n(usage.total_tokens)} tokens"
+    )
+
+
+def render_answer(
+    app,
+    events: Iterable,
+    *,
+    output_format: str | None = None,
+    markdown: bool | None = None,
+    show_reasoning: bool = False,
+    model: str | None = None,
+    started: float | None = None,
+) -> Answer:
+    fmt = output_format or app.output_format
+    if fmt == "json":
+        sink: _Sink = _JsonSink(app, show_reasoning)
+    elif fmt == "stream-json":
+        sink = _StreamJsonSink(app, show_reasoning)
+    elif (app.stdout_isatty if markdown is None else markdown) and _can_render_markdown():
+        sink = _MarkdownSink(app, show_reasoning)
+    else:
+        sink = _PlainSink(app, show_reasoning)
+    start = time.monotonic() if started is None else started
+    answer = Answer(model=model)
+    spinner = Spinner(app) if fmt == "text" and app.stderr_isatty else None
+    try:
+        if spinner:
+            spinner.start()
+        for event in events:
+            if isinstance(event, TextDelta):
+                if spinner:
+                    spinner = spinner.stop()
+                answer.text += event.text
+                sink.text(event.text)
+            elif isinstance(event, ReasoningDelta):
+                if spinner and show_reasoning:
+                    spinner = spinner.stop()
+                answer.reasoning += event.text
+                sink.reasoning(event.text)
+            elif isinstance(event, Usage):
+                answer.usage = event
+            elif isinstance(event, Finish):
+                answer.finish_reason = event.reason
+                answer.model = event.model or answer.model
+    except (QwenError, KeyboardInterrupt) as exc:
+        answer.cut, answer.error = True, exc
+    finally:
+        if spinner:
+            spinner.stop()
+        answer.duration_ms = int((time.monotonic() - start) * 1000)
+    sink.close(answer)
+    return answer
+
+
+def _can_render_markdown() -> bool:
+    try:
+        import rich  # noqa: F401
+    except ImportError:  # pragma: no cover - rich comes with rich-click
+        return False
+    return True
+
+
+class _Sink:
+    def __init__(self, app, show_reasoning: bool):
+        self.app = app
+        self.show_reasoning = show_reasoning
+        self._reasoning_open = False
+
+    def text(self, text: str) -> None:
+        raise NotImplementedError
+
+    def reasoning(self, text: str) -> None:
+        if not self.show_reasoning:
+            return
+        from qwen_cli.render import style
+
+        err = self.app.stderr
+        err.write(style(text, "dim", self.app.color_for(err)))
+        err.flush()
+        self._reasoning_open = True
+
+    def end_reasoning(self) -> None:
+        if self._reasoning_open:
+            self._reasoning_open = False
+            self.app.stderr.write("\n")
+            self.app.stderr.flush()
+
+    def close(self, answer: Answer) -> None:
+        self.end_reasoning()
+
+
+class _PlainSink(_Sink):
+    def __init__(self, app, show_reasoning):
+        super().__init__(app, show_reasoning)
+        self.wrote = False
+        self.last = ""
+
+    def text(self, text: str) -> None:
+        self.end_reasoning()
+        out = self.app.stdout
+        out.write(text)
+        out.flush()
+        self.wrote = True
+        self.last = text[-1:]
+
+    def close(self, answer: Answer) -> None:
+        super().close(answer)
+        if self.wrote and self.last != "\n":
+            self.app.stdout.write("\n")
+            self.app.stdout.flush()
+
+
+class _MarkdownSink(_Sink):
+    """Live markdown: the document is re-rendered a few times a second, not per token."""
+
+    def __init__(self, app, show_reasoning):
+        super().__init__(app, show_reasoning)
+        self.live = None
+        self.doc = _LiveMarkdown()
+
+    def text(self, text: str) -> None:
+        if self.live is None:
+            self.end_reasoning()
+            self.live = self._start()
+        self.doc.text += text
+
+    def _start(self):
+        from rich.console import Console
+        from rich.live import Live
+
+        colour = self.app.color_for(self.app.stdout)
+        console = Console(file=self.app.stdout, no_color=not colour, highlight=False, soft_wrap=False)
+        live = Live(
+            self.doc,
+            console=console,
+            refresh_per_second=8,
+            transient=False,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        live.start()
+        return live
+
+    def close(self, answer: Answer) -> None:
+        super().close(answer)
+        if self.live is not None:
+            self.live.stop()
+            self.live = None
+
+
+class _LiveMarkdown:
+    def __init__(self):
+        self.text = ""
+
+    def __rich__(self):
+        from rich.markdown import Markdown
+
+        return Markdown(self.text)
+
+
+class _JsonSink(_Sink):
+    def text(self, text: str) -> None:
+        pass
+
+    def reasoning(self, text: str) -> None:
+        pass
+
+    def close(self, answer: Answer) -> None:
+        if answer.error is None:
+            _write_line(self.app.stdout, answer.result(self.show_reasoning))
+
+
+class _StreamJsonSink(_Sink):
+    def text(self, text: str) -> None:
+        _write_line(self.app.stdout, {"type": "delta", "text": text})
+
+    def reasoning(self, text: str) -> None:
+        if self.show_reasoning:
+            _write_line(self.app.stdout, {"type": "reasoning", "text": text})
+
+    def close(self, answer: Answer) -> None:
+        if answer.error is None:
+            _write_line(self.app.stdout, {"type": "result", **answer.result(self.show_reasoning)})
+
+
+def _write_line(stream, payload: dict) -> None:
+    stream.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    stream.flush()
+
+
+class Spinner:
+    """A small spinner on stderr until the first token; it erases itself when stopped."""
+
+    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+    def __init__(self, app, label: str = "thinking", interval: float = 0.08):
+        self.stream = app.stderr
+        self.label = label
+        self.interval = interval
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._drawn = False
+
+    def start(self) -> Spinner:
+        self._thread = threading.Thread(target=self._run, name="spinner", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        i = 0
+        # Don't flash a spinner for answers that start at once.
+        if self._stop.wait(0.15):
+            return
+        while not self._stop.is_set():
+            with self._lock:
+                if self._stop.is_set():
+                    break
+                try:
+                    self.stream.write(f"\r{self.FRAMES[i % len(self.FRAMES)]} {self.label}…")
+                    self.stream.flush()
+                    self._drawn = True
+                except (OSError, ValueError):
+                    return
+            i += 1
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        """Stop and erase. Returns None so callers can write `spinner = spinner.stop()`."""
+        self._stop.set()
+        with self._lock:
+            if self._drawn:
+                try:
+                    self.stream.write("\r\x1b[K")
+                    self.stream.flush()
+                except (OSError, ValueError):
+                    pass
+                self._drawn = False
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=1)
+        return None
