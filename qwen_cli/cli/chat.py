@@ -1,18 +1,147 @@
-"""`qwen chat`: not built yet."""
+"""`qwen chat`: an interactive session with slash commands, /auth, history and resume."""
 
 from __future__ import annotations
 
 import rich_click as click
 
+from qwen_cli.cli.common import credentials_for, pass_app
+from qwen_cli.cli.completers import session_ids
 from qwen_cli.errors import UsageError
 
 
-@click.command(name="chat", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def chat() -> None:
-    """Not built yet: this command is planned.
+@click.command(name="chat")
+@click.option("-m", "--model", help="Model to use for this session (see /model).")
+@click.option("-s", "--system", "system", help="System prompt for a new session (see /system).")
+@click.option("-c", "--continue", "continue_", is_flag=True, help="Resume the newest session.")
+@click.option("-r", "--resume", "resume", metavar="ID", shell_complete=session_ids, help="Resume session ID.")
+@click.option("--list", "list_", is_flag=True, help="List saved sessions: id, date, first words, turns.")
+@click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@pass_app
+def chat(app, model, system, continue_, resume, list_, as_json) -> int:
+    """Talk with the model: answers stream, slash commands manage the session, everything is saved.
+
+    On a terminal this is a REPL (Ctrl-C stops an answer, Ctrl-D leaves, /help lists commands).
+    With stdin from a pipe, each line is one turn and the answers are printed plain.
 
     \b
     Examples:
-      qwen chat --help
+      qwen chat
+      qwen chat --continue
+      qwen chat --list
+      printf 'hi\\nand then?\\n' | qwen chat
     """
-    raise UsageError("`qwen chat` is not built yet", hint="See the README for the commands that exist today.")
+    from qwen_cli.chat.session_store import SessionStore
+
+    store = SessionStore(app.settings.home)
+    if as_json and not list_:
+        raise UsageError("--json goes with --list", hint="Run `qwen chat --list --json`.")
+    if list_:
+        return list_sessions(app, store, as_json)
+    if continue_ and resume:
+        raise UsageError("use either --continue or --resume ID, not both")
+    session_id = resume
+    if continue_:
+        session_id = store.newest_id()
+        if session_id is None:
+            raise UsageError("no saved session to continue", hint="Start one with `qwen chat`.")
+    return run_chat(app, store, model=model, system=system, session_id=session_id)
+
+
+def run_chat(app, store, model=None, system=None, session_id=None) -> int:
+    from qwen_cli.chat import repl
+    from qwen_cli.chat.session import ChatSession
+    from qwen_cli.cli.chat_host import CliHost
+
+    plain = not app.stdin_isatty
+    host = CliHost(app, plain=plain)
+    loaded = store.load(session_id) if session_id else None
+    if loaded is not None:
+        for warning in loaded.warnings:
+            app.warn(warning)
+    credentials = credentials_for(app, model=model)
+    session = ChatSession(
+        host,
+        credentials,
+        store,
+        max_context_chars=app.settings.get("chat.max_context_chars"),
+        session_file=store.reopen(session_id) if session_id else None,
+        clock=app.clock,
+    )
+    if loaded is not None:
+        restore(session, loaded, keep_model=model is not None)
+        if system:
+            session.set_system(system)
+    elif system:
+        session.conversation.system = system
+    try:
+        if plain:
+            return repl.run_lines(session, app.stdin)
+        banner(host, session, resumed=loaded is not None)
+        reader = make_reader(app)
+        try:
+            return repl.run_interactive(session, reader, host)
+        finally:
+            save = getattr(reader, "save", None)
+            if save:
+                save()
+    finally:
+        session.close()
+
+
+def restore(session, loaded, keep_model: bool) -> None:
+    from qwen_cli.chat.session_store import last_of, replay
+
+    conversation = session.conversation
+    conversation.transcript = replay(loaded.records)
+    conversation.system = last_of(loaded.records, "system", "content") or None
+    conversation.stats.turns = sum(1 for m in conversation.transcript if m["role"] == "assistant")
+    model = last_of(loaded.records, "model", "model")
+    if model and not keep_model:
+        session.credentials.model = model
+
+
+def make_reader(app):
+    import sys
+
+    from qwen_cli import paths
+    from qwen_cli.chat.repl import ReadlineReader, StreamReader
+
+    if app.stdin is sys.stdin and app.stdin_isatty and sys.stdout.isatty():
+        return ReadlineReader(paths.qwen_home(app.env) / "chat_history", app.settings.get("chat.history_size"))
+    return StreamReader(app.stdin, echo=app.stderr)
+
+
+def banner(host, session, resumed: bool) -> None:
+    from qwen_cli.chat.slash import describe
+    from qwen_cli.cli.chat_terms import summary_line
+
+    lines = [f"qwen chat · {describe(session.credentials)}"]
+    terms = summary_line(host.app, session.credentials)
+    if terms:
+        lines.append(terms)
+    if resumed:
+        turns = session.conversation.stats.turns
+        lines.append(f"Resumed session {session.id} ({turns} turn{'s' if turns != 1 else ''}).")
+    lines.append("Type /help for commands; Ctrl-D or /exit leaves.")
+    host.notice("\n".join(lines))
+
+
+def list_sessions(app, store, as_json: bool) -> int:
+    from qwen_cli.render import write_json
+
+    summaries = store.summaries()
+    if as_json:
+        write_json(app.stdout, [s.as_dict() for s in summaries])
+        return 0
+    if not summaries:
+        app.stderr.write("No saved sessions. Start one with `qwen chat`.\n")
+        return 0
+    rows = [(s.id, s.as_dict()["created"].replace("T", " "), str(s.turns), s.first_words) for s in summaries]
+    widths = [max(len(r[i]) for r in rows + [("ID", "DATE", "TURNS", "")]) for i in range(3)]
+    header = ("ID", "DATE", "TURNS", "FIRST WORDS")
+    for row in [header, *rows]:
+        app.stdout.write(
+            f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}".rstrip() + "\n"
+        )
+    app.stdout.flush()
+    return 0

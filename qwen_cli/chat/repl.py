@@ -1,0 +1,143 @@
+"""The read loop: readline input with a history file, multi-line blocks, Ctrl-C and Ctrl-D semantics,
+and the plain line-per-turn loop used when stdin is not a terminal."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import IO
+
+from qwen_cli.chat import slash
+from qwen_cli.errors import QwenError
+
+PROMPT = "> "
+CONTINUATION = ". "
+FENCE = '"""'
+
+
+class StreamReader:
+    """Reads lines from a text stream, echoing the prompt to `echo` (used off a real terminal)."""
+
+    def __init__(self, stream: IO[str], echo: IO[str] | None = None):
+        self.stream = stream
+        self.echo = echo
+
+    def __call__(self, prompt: str) -> str:
+        if self.echo is not None:
+            self.echo.write(prompt)
+            self.echo.flush()
+        line = self.stream.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n").rstrip("\r")
+
+
+class ReadlineReader:
+    """`input()` with GNU readline (or libedit) line editing and a private, capped history file."""
+
+    def __init__(self, history_file: Path | None, history_size: int = 1000):
+        self.history_file = history_file
+        self.history_size = history_size
+        self.readline = None
+        try:
+            import readline
+        except ImportError:  # e.g. Windows without pyreadline: plain input() still works
+            return
+        self.readline = readline
+        readline.set_history_length(history_size if history_size > 0 else -1)
+        if history_file is not None:
+            try:
+                readline.read_history_file(str(history_file))
+            except (OSError, ValueError):
+                pass
+
+    def __call__(self, prompt: str) -> str:
+        return input(prompt)
+
+    def save(self) -> None:
+        if self.readline is None or self.history_file is None or self.history_size == 0:
+            return
+        from qwen_cli.fsutil import ensure_private_dir
+
+        path = self.history_file
+        try:
+            ensure_private_dir(path.parent)
+            # Create it private before readline writes, so the history is never world-readable.
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+            os.chmod(path, 0o600)
+            self.readline.set_history_length(self.history_size)
+            self.readline.write_history_file(str(path))
+        except OSError:
+            pass
+
+
+def read_message(read: Callable[[str], str]) -> str:
+    """One user message: a line, a `\"\"\"` block, or lines joined by a trailing backslash.
+
+    EOFError and KeyboardInterrupt propagate (the caller decides: leave, or clear the line).
+    """
+    line = read(PROMPT)
+    stripped = line.strip()
+    if stripped.startswith(FENCE):
+        rest = stripped[len(FENCE) :]
+        if rest.endswith(FENCE) and len(rest) >= len(FENCE):
+            return rest[: -len(FENCE)]
+        lines = [rest] if rest else []
+        while True:
+            more = read(CONTINUATION)
+            if more.rstrip().endswith(FENCE):
+                tail = more.rstrip()[: -len(FENCE)]
+                if tail:
+                    lines.append(tail)
+                return "\n".join(lines)
+            lines.append(more)
+    lines = []
+    while line.endswith("\\"):
+        lines.append(line[:-1])
+        line = read(CONTINUATION)
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def handle(session, text: str):
+    """A slash command or a turn. Returns slash.EXIT to leave."""
+    parsed = slash.parse(text)
+    if parsed is not None:
+        return slash.dispatch(session, *parsed)
+    session.send(slash.unescape(text))
+    return None
+
+
+def run_interactive(session, read: Callable[[str], str], host) -> int:
+    """The terminal loop. A failed turn or command prints its error and the session goes on."""
+    while True:
+        try:
+            text = read_message(read)
+        except KeyboardInterrupt:
+            host.notice("")  # Ctrl-C at the prompt: drop the line, stay
+            continue
+        except EOFError:
+            host.notice("")
+            return 0
+        if not text.strip():
+            continue
+        try:
+            if handle(session, text) == slash.EXIT:
+                return 0
+        except QwenError as error:
+            host.error(error)
+        except KeyboardInterrupt:  # Ctrl-C inside a command's own prompt (e.g. /auth)
+            host.notice("")
+
+
+def run_lines(session, lines: Iterable[str]) -> int:
+    """Pipe mode: each non-empty line is one turn (or a slash command). Errors propagate, exiting with
+    their code; end of input ends the session."""
+    for raw in lines:
+        text = raw.rstrip("\n").rstrip("\r")
+        if not text.strip():
+            continue
+        if handle(session, text) == slash.EXIT:
+            break
+    return 0

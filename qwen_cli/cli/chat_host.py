@@ -1,0 +1,163 @@
+"""The real `Host` for a chat session: the adapter, the renderer, pickers, /auth, /terms and /telemetry.
+
+It adapts the other command groups' reusable pieces to the small interface `qwen_cli.chat.session`
+expects, so the chat library never imports click, rich or requests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from qwen_cli.errors import QwenError, UsageError
+
+
+class CliHost:
+    def __init__(self, app, plain: bool):
+        self.app = app
+        self.plain = plain  # pipe mode: answers as plain text, no spinner
+        self.interactive = app.interactive and not plain
+
+    # -- output
+    def notice(self, text: str) -> None:
+        stream = self.app.stderr
+        try:
+            stream.write(text + "\n")
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+
+    def error(self, error: QwenError) -> None:
+        from qwen_cli.render import print_error
+
+        print_error(self.app, error)
+
+    # -- the provider
+    def network(self, credentials):
+        from qwen_cli.providers.events import NetworkOptions
+
+        return NetworkOptions.from_settings(self.app.settings, getattr(credentials, "provider", None))
+
+    def stream(self, credentials, messages):
+        from qwen_cli.providers import openai_compat
+        from qwen_cli.providers.events import ChatRequest
+
+        if credentials.token and credentials.token not in self.app.secrets:
+            self.app.secrets.append(credentials.token)
+        request = ChatRequest(messages=messages, model=credentials.model)
+        return openai_compat.stream(credentials, request, self.network(credentials), notify=self.notice)
+
+    def render(self, events):
+        return render_answer(self.app, events, plain=self.plain)
+
+    def list_models(self, credentials) -> list[str]:
+        from qwen_cli.providers import openai_compat
+
+        try:
+            return openai_compat.list_models(credentials, self.network(credentials), retries=0)
+        except QwenError as error:
+            models = catalogue_models(credentials)
+            self.notice(f"Could not list models from the provider ({error.message}); showing the catalogue.")
+            return models
+
+    def choose(self, title: str, options: list[str], current: str | None = None) -> str | None:
+        lines = [f"{title}:"]
+        for number, option in enumerate(options, start=1):
+            lines.append(f"  {number:>2}. {option}{'  (current)' if option == current else ''}")
+        self.notice("\n".join(lines))
+        answer = self.ask("Pick a number or a name (Enter keeps the current one): ").strip()
+        if not answer:
+            return None
+        if answer.isdigit() and 1 <= int(answer) <= len(options):
+            return options[int(answer) - 1]
+        if answer in options:
+            return answer
+        raise UsageError(f"no choice {answer!r}", hint="Type one of the numbers shown, or /model NAME.")
+
+    def ask(self, prompt: str) -> str:
+        """One line from the person at the terminal (Ctrl-D counts as no answer)."""
+        app = self.app
+        try:
+            if app.stdin is _sys().stdin and app.stdin_isatty and _sys().stdout.isatty():
+                return input(prompt)
+            app.stderr.write(prompt)
+            app.stderr.flush()
+            return app.stdin.readline().rstrip("\n")
+        except EOFError:
+            return ""
+
+    # -- the other groups' pieces
+    def auth(self, credentials, argument: str):
+        from qwen_cli.cli.chat_auth import switch_or_login
+
+        return switch_or_login(self, credentials, argument)
+
+    def terms(self, credentials) -> str:
+        from qwen_cli.cli.chat_terms import full_terms
+
+        return full_terms(self.app, credentials)
+
+    def telemetry(self, argument: str) -> str:
+        from qwen_cli.cli.chat_terms import telemetry
+
+        return telemetry(self.app, argument)
+
+    def write_file(self, path: str, text: str) -> str:
+        target = Path(path)
+        if not target.is_absolute():
+            target = Path(self.app.cwd) / target
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write {target}: {exc.strerror}") from None
+        return str(target)
+
+
+def catalogue_models(credentials) -> list[str]:
+    from qwen_cli import catalogue
+
+    method = getattr(credentials, "method", None)
+    found: list[str] = []
+    if method == "coding-plan":
+        found = list(catalogue.coding_plan().get("models", []))
+    elif method == "qwen-oauth":
+        found = [catalogue.qwen_oauth().get("model")]
+    else:
+        provider = catalogue.providers().get(getattr(credentials, "provider", ""))
+        if provider and provider.default_model:
+            found = [provider.default_model]
+    current = getattr(credentials, "model", None)
+    if current and current not in found:
+        found.insert(0, current)
+    return [m for m in found if m]
+
+
+def render_answer(app, events, plain: bool):
+    """Draw one answer. Uses the shared renderer when it exists, else plain text."""
+    try:
+        from qwen_cli import renderers
+    except ImportError:
+        renderers = None
+    if renderers is not None and hasattr(renderers, "render_stream"):
+        return renderers.render_stream(app, events, plain=plain)
+    out = app.stdout
+    wrote_any = False
+    ended_with_newline = True
+    for event in events:
+        if type(event).__name__ == "TextDelta" and event.text:
+            out.write(event.text)
+            out.flush()
+            wrote_any = True
+            ended_with_newline = event.text.endswith("\n")
+    if wrote_any and not ended_with_newline:
+        out.write("\n")
+    out.flush()
+    return None
+
+
+def _sys():
+    import sys
+
+    return sys
