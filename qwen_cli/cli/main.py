@@ -18,8 +18,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
         sys.exit(0)
     from qwen_cli.context import AppContext
+    from qwen_cli.telemetry import install as install_statistics_hook  # imports nothing else
 
-    sys.exit(run(AppContext(), args))
+    app = AppContext()
+    install_statistics_hook(app)
+    sys.exit(run(app, args))
 
 
 def run(app, args: list[str]) -> int:

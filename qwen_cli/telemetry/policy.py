@@ -1,0 +1,162 @@
+"""Whether usage statistics are collected for one invocation, and which rule decided it.
+
+Rules, in order (the first that applies decides):
+  1. DO_NOT_TRACK (any value but empty/0/false/no/off) or QWEN_USAGE_STATISTICS=0 (or one of its
+     aliases) in the environment or the loaded .env file: off.
+  2. The api-key method: never collected, whatever the setting. No method configured at all:
+     nothing collected either (we cannot tell which promise applies, so we keep the strictest one).
+  3. The setting `privacy.usage_statistics`, default on for qwen-oauth and coding-plan. An opt-out
+     written in any config file wins over a `true` in another layer, so a project file or a .env
+     file can never switch statistics back on after `qwen telemetry off`.
+
+The export endpoint is taken only from the user config file or the real environment: a project file
+or .env file cannot redirect statistics to someone else's collector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+SETTING = "privacy.usage_statistics"
+ENDPOINT = "telemetry.endpoint"
+ENV_SWITCHES = ("QWEN_USAGE_STATISTICS", "QWEN_PRIVACY_USAGE_STATISTICS", "QWEN_USAGE_STATISTICS_ENABLED")
+COLLECTING_METHODS = ("qwen-oauth", "coding-plan")
+_FALSE = {"0", "false", "no", "off", ""}
+
+# reason code -> rule number
+REASONS = {
+    "do_not_track": 1,
+    "env_opt_out": 1,
+    "api_key_method": 2,
+    "no_auth_method": 2,
+    "setting_off": 3,
+    "setting_on": 3,
+    "default_on": 3,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    enabled: bool
+    reason: str
+    detail: str
+    method: str | None
+    method_source: str | None
+    setting: bool | None
+    setting_source: str | None
+    endpoint: str | None
+    endpoint_note: str | None = None
+
+    @property
+    def rule(self) -> int:
+        return REASONS[self.reason]
+
+    def as_dict(self) -> dict:
+        data = asdict(self)
+        data["rule"] = self.rule
+        return data
+
+
+def env_opt_out(getenv) -> tuple[str, str] | None:
+    """(reason, detail) when an environment switch turns statistics off. `getenv(name)` -> str | None."""
+    dnt = getenv("DO_NOT_TRACK")
+    if dnt is not None and dnt.strip().lower() not in _FALSE:
+        return "do_not_track", "DO_NOT_TRACK is set, which turns all usage statistics off"
+    for name in ENV_SWITCHES:
+        value = getenv(name)
+        if value is not None and value.strip().lower() in _FALSE:
+            return "env_opt_out", f"{name}={value.strip()} turns usage statistics off"
+    return None
+
+
+def quick_env_off(environ) -> bool:
+    """Cheap check on the process environment alone, before any settings are loaded."""
+    return env_opt_out(environ.get) is not None
+
+
+def file_opt_out(settings) -> str | None:
+    """The config file that says `privacy.usage_statistics = false`, if any (user or project)."""
+    from qwen_cli.settings import flatten, read_toml
+
+    for file in (settings.user_file, settings.project_file):
+        if file is None:
+            continue
+        try:
+            value = flatten(read_toml(file)).get(SETTING)
+        except Exception:  # noqa: BLE001 - settings already loaded these files; be defensive anyway
+            continue
+        if value is False or (isinstance(value, str) and value.strip().lower() in _FALSE):
+            return str(file)
+    return None
+
+
+def endpoint(settings) -> tuple[str | None, str | None]:
+    """(endpoint, note). Only the user file or the real environment may set it; it must be http(s)."""
+    value = settings.get(ENDPOINT)
+    source = settings.source(ENDPOINT)
+    if not value:
+        return None, None
+    if source.startswith(("project:", ".env:")):
+        return None, f"telemetry.endpoint from {source} is ignored: only your user config or environment may set it"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None, "telemetry.endpoint is not an http(s) URL, so nothing is sent"
+    return value.strip(), None
+
+
+def decide(settings, method: str | None, method_source: str | None = None) -> Decision:
+    """The effective state for an invocation that uses `method`."""
+    setting = settings.get(SETTING)
+    setting_source = settings.source(SETTING)
+    url, note = endpoint(settings)
+
+    def result(enabled: bool, reason: str, detail: str) -> Decision:
+        return Decision(enabled, reason, detail, method, method_source, setting, setting_source, url, note)
+
+    found = env_opt_out(settings.getenv)
+    if found:
+        return result(False, *found)
+    if method == "api-key":
+        return result(
+            False,
+            "api_key_method",
+            "the api-key method is in use: qwen collects nothing beyond what your API provider collects",
+        )
+    if method not in COLLECTING_METHODS:
+        return result(False, "no_auth_method", "no authentication method is configured, so nothing is collected")
+    opted_out = file_opt_out(settings)
+    if opted_out:
+        return result(False, "setting_off", f"privacy.usage_statistics = false in {opted_out}")
+    if setting is False:
+        return result(False, "setting_off", f"privacy.usage_statistics = false ({setting_source})")
+    if setting_source == "default":
+        return result(True, "default_on", f"on by default for {method}; opt out with `qwen telemetry off`")
+    return result(True, "setting_on", f"privacy.usage_statistics = true ({setting_source})")
+
+
+def sending_allowed(settings) -> tuple[bool, str]:
+    """May queued events leave the machine now? Checked again by every sender right before it sends."""
+    found = env_opt_out(settings.getenv)
+    if found:
+        return False, found[1]
+    opted_out = file_opt_out(settings)
+    if opted_out or settings.get(SETTING) is False:
+        return False, "usage statistics are off"
+    url, note = endpoint(settings)
+    if url is None:
+        return False, note or "no telemetry.endpoint is configured: nothing leaves this machine"
+    return True, url
+
+
+def invocation_method(app, settings) -> tuple[str | None, str | None]:
+    """The method this invocation used: resolved credentials first, else the configured auth.method."""
+    creds = getattr(app, "credentials", None)
+    method = getattr(creds, "method", None)
+    if isinstance(method, str) and method in ("qwen-oauth", "coding-plan", "api-key"):
+        return method, "credentials used by this command"
+    configured = settings.get("auth.method")
+    if configured:
+        return configured, settings.source("auth.method")
+    return None, None

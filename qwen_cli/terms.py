@@ -1,0 +1,313 @@
+"""Which terms of service and privacy notices apply, by auth method and provider (data in data/*.toml).
+
+Library code: returns values, never prints. `summary_line()` is the one line that `qwen auth login`
+and the chat banner show; `page()` is what `qwen terms show` renders.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+from qwen_cli.errors import UsageError
+
+METHODS = ("qwen-oauth", "coding-plan", "api-key")
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    who: str
+    terms_name: str | None
+    terms_url: str | None
+    privacy_name: str | None
+    privacy_url: str | None
+    checked: str
+
+
+@dataclass
+class Page:
+    method: str
+    title: str
+    how: str
+    provider: str  # display name: "Qwen AI", "Alibaba Cloud", "OpenAI", "a custom provider", ...
+    provider_id: str | None
+    region: str | None
+    local: bool
+    applies: str
+    documents: list[Document] = field(default_factory=list)
+    note: str | None = None  # e.g. "depends on your provider: see its terms"
+    training: str = ""
+    statistics: str = ""
+    ours: str = ""
+    switch: str = ""
+    checked: str = ""
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def urls(self) -> list[str]:
+        out = []
+        for doc in self.documents:
+            out.extend(u for u in (doc.terms_url, doc.privacy_url) if u)
+        return out
+
+
+def _data() -> dict:
+    from qwen_cli.catalogue import load
+
+    return load("terms")
+
+
+def documents() -> dict[str, Document]:
+    return {
+        did: Document(
+            did,
+            d["who"],
+            d.get("terms_name"),
+            d.get("terms_url"),
+            d.get("privacy_name"),
+            d.get("privacy_url"),
+            d["checked"],
+        )
+        for did, d in _data()["documents"].items()
+    }
+
+
+def _method(method: str) -> dict:
+    if method not in METHODS:
+        raise UsageError(f"unknown auth method {method!r}", hint="Use one of: " + ", ".join(METHODS) + ".")
+    return _data()["methods"][method]
+
+
+def _region_id(region: str | None, strict: bool) -> str | None:
+    if not region:
+        return None
+    from qwen_cli import catalogue
+
+    try:
+        return catalogue.region(region).id
+    except UsageError:
+        if strict:
+            raise
+        return None
+
+
+def page(method: str, provider: str | None = None, region: str | None = None, strict: bool = True) -> Page:
+    """The terms page for `method`; `provider` matters for api-key, `region` for coding-plan.
+
+    strict=False ignores an unknown region instead of raising (used for values read from settings).
+    """
+    from qwen_cli import catalogue
+
+    text = _method(method)
+    common = _data()["common"]
+    base = dict(
+        method=method,
+        title=text["title"],
+        how=text["how"],
+        applies=text["applies"],
+        training=text["training"],
+        statistics=text["statistics"],
+        ours=common["ours"],
+        switch=common["switch"],
+        checked=text["checked"],
+    )
+    docs = documents()
+    if method == "qwen-oauth":
+        ids = text.get("documents", [])
+        return Page(
+            provider=text["provider"],
+            provider_id="qwen",
+            region=None,
+            local=False,
+            documents=[docs[i] for i in ids],
+            **base,
+        )
+    if method == "coding-plan":
+        rid = _region_id(region, strict)
+        regions = catalogue.regions()
+        chosen = [regions[rid]] if rid else list(regions.values())
+        note = None if rid else "Which one applies depends on the region of your key; both are listed."
+        return Page(
+            provider=text["provider"],
+            provider_id="coding-plan",
+            region=rid,
+            local=False,
+            documents=[docs[r.terms] for r in chosen],
+            note=note,
+            **base,
+        )
+    # api-key
+    if not provider or provider == "custom":
+        return Page(
+            provider="a custom provider" if provider else "your provider",
+            provider_id=provider,
+            region=None,
+            local=False,
+            note=text["custom"],
+            **base,
+        )
+    known = catalogue.providers()
+    if provider not in known:
+        return Page(
+            provider=f"{provider} (not in the catalogue)",
+            provider_id="custom",
+            region=None,
+            local=False,
+            note=text["custom"],
+            **base,
+        )
+    entry = known[provider]
+    if entry.local:
+        base["applies"] = text["local"]
+        return Page(provider=entry.name, provider_id=entry.id, region=None, local=True, note=text["local"], **base)
+    if entry.terms and entry.terms in docs:
+        found = [docs[entry.terms]]
+    elif entry.terms_url or entry.privacy_url:
+        found = [
+            Document(
+                entry.id,
+                entry.name,
+                f"{entry.name} terms" if entry.terms_url else None,
+                entry.terms_url,
+                f"{entry.name} privacy policy" if entry.privacy_url else None,
+                entry.privacy_url,
+                entry.checked,
+            )
+        ]
+    else:
+        found = []
+    return Page(
+        provider=entry.name,
+        provider_id=entry.id,
+        region=None,
+        local=False,
+        documents=found,
+        note=None if found else text["unlisted"],
+        **base,
+    )
+
+
+def overview() -> list[dict]:
+    """The three methods at a glance, as in Qwen Code's terms document."""
+    docs = documents()
+    methods = _data()["methods"]
+    qwen = docs["qwen"]
+    return [
+        {
+            "method": "qwen-oauth",
+            "title": methods["qwen-oauth"]["title"],
+            "provider": methods["qwen-oauth"]["provider"],
+            "terms": f"{qwen.terms_name} ({qwen.terms_url})",
+            "privacy": f"{qwen.privacy_name} ({qwen.privacy_url})",
+        },
+        {
+            "method": "coding-plan",
+            "title": methods["coding-plan"]["title"],
+            "provider": methods["coding-plan"]["provider"],
+            "terms": "Alibaba Cloud's terms for your key's region (see `qwen terms show --method coding-plan`)",
+            "privacy": "Alibaba Cloud's privacy policy for your key's region",
+        },
+        {
+            "method": "api-key",
+            "title": methods["api-key"]["title"],
+            "provider": methods["api-key"]["provider"],
+            "terms": methods["api-key"]["overview_terms"],
+            "privacy": methods["api-key"]["overview_privacy"],
+        },
+    ]
+
+
+def provider_table() -> list[dict]:
+    """Every catalogue provider of the api-key method with what applies to it."""
+    from qwen_cli import catalogue
+
+    rows = []
+    for pid in catalogue.providers():
+        p = page("api-key", pid)
+        doc = p.documents[0] if p.documents else None
+        rows.append(
+            {
+                "id": pid,
+                "name": p.provider,
+                "local": p.local,
+                "terms_url": doc.terms_url if doc else None,
+                "privacy_url": doc.privacy_url if doc else None,
+                "note": p.note,
+                "checked": doc.checked if doc else p.checked,
+            }
+        )
+    return rows
+
+
+def summary_line(method: str | None, provider: str | None = None, region: str | None = None) -> str:
+    """One line naming the terms that apply, e.g. for `qwen auth login` before it stores anything."""
+    if not method:
+        return "No authentication method is configured yet; `qwen terms show --all` lists the terms of each."
+    p = page(method, provider, region, strict=False)
+    if method == "qwen-oauth":
+        doc = p.documents[0]
+        return f"Terms: {p.title} is governed by the {doc.terms_name} ({doc.terms_url}) and {doc.privacy_name}."
+    if method == "coding-plan":
+        if p.region and p.documents:
+            doc = p.documents[0]
+            return f"Terms: {p.title} is governed by the terms of {doc.who} ({doc.terms_url})."
+        return (
+            f"Terms: {p.title} is governed by Alibaba Cloud's terms for your key's region "
+            "(see `qwen terms show --method coding-plan`)."
+        )
+    label = f"{p.title} with {p.provider}"
+    if p.local:
+        return f"Terms: {label}: nothing leaves this machine, so no third-party terms apply."
+    if p.documents:
+        doc = p.documents[0]
+        where = doc.terms_url or doc.privacy_url
+        return f"Terms: {label}: the terms of {doc.who} apply, not Qwen's ({where})."
+    if p.provider_id in (None, "custom") or p.note == _method("api-key")["custom"]:
+        return f"Terms: {label}: depends on your provider: see its terms."
+    return f"Terms: {label}: your provider's terms apply, not Qwen's; see your provider's terms."
+
+
+def statistics_notice(first_time: bool = True) -> str:
+    """What usage statistics cover and how to opt out; `first_time` adds the "shown once" sentence."""
+    data = _data()["statistics"]
+    return data["notice"] + (" " + data["once"] if first_time else "")
+
+
+def active(settings) -> dict:
+    """The configured method, provider and region, each with the layer it came from."""
+    method = settings.get("auth.method")
+    provider = settings.get("auth.provider")
+    region = settings.get("auth.region")
+    return {
+        "method": method,
+        "method_source": settings.source("auth.method") if method else None,
+        "provider": provider,
+        "region": _region_id(region, strict=False),
+    }
+
+
+def browser_command(env: Mapping[str, str] | None = None, platform: str | None = None) -> list[str] | None:
+    """The command that opens a URL in a graphical browser without waiting, or None when there is none
+    (a headless or SSH session, or no opener installed). Never a console browser that would take over
+    the terminal."""
+    import sys
+
+    env = os.environ if env is None else env
+    platform = sys.platform if platform is None else platform
+    path = env.get("PATH")
+    if platform == "darwin":
+        if env.get("SSH_CONNECTION") or env.get("SSH_TTY"):
+            return None
+        found = shutil.which("open", path=path)
+        return [found] if found else None
+    if platform in ("win32", "cygwin"):
+        return ["rundll32", "url.dll,FileProtocolHandler"]
+    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+        return None
+    found = shutil.which("xdg-open", path=path)
+    return [found] if found else None
