@@ -148,22 +148,26 @@ class ChatSession:
         started = self.clock()
         collector = None
         cut = False
+        failure = None
         try:
             collector = Collector(self.host.stream(self.credentials, conversation.request_messages()))
             result = self.host.render(collector)
             cut = bool(getattr(result, "cut", False))
+            failure = getattr(result, "error", None)
         except KeyboardInterrupt:
             cut = True
-        except QwenError:
+        except QwenError as error:
+            failure = error
+        finally:
+            if collector is not None:
+                collector.close()
+        answer = collector.text if collector is not None else ""
+        if isinstance(failure, QwenError) and not answer:
             conversation.retract_user()
             conversation.stats.failed += 1
             self._record({"type": "failed"})
-            raise
-        finally:
-            if collector is not None and cut:
-                collector.close()
+            raise failure
         seconds = self.clock() - started
-        answer = collector.text if collector is not None else ""
         usage = collector.usage if collector is not None else None
         conversation.add_assistant(answer, cut=cut)
         record = {"type": "message", "role": "assistant", "content": answer, "time": time.time()}
@@ -177,6 +181,8 @@ class ChatSession:
         if usage is not None:
             stats.prompt_tokens += usage.prompt_tokens or 0
             stats.completion_tokens += usage.completion_tokens or 0
+        if isinstance(failure, QwenError):
+            raise failure  # the partial answer is kept, marked as cut
         if cut:
             self.host.notice("[answer cut: Ctrl-C] The partial answer is kept in the conversation.")
         return Turn(answer, cut, usage, seconds)

@@ -31,6 +31,7 @@ from qwen_cli.errors import Interrupted, UsageError
 @click.option("--show-reasoning", is_flag=True, help="Print the model's reasoning on stderr (hidden otherwise).")
 @click.option("--raw", is_flag=True, help="Plain text even on a terminal: no markdown rendering.")
 @click.option("--proxy", metavar="URL", help="Proxy for this request (overrides network.proxy and HTTPS_PROXY).")
+@click.option("-c", "--continue", "continue_", is_flag=True, help="Add this turn to the newest `qwen chat` session.")
 @output_format_option
 @pass_app
 def ask(
@@ -48,6 +49,7 @@ def ask(
     show_reasoning: bool,
     raw: bool,
     proxy: str | None,
+    continue_: bool,
     output_format: str,
 ) -> None:
     """Ask one question and stream the answer to stdout.
@@ -62,9 +64,16 @@ def ask(
       qwen ask -f app.py -f test_app.py "why does the test fail?"
       qwen ask -m qwen3-coder-plus --max-tokens 200 "explain CRDTs"
       qwen ask -o json "one word for happy" | jq -r .content
+      qwen ask -c "and in Go?"             # continue the newest chat session
     """
     user_text = read_prompt(app, prompt, files)
     messages = ask_messages(user_text, system)
+    thread = None
+    if continue_:
+        from qwen_cli.chat.continuation import Continuation
+
+        thread = Continuation.newest(app.settings.home, app.warn)
+        messages = thread.messages(user_text, system, app.settings.get("chat.max_context_chars"))
     from qwen_cli.providers.events import ChatRequest
 
     request = ChatRequest(
@@ -77,6 +86,8 @@ def ask(
         stream=not no_stream,
     )
     result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
+    if thread is not None:
+        thread.record(app.credentials, user_text, result.text, result.cut, result.error)
     finish_notes(app, result, show_usage)
     result.raise_if_cut()
 

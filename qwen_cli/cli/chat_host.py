@@ -34,9 +34,11 @@ class CliHost:
 
     # -- the provider
     def network(self, credentials):
+        from qwen_cli.providers import http
         from qwen_cli.providers.events import NetworkOptions
 
-        return NetworkOptions.from_settings(self.app.settings, getattr(credentials, "provider", None))
+        network = NetworkOptions.from_settings(self.app.settings, getattr(credentials, "provider", None))
+        return http.with_environment(network, self.app.settings.getenv)
 
     def stream(self, credentials, messages):
         from qwen_cli.providers import openai_compat
@@ -135,26 +137,10 @@ def catalogue_models(credentials) -> list[str]:
 
 
 def render_answer(app, events, plain: bool):
-    """Draw one answer. Uses the shared renderer when it exists, else plain text."""
-    try:
-        from qwen_cli import renderers
-    except ImportError:
-        renderers = None
-    if renderers is not None and hasattr(renderers, "render_stream"):
-        return renderers.render_stream(app, events, plain=plain)
-    out = app.stdout
-    wrote_any = False
-    ended_with_newline = True
-    for event in events:
-        if type(event).__name__ == "TextDelta" and event.text:
-            out.write(event.text)
-            out.flush()
-            wrote_any = True
-            ended_with_newline = event.text.endswith("\n")
-    if wrote_any and not ended_with_newline:
-        out.write("\n")
-    out.flush()
-    return None
+    """Draw one answer with the renderer `qwen ask` uses: markdown on a terminal, plain in pipe mode."""
+    from qwen_cli.renderers import render_answer as render
+
+    return render(app, events, output_format="text", markdown=False if plain else None)
 
 
 def _sys():

@@ -1,0 +1,198 @@
+"""`qwen chat` with stdin from a pipe: each line is a turn, answers plain on stdout, exit at EOF."""
+
+import json
+import stat
+
+import pytest
+
+from tests.helpers import run_qwen
+from tests.servers.openai_stub import error, stream_reply
+
+
+@pytest.fixture
+def env(openai_server):
+    return {"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": openai_server.url, "OPENAI_MODEL": "test-model"}
+
+
+def _sessions(isolated):
+    return sorted((isolated.qwen_home / "sessions").glob("*.jsonl"))
+
+
+def _lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_two_line_script_is_two_turns_and_the_second_carries_the_first(openai_server, env, isolated):
+    openai_server.script(stream_reply(["Hi", " there"]), stream_reply(["Then", " this"]))
+    result = run_qwen(["chat"], input="hi\nand then?\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Hi there\nThen this\n"
+    first, second = openai_server.chat_requests
+    assert first.json["messages"] == [{"role": "user", "content": "hi"}]
+    assert second.json["messages"] == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Hi there"},
+        {"role": "user", "content": "and then?"},
+    ]
+    assert first.json["stream"] is True and first.json["model"] == "test-model"
+    assert "qwen chat ·" not in result.stderr  # no banner in pipe mode
+    [path] = _sessions(isolated)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    records = _lines(path)
+    assert records[0]["type"] == "meta" and records[0]["method"] == "api-key"
+    assert [(r["role"], r["content"]) for r in records[1:]] == [
+        ("user", "hi"), ("assistant", "Hi there"), ("user", "and then?"), ("assistant", "Then this")
+    ]
+
+
+def test_blank_lines_are_skipped_and_empty_input_sends_nothing(openai_server, env, isolated):
+    result = run_qwen(["chat"], input="\n  \n", env=env)
+    assert result.exit_code == 0 and result.stdout == ""
+    assert openai_server.chat_requests == []
+    assert _sessions(isolated) == []
+
+
+def test_slash_commands_work_in_a_script(openai_server, env, isolated):
+    script = "/system answer in one word\nhi\n/stats\n/model other-model\nagain\n/exit\nnever sent\n"
+    result = run_qwen(["chat"], input=script, env=env)
+    assert result.exit_code == 0, result.stderr
+    first, second = openai_server.chat_requests
+    assert first.json["messages"][0] == {"role": "system", "content": "answer in one word"}
+    assert second.json["model"] == "other-model"
+    assert second.json["messages"][0]["role"] == "system"
+    assert "Turns: 1" in result.stderr and "Tokens: 5 in, 3 out" in result.stderr
+    assert result.stdout.count("Hello from stub") == 2  # slash output stays off stdout
+    assert len(openai_server.chat_requests) == 2
+
+
+def test_unknown_command_in_a_script_exits_2_with_did_you_mean(openai_server, env):
+    result = run_qwen(["chat"], input="/sytem be brief\nhi\n", env=env)
+    assert result.exit_code == 2
+    assert "unknown command /sytem; did you mean /system?" in result.stderr
+    assert openai_server.chat_requests == []
+
+
+def test_a_failed_turn_exits_with_its_code_and_is_marked_failed(openai_server, env, isolated):
+    openai_server.script(stream_reply(["ok"]))
+    openai_server.accept_tokens = {"sk-test-key"}
+    openai_server.script(error(401, {"error": {"message": "Invalid API key"}}))
+    result = run_qwen(["chat"], input="one\ntwo\nthree\n", env=env)
+    assert result.exit_code == 3
+    assert result.stdout == "ok\n"
+    assert "Error:" in result.stderr and result.stderr.count("Error:") == 1
+    assert len(openai_server.chat_requests) == 2
+    [path] = _sessions(isolated)
+    assert _lines(path)[-1] == {"type": "failed"}
+
+
+def test_context_guard_drops_oldest_turns_with_a_notice(openai_server, env):
+    long_answer = ["x" * 80]
+    openai_server.script(*(stream_reply(long_answer) for _ in range(3)))
+    env = dict(env, QWEN_CHAT_MAX_CONTEXT_CHARS="200")
+    result = run_qwen(["chat", "--system", "SYS"], input="q1 " + "a" * 40 + "\nq2\nq3\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    third = openai_server.chat_requests[2].json["messages"]
+    assert third[0] == {"role": "system", "content": "SYS"}
+    assert third[1]["content"] == "q2"
+    assert len(openai_server.chat_requests[1].json["messages"]) == 4  # nothing dropped yet
+    assert result.stderr.count("dropped the oldest 1 turn") == 1
+    assert "chat.max_context_chars (200)" in result.stderr
+
+
+def test_list_continue_resume_and_ask_continue(openai_server, env, isolated):
+    run_qwen(["chat"], input="first session question\n", env=env)
+    result = run_qwen(["chat"], input="second session\nmore\n", env=env)
+    assert result.exit_code == 0
+    listing = run_qwen(["chat", "--list"], env=env)
+    assert listing.exit_code == 0
+    rows = listing.stdout.splitlines()
+    assert rows[0].split() == ["ID", "DATE", "TURNS", "FIRST", "WORDS"]
+    assert "second session" in rows[1] and rows[1].split()[3] == "2"
+    assert "first session question" in rows[2]
+    data = json.loads(run_qwen(["chat", "--list", "--json"], env=env).stdout)
+    assert [d["turns"] for d in data] == [2, 1]
+    newest, oldest = data[0]["id"], data[1]["id"]
+
+    openai_server.requests.clear()
+    result = run_qwen(["chat", "--continue"], input="third\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    sent = [m["content"] for m in openai_server.chat_requests[0].json["messages"]]
+    assert sent == ["second session", "Hello from stub", "more", "Hello from stub", "third"]
+
+    openai_server.requests.clear()
+    result = run_qwen(["chat", "--resume", oldest], input="back\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    sent = [m["content"] for m in openai_server.chat_requests[0].json["messages"]]
+    assert sent == ["first session question", "Hello from stub", "back"]
+
+    # `qwen ask -c` adds a turn to the newest session (the one just resumed).
+    openai_server.requests.clear()
+    result = run_qwen(["ask", "-c", "and", "finally?"], env=env)
+    assert result.exit_code == 0, result.stderr
+    sent = [m["content"] for m in openai_server.chat_requests[0].json["messages"]]
+    assert sent == ["first session question", "Hello from stub", "back", "Hello from stub", "and finally?"]
+    data = json.loads(run_qwen(["chat", "--list", "--json"], env=env).stdout)
+    assert data[0]["id"] == oldest and data[0]["turns"] == 3
+    assert {d["id"] for d in data} == {newest, oldest}
+
+
+def test_ask_continue_without_sessions_starts_one(openai_server, env, isolated):
+    result = run_qwen(["ask", "-c", "-s", "be brief", "hello"], env=env)
+    assert result.exit_code == 0, result.stderr
+    [path] = _sessions(isolated)
+    records = _lines(path)
+    assert records[0]["type"] == "meta"
+    assert records[1] == {"type": "system", "content": "be brief"}
+    assert [r.get("content") for r in records[2:]] == ["hello", "Hello from stub"]
+    result = run_qwen(["ask", "-c", "again"], env=env)
+    messages = openai_server.chat_requests[-1].json["messages"]
+    assert messages[0] == {"role": "system", "content": "be brief"}
+    assert [m["content"] for m in messages[1:]] == ["hello", "Hello from stub", "again"]
+
+
+def test_ask_continue_failure_adds_nothing(openai_server, env, isolated):
+    run_qwen(["ask", "-c", "hello"], env=env)
+    [path] = _sessions(isolated)
+    before = path.read_text()
+    openai_server.script(error(400, {"error": {"message": "bad request"}}))
+    result = run_qwen(["ask", "-c", "broken"], env=env)
+    assert result.exit_code == 4
+    assert path.read_text() == before
+
+
+def test_resume_skips_corrupt_lines_with_a_warning(openai_server, env, isolated):
+    run_qwen(["chat"], input="kept question\n", env=env)
+    [path] = _sessions(isolated)
+    with open(path, "a") as fh:
+        fh.write('{"type": "message", "role": "us\n')
+    result = run_qwen(["chat", "--continue"], input="next\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "skipped a corrupt session line" in result.stderr
+    assert "Traceback" not in result.stderr
+    sent = [m["content"] for m in openai_server.chat_requests[-1].json["messages"]]
+    assert sent == ["kept question", "Hello from stub", "next"]
+
+
+def test_usage_errors(env):
+    assert run_qwen(["chat", "--continue"], input="x\n", env=env).exit_code == 2
+    result = run_qwen(["chat", "--resume", "nope"], input="x\n", env=env)
+    assert result.exit_code == 2 and "no session 'nope'" in result.stderr
+    assert run_qwen(["chat", "--json"], env=env).exit_code == 2
+    empty = run_qwen(["chat", "--list"], env=env)
+    assert empty.exit_code == 0 and empty.stdout == "" and "No saved sessions" in empty.stderr
+
+
+def test_save_writes_a_markdown_transcript(openai_server, env, isolated):
+    result = run_qwen(["chat"], input="hi\n/save notes/t.md\n", env=env, cwd=isolated.work)
+    assert result.exit_code == 2  # the directory does not exist
+    (isolated.work / "notes").mkdir()
+    result = run_qwen(["chat"], input="hi\n/save notes/t.md\n", env=env, cwd=isolated.work)
+    assert result.exit_code == 0, result.stderr
+    text = (isolated.work / "notes" / "t.md").read_text()
+    assert "## You\n\nhi\n\n## Assistant\n\nHello from stub" in text
+
+
+def test_without_credentials_exits_3(isolated):
+    result = run_qwen(["chat"], input="hi\n")
+    assert result.exit_code == 3
+    assert "Traceback" not in result.stderr
