@@ -247,7 +247,8 @@ def exception_error(exc: BaseException, url: str, network, attempts: int = 1) ->
         detail = _ssl_detail(exc)
         return NetworkError(f"TLS verification failed for {host}: {detail}", hint=TLS_HINT)
     if _has(exc, "ProxyError"):
-        return NetworkError(f"cannot connect through the proxy{tried}: {_short(exc)}", hint=PROXY_HINT)
+        proxy = getattr(network, "proxy", None) or "set in HTTPS_PROXY/HTTP_PROXY"
+        return NetworkError(f"cannot connect through the proxy ({proxy}){tried}: {_reason(exc)}", hint=PROXY_HINT)
     if _has(exc, "ConnectTimeout", "ConnectTimeoutError"):
         return NetworkError(
             f"timed out connecting to {host}{tried} (network.connect_timeout = {network.connect_timeout:g}s)",
@@ -275,6 +276,16 @@ def exception_error(exc: BaseException, url: str, network, attempts: int = 1) ->
 
         return ConfigError(f"invalid URL {url!r}", hint="Fix the base URL (OPENAI_BASE_URL or `qwen auth login`).")
     return NetworkError(f"connection to {host} failed{tried}: {_short(exc)}", hint="Check your connection and retry.")
+
+
+def _reason(exc: BaseException) -> str:
+    if _has(exc, "ConnectionRefusedError", text=("Connection refused",)):
+        return "connection refused"
+    if _has(exc, "NameResolutionError", "gaierror", text=("Name or service not known",)):
+        return "its name does not resolve"
+    if _has(exc, "ConnectTimeout", "ConnectTimeoutError", "ReadTimeout", "ReadTimeoutError"):
+        return "timed out"
+    return _short(exc)
 
 
 def _ssl_detail(exc: BaseException) -> str:

@@ -1,0 +1,108 @@
+"""The SSE parser on raw bytes: no server needed."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qwen_cli.providers.sse import SSEEvent, SSEParser
+
+
+def parse(*chunks: bytes) -> tuple[list[SSEEvent], bool]:
+    parser = SSEParser()
+    events = []
+    for chunk in chunks:
+        events.extend(parser.feed(chunk))
+    events.extend(parser.close())
+    return events, parser.truncated
+
+
+def datas(*chunks: bytes) -> list[str]:
+    return [e.data for e in parse(*chunks)[0]]
+
+
+def test_one_event_per_blank_line():
+    assert datas(b"data: a\n\ndata: b\n\n") == ["a", "b"]
+
+
+def test_crlf_and_lone_cr_line_endings():
+    assert datas(b"data: a\r\n\r\ndata: b\r\rdata: c\n\n") == ["a", "b", "c"]
+
+
+def test_crlf_split_between_chunks_is_one_line_ending():
+    assert datas(b"data: a\r", b"\n\r", b"\ndata: b\r\n\r\n") == ["a", "b"]
+
+
+def test_comments_and_keepalives_are_skipped():
+    assert datas(b": keep-alive\n\n:\n\ndata: x\n\n: ping\n\n") == ["x"]
+
+
+def test_several_data_lines_are_joined_with_newline():
+    assert datas(b'data: {\ndata: "a": 1}\n\n') == ['{\n"a": 1}']
+
+
+def test_event_field_and_optional_space_after_colon():
+    events, _ = parse(b"event: error\ndata:{}\n\n")
+    assert events == [SSEEvent("{}", "error")]
+
+
+def test_other_fields_are_ignored():
+    assert datas(b"id: 7\nretry: 1000\ndata: a\n\n") == ["a"]
+
+
+def test_data_line_split_across_chunks():
+    assert datas(b"da", b"ta: hel", b"lo\n", b"\n") == ["hello"]
+
+
+def test_multibyte_character_split_across_chunks():
+    raw = "data: é中😀\n\n".encode()
+    # split inside every multi-byte sequence
+    chunks = [raw[i : i + 1] for i in range(len(raw))]
+    assert datas(*chunks) == ["é中😀"]
+
+
+def test_invalid_utf8_is_replaced_not_raised():
+    assert datas(b"data: a\xffb\n\n") == ["a\ufffdb"]
+
+
+def test_bom_at_start_is_ignored():
+    assert datas(b"\xef\xbb\xbfdata: a\n\n") == ["a"]
+
+
+def test_done_marker_is_just_data():
+    assert datas(b"data: [DONE]\n\n") == ["[DONE]"]
+
+
+def test_final_event_without_blank_line_is_still_dispatched():
+    events, truncated = parse(b"data: a\n\ndata: [DONE]\n")
+    assert [e.data for e in events] == ["a", "[DONE]"] and not truncated
+
+
+def test_final_cr_is_a_line_ending_at_close():
+    events, truncated = parse(b"data: a\r")
+    assert [e.data for e in events] == ["a"] and not truncated
+
+
+def test_half_written_line_is_dropped_and_flagged():
+    events, truncated = parse(b'data: {"a":1}\n\ndata: {"b"')
+    assert [e.data for e in events] == ['{"a":1}'] and truncated
+
+
+def test_empty_data_event():
+    assert datas(b"data:\n\n") == [""]
+
+
+_event_text = st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)), max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    payloads=st.lists(_event_text, min_size=1, max_size=6),
+    newline=st.sampled_from(["\n", "\r\n", "\r"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=12),
+)
+def test_any_chunking_gives_the_same_events(payloads, newline, cuts):
+    raw = "".join(f"data: {p}{newline}{newline}" for p in payloads).encode()
+    points = sorted({c for c in cuts if c < len(raw)})
+    chunks = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)], strict=True)]
+    assert datas(*chunks) == payloads
