@@ -1,18 +1,349 @@
-"""`qwen auth`: not built yet."""
+"""`qwen auth`: log in, switch, inspect and log out of Qwen OAuth, the Coding Plan and API keys."""
 
 from __future__ import annotations
 
+import time
+
 import rich_click as click
 
-from qwen_cli.errors import UsageError
+from qwen_cli.cli.common import pass_app
+from qwen_cli.errors import AuthError, UsageError
+
+METHOD_CHOICE = click.Choice(["qwen-oauth", "coding-plan", "api-key"])
 
 
-@click.command(name="auth", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.group()
 def auth() -> None:
-    """Not built yet: this command is planned.
+    """Log in, switch, inspect or log out of the three authentication methods.
+
+    \b
+    Methods:
+      qwen-oauth    your qwen.ai account, via a device code in the browser
+      coding-plan   an Alibaba Cloud Coding Plan key (sk-sp-...), region china or global
+      api-key       your own key for any OpenAI-compatible provider (or a local server)
+
+    Without any login, OPENAI_API_KEY + OPENAI_BASE_URL + OPENAI_MODEL (shell or .env), DASHSCOPE_API_KEY or
+    BAILIAN_CODING_PLAN_API_KEY work as they are. QWEN_AUTH_METHOD picks a method for one invocation.
 
     \b
     Examples:
-      qwen auth --help
+      qwen auth login
+      qwen auth status
+      qwen auth switch coding-plan
     """
-    raise UsageError("`qwen auth` is not built yet", hint="See the README for the commands that exist today.")
+
+
+@auth.command()
+@click.option("--method", "-m", type=METHOD_CHOICE, help="qwen-oauth, coding-plan or api-key (asked on a terminal).")
+@click.option("--provider", "-p", metavar="ID", help="api-key provider from the catalogue (openai, openrouter, ...).")
+@click.option("--region", "-r", metavar="REGION", help="Coding Plan region: china (cn, aliyun) or global (intl).")
+@click.option("--base-url", metavar="URL", help="Override the endpoint (custom providers, gateways).")
+@click.option("--model", metavar="ID", help="Model to use with this login.")
+@click.option("--key-stdin", is_flag=True, help="Read the API key from stdin (keeps it out of shell history).")
+@click.option("--store", type=click.Choice(["file", "keyring"]), help="credentials.toml or the OS keyring.")
+@click.option("--no-browser", is_flag=True, help="Qwen OAuth: don't open a browser, just print the URL and code.")
+@click.option("--verify", is_flag=True, help="Make one cheap authenticated request (GET /models) and report it.")
+@pass_app
+def login(app, method, provider, region, base_url, model, key_stdin, store, no_browser, verify):
+    """Log in with one method and make it the active one.
+
+    On a terminal, anything not given is asked for (keys with hidden input). Off a terminal, the method
+    and credentials must come from flags, stdin or the environment; a missing one is a usage error (exit 2).
+
+    \b
+    Examples:
+      qwen auth login
+      qwen auth login --method qwen-oauth --no-browser
+      printf %s "$KEY" | qwen auth login --method coding-plan --region global --key-stdin --verify
+      qwen auth login --method api-key --provider openrouter --key-stdin < key.txt
+      qwen auth login --method api-key --provider ollama --model qwen3-coder
+      qwen auth login --method api-key --base-url https://gw.example/v1 --model m --key-stdin
+    """
+    from qwen_cli.cli.auth_flow import login as do_login
+
+    result = do_login(
+        app, method=method, provider=provider, region=region, base_url=base_url, model=model,
+        key_stdin=key_stdin, store=store, no_browser=no_browser, verify=verify,
+    )
+    if result.verification is not None and not result.verification.ok:
+        return result.verification.exit_code
+    return 0
+
+
+@auth.command()
+@click.argument("method", required=False, type=METHOD_CHOICE)
+@click.option("--provider", "-p", metavar="ID", help="Which api-key provider, when several are configured.")
+@pass_app
+def switch(app, method, provider):
+    """Make another configured method active, without entering anything again.
+
+    Without METHOD on a terminal, a picker lists what is configured. Switching to a method that has no
+    credentials exits 3 and prints the login command to run.
+
+    \b
+    Examples:
+      qwen auth switch
+      qwen auth switch qwen-oauth
+      qwen auth switch api-key --provider openrouter
+    """
+    from qwen_cli.cli.auth_flow import switch as do_switch
+
+    do_switch(app, method, provider)
+
+
+def _source_text(settings, state) -> str:
+    from qwen_cli import paths
+
+    source = state.source or ""
+    if source.startswith("env:"):
+        return f"environment variable {source[4:]}"
+    if source.startswith(".env:"):
+        return f".env file {source[5:]}"
+    if source == "credentials.toml":
+        return f"credentials.toml ({paths.credentials_file(settings.home)})"
+    if source == "keyring":
+        return "OS keyring (service qwen-cli)"
+    if source == "oauth_creds.json":
+        return str(paths.oauth_creds_file(settings.home))
+    return source or "-"
+
+
+def relative(seconds: float) -> str:
+    """3725 -> 'in 1 h 2 min'; -90 -> '1 min ago'."""
+    future = seconds >= 0
+    s = abs(int(seconds))
+    if s < 60:
+        text = f"{s} s"
+    elif s < 3600:
+        text = f"{s // 60} min"
+    elif s < 86400:
+        text = f"{s // 3600} h {s % 3600 // 60} min"
+    else:
+        text = f"{s // 86400} d {s % 86400 // 3600} h"
+    return f"in {text}" if future else f"{text} ago"
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _row(settings, state, now: float) -> dict:
+    from qwen_cli.auth import verify as verifying
+    from qwen_cli.auth.methods import terms_line
+
+    last = verifying.last(settings.home, state.id)
+    return {
+        "method": state.method,
+        "active": state.active,
+        "provider": state.provider,
+        "region": state.region,
+        "base_url": state.base_url,
+        "model": state.model,
+        "source": state.source,
+        "store": state.store,
+        "key": state.masked_key,
+        "expires_at": _iso(state.expires_at),
+        "expires_in": None if state.expires_at is None else int(state.expires_at - now),
+        "usable": state.usable,
+        "problem": state.problem,
+        "terms": terms_line(state.method, state.provider if state.method == "api-key" else None, state.region),
+        "verified": None if last is None else {
+            "ok": last.ok, "what": last.what, "at": _iso(last.at), "detail": last.detail,
+        },
+    }
+
+
+@auth.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {active, methods: [...]}.")
+@click.option("--verify", is_flag=True, help="Check the active credentials with one request (GET /models).")
+@pass_app
+def status(app, as_json, verify):
+    """Every method with credentials, the active one marked, and where each secret comes from.
+
+    Exit status: 0 when the active method is usable, 3 when nothing is configured or the active
+    method has no usable credentials; with --verify, the failed check's exit code.
+
+    \b
+    Examples:
+      qwen auth status
+      qwen auth status --verify
+      qwen auth status --json | jq -r '.active'
+    """
+    from qwen_cli.auth.resolve import inventory
+    from qwen_cli.render import print_error, write_json
+
+    settings = app.settings
+    choice, states = inventory(settings)
+    for state in states:
+        app.secrets.extend(state.secrets)
+    active = next((s for s in states if s.active), None)
+    outcome = None
+    if verify and active is not None and active.usable:
+        from qwen_cli.cli.auth_flow import verify_and_report
+
+        stderr = app.stderr
+        if as_json:
+            import io
+
+            app.stderr = io.StringIO()  # the JSON carries the result; keep stderr for errors only
+        try:
+            outcome = verify_and_report(app, active.method, active.provider)
+        finally:
+            app.stderr = stderr
+        app.reload_settings()
+    now = time.time()
+    rows = [_row(settings, s, now) for s in states]
+    if as_json:
+        payload = {
+            "active": active.method if active else None,
+            "active_provider": active.provider if active and active.method == "api-key" else None,
+            "methods": rows,
+        }
+        if verify:
+            payload["verification"] = None if outcome is None else {
+                "ok": outcome.ok, "what": outcome.what, "at": _iso(outcome.at), "detail": outcome.detail,
+            }
+        write_json(app.stdout, payload)
+    else:
+        _print_status(app, settings, states, rows, now)
+    if not states or choice is None:
+        if not as_json:
+            from qwen_cli.auth.methods import THREE_WAYS
+
+            print_error(app, AuthError(THREE_WAYS))
+        return 3
+    if active is None or not active.usable:
+        if not as_json and active is not None:
+            print_error(app, AuthError(f"the active method has no usable credentials: {active.problem}",
+                                       hint=active.problem_hint))
+        return 3
+    if outcome is not None and not outcome.ok:
+        return outcome.exit_code or 3
+    return 0
+
+
+def _print_status(app, settings, states, rows, now) -> None:
+    from qwen_cli.cli.auth_flow import label
+    from qwen_cli.render import style
+
+    out = app.stdout
+    colour = app.color_for(out)
+    for state, row in zip(states, rows, strict=True):
+        marker = "*" if state.active else " "
+        head = label(state) + ("  (active)" if state.active else "")
+        out.write(f"{marker} {style(head, 'green', colour) if state.active else head}\n")
+        lines = []
+        if state.problem:
+            lines.append(("problem", state.problem + (f" ({state.problem_hint})" if state.problem_hint else "")))
+        if state.method == "api-key":
+            lines.append(("provider", state.provider or "-"))
+        if state.region:
+            lines.append(("region", state.region))
+        if state.base_url:
+            lines.append(("base URL", state.base_url))
+        if state.model:
+            lines.append(("model", state.model))
+        if state.source:
+            secret = state.masked_key or "none"
+            lines.append(("token" if state.method == "qwen-oauth" else "key",
+                          f"{secret} from {_source_text(settings, state)}"))
+        if state.expires_at is not None:
+            left = state.expires_at - now
+            when = relative(left)
+            note = " (refreshed automatically on next use)" if left < 30 and state.usable else ""
+            lines.append(("expires" if left >= 0 else "expired", when + note))
+        lines.append(("terms", row["terms"]))
+        verified = row["verified"]
+        if verified:
+            mark = "ok" if verified["ok"] else "FAILED"
+            ago = relative(_epoch(verified["at"]) - now) if verified["at"] else ""
+            lines.append(("verified", f"{mark}, {ago}: {verified['what']}: {verified['detail']}"))
+        elif state.usable:
+            lines.append(("verified", "not yet (qwen auth status --verify checks with one request)"))
+        for name, value in lines:
+            out.write(f"    {name:<9} {value}\n")
+    out.flush()
+
+
+def _epoch(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+@auth.command()
+@click.argument("method", required=False, type=METHOD_CHOICE)
+@click.option("--provider", "-p", metavar="ID", help="Which api-key provider to forget.")
+@click.option("--all", "everything", is_flag=True, help="Forget every stored login.")
+@pass_app
+def logout(app, method, provider, everything):
+    """Forget a stored login: the active one, METHOD, or --all.
+
+    The Qwen OAuth file is removed under the same lock Qwen Code uses, so a concurrent refresh can't
+    write it back. Keys that come from environment variables are not touched: unset them yourself.
+
+    \b
+    Examples:
+      qwen auth logout
+      qwen auth logout qwen-oauth
+      qwen auth logout api-key --provider openrouter
+      qwen auth logout --all
+    """
+    from qwen_cli.auth import keystore, manage, token_store
+    from qwen_cli.auth.resolve import choose
+    from qwen_cli.cli.auth_flow import say
+
+    settings = app.settings
+    targets: list[tuple[str, str | None]] = []
+    if everything:
+        if method or provider:
+            raise UsageError("--all can't be combined with METHOD or --provider")
+        if token_store.creds_path(settings.home).exists():
+            targets.append(("qwen-oauth", None))
+        targets += [(e.method, e.provider) for e in keystore.entries(settings.home)]
+    else:
+        if method is None and provider is not None:
+            method = "api-key"
+        if method is None:
+            try:
+                chosen = choose(settings)
+            except AuthError:
+                chosen = None
+            if chosen is None:
+                say(app, "Nothing to log out of.")
+                return 0
+            method, provider = chosen.method, chosen.provider
+        if method == "api-key" and provider is None:
+            stored = [e.provider for e in keystore.entries(settings.home) if e.method == "api-key"]
+            configured = settings.get("auth.provider")
+            if configured in stored:
+                provider = configured
+            elif len(stored) == 1:
+                provider = stored[0]
+            elif stored:
+                raise UsageError(f"several api-key providers are stored ({', '.join(stored)})",
+                                 hint="Pass --provider ID, or --all.")
+        targets.append((method, provider))
+
+    active = settings.get("auth.method")
+    active_provider = settings.get("auth.provider")
+    for m, p in targets:
+        name = m + (f" ({p})" if p else "")
+        if manage.remove(settings, m, p):
+            say(app, f"Logged out of {name}.")
+            if settings.source("auth.method").startswith("user:") and active == m and (
+                m != "api-key" or active_provider == p
+            ):
+                manage.deactivate(settings)
+        else:
+            say(app, f"No stored login for {name}.")
+    for var in ("OPENAI_API_KEY", "DASHSCOPE_API_KEY", "BAILIAN_CODING_PLAN_API_KEY"):
+        if settings.getenv(var):
+            where = settings.env_source(var) or var
+            say(app, f"Note: {var} is still set ({where}) and will be used; unset it to stop that.")
+    app.reload_settings()
+    return 0

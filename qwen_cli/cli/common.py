@@ -37,11 +37,42 @@ def output_format_option(f):
 
 
 def credentials_for(app, method: str | None = None, provider: str | None = None, model: str | None = None):
-    """Resolve the credentials for this invocation and register the secret for redaction."""
-    from qwen_cli.auth.resolve import resolve
+    """Resolve the credentials for this invocation and register every secret for redaction.
 
-    creds = resolve(app.settings, method=method, provider=provider, model=model)
-    if creds.token:
-        app.secrets.append(creds.token)
+    With nothing configured: on a terminal the login chooser runs and the command then continues;
+    off a terminal this exits 3 with one line naming the three ways to authenticate.
+    """
+    from qwen_cli.auth.resolve import NotConfigured, resolve
+    from qwen_cli.errors import AuthError
+
+    try:
+        creds = resolve(app.settings, method=method, provider=provider, model=model)
+    except NotConfigured as exc:
+        if not app.interactive:
+            raise AuthError(exc.message) from None
+        from qwen_cli.cli.auth_flow import login_interactive
+
+        login_interactive(app)
+        creds = resolve(app.reload_settings(), method=method, provider=provider, model=model)
+    _register(app, creds)
     app.credentials = creds
     return creds
+
+
+def _register(app, creds) -> None:
+    """Add the token to app.secrets, and make a later forced refresh register its new token too."""
+    if creds.token and creds.token not in app.secrets:
+        app.secrets.append(creds.token)
+    inner = creds.refresh
+    if inner is None or getattr(inner, "_registers", False):
+        return
+
+    def refresh():
+        fresh = inner()
+        if fresh is not None:
+            _register(app, fresh)
+            app.credentials = fresh
+        return fresh
+
+    refresh._registers = True
+    creds.refresh = refresh

@@ -1,0 +1,182 @@
+"""Stored logins for the key-based methods: `$QWEN_HOME/credentials.toml` (0600, atomic) or the OS keyring.
+
+Layout, one entry per method/provider:
+
+    [coding-plan]
+    region = "global"
+    model = "qwen3.5-plus"
+    key = "sk-sp-..."            # absent when store = "keyring" or the key comes from the environment
+
+    [api-key.openrouter]
+    model = "qwen/qwen3-coder"
+    base_url = "https://..."     # only when overridden at login
+    store = "keyring"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qwen_cli import paths
+from qwen_cli.errors import AuthError, UsageError
+
+KEYRING_SERVICE = "qwen-cli"
+KEYRING_MISSING = "the OS keyring needs the optional extra: pip install 'qwen-cli[keyring]'"
+
+
+@dataclass
+class Entry:
+    method: str
+    provider: str | None  # api-key provider id; None for coding-plan
+    data: dict = field(default_factory=dict)
+
+    @property
+    def store(self) -> str:
+        return "keyring" if self.data.get("store") == "keyring" else "file"
+
+    @property
+    def id(self) -> str:
+        return self.method if self.provider is None else f"{self.method}:{self.provider}"
+
+
+def path_for(home: Path) -> Path:
+    return paths.credentials_file(home)
+
+
+def load(home: Path) -> dict:
+    from qwen_cli.settings import read_toml
+
+    data = read_toml(path_for(home))
+    return data if isinstance(data, dict) else {}
+
+
+def entries(home: Path) -> list[Entry]:
+    """Every stored entry: coding-plan first, then api-key providers in file order."""
+    data = load(home)
+    found: list[Entry] = []
+    plan = data.get("coding-plan")
+    if isinstance(plan, dict):
+        found.append(Entry("coding-plan", None, dict(plan)))
+    api = data.get("api-key")
+    if isinstance(api, dict):
+        for provider, entry in api.items():
+            if isinstance(entry, dict):
+                found.append(Entry("api-key", provider, dict(entry)))
+    return found
+
+
+def get(home: Path, method: str, provider: str | None = None) -> Entry | None:
+    for entry in entries(home):
+        if entry.method == method and (method != "api-key" or entry.provider == provider):
+            return entry
+    return None
+
+
+def _write(home: Path, data: dict) -> None:
+    import tomli_w
+
+    from qwen_cli.fsutil import atomic_write
+
+    atomic_write(path_for(home), tomli_w.dumps(data))
+
+
+def save(home: Path, entry: Entry, secret: str | None, store: str = "file") -> None:
+    """Store (replacing) one entry. With store="keyring" the secret goes to the OS keyring, not the file."""
+    record = {k: v for k, v in entry.data.items() if v is not None and k not in ("key", "store")}
+    if secret:
+        if store == "keyring":
+            keyring_set(entry.id, secret)
+            record["store"] = "keyring"
+        else:
+            record["key"] = secret
+    data = load(home)
+    if entry.method == "coding-plan":
+        data["coding-plan"] = record
+    else:
+        data.setdefault("api-key", {})[entry.provider] = record
+    old = get(home, entry.method, entry.provider)
+    _write(home, data)
+    if old is not None and old.store == "keyring" and record.get("store") != "keyring":
+        keyring_delete(entry.id, missing_ok=True)
+    entry.data = record
+
+
+def remove(home: Path, method: str, provider: str | None = None) -> bool:
+    old = get(home, method, provider)
+    if old is None:
+        return False
+    data = load(home)
+    if method == "coding-plan":
+        data.pop("coding-plan", None)
+    else:
+        api = data.get("api-key", {})
+        api.pop(provider, None)
+        if not api:
+            data.pop("api-key", None)
+    _write(home, data)
+    if old.store == "keyring":
+        keyring_delete(old.id, missing_ok=True)
+    return True
+
+
+def secret_of(entry: Entry) -> tuple[str | None, str]:
+    """(secret, source) for a stored entry; source is "credentials.toml" or "keyring"."""
+    if entry.store == "keyring":
+        return keyring_get(entry.id), "keyring"
+    key = entry.data.get("key")
+    return (key if isinstance(key, str) and key else None), "credentials.toml"
+
+
+def _keyring(for_reading: bool = False):
+    try:
+        import keyring
+    except ImportError:
+        if for_reading:
+            raise AuthError("a key is stored in the OS keyring, but " + KEYRING_MISSING,
+                            hint="Install the extra, or log in again with --store file.") from None
+        raise UsageError(KEYRING_MISSING, hint="Or keep the key in $QWEN_HOME/credentials.toml: --store file") from None
+    return keyring
+
+
+def keyring_available() -> bool:
+    try:
+        import keyring  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def require_keyring() -> None:
+    _keyring()
+
+
+def keyring_set(name: str, secret: str) -> None:
+    kr = _keyring()
+    try:
+        kr.set_password(KEYRING_SERVICE, name, secret)
+    except Exception as exc:  # noqa: BLE001 - keyring backends raise many kinds
+        raise UsageError(f"the OS keyring refused to store the key ({type(exc).__name__})",
+                         hint="Use --store file to keep it in $QWEN_HOME/credentials.toml (mode 0600).") from None
+
+
+def keyring_get(name: str) -> str | None:
+    kr = _keyring(for_reading=True)
+    try:
+        return kr.get_password(KEYRING_SERVICE, name)
+    except Exception as exc:  # noqa: BLE001
+        raise AuthError(f"cannot read the key from the OS keyring ({type(exc).__name__})",
+                        hint="Unlock your keyring, or log in again with --store file.") from None
+
+
+def keyring_delete(name: str, missing_ok: bool = False) -> None:
+    try:
+        kr = _keyring()
+    except UsageError:
+        if missing_ok:
+            return
+        raise
+    try:
+        kr.delete_password(KEYRING_SERVICE, name)
+    except Exception:  # noqa: BLE001 - already gone, or no backend: nothing more to remove
+        pass

@@ -1,0 +1,265 @@
+"""Qwen OAuth credentials file (`oauth_creds.json`, Qwen Code's format) and its cross-process lock.
+
+The lock protocol is the one Qwen Code uses, so the two programs can share `~/.qwen`:
+`oauth_creds.lock` is created with O_CREAT|O_EXCL and holds a random UUID; waiters back off
+100 ms x 1.5 up to 2 s for about 20 attempts; a lock whose mtime is older than 10 s is stale.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from qwen_cli import paths
+from qwen_cli.errors import AuthError
+
+LOCK_STALE_AFTER = 10.0
+LOCK_FIRST_DELAY = 0.1
+LOCK_BACKOFF = 1.5
+LOCK_MAX_DELAY = 2.0
+LOCK_ATTEMPTS = 20
+REFRESH_MARGIN = 30.0  # seconds of validity below which a token is refreshed
+
+
+@dataclass
+class OAuthToken:
+    access_token: str
+    refresh_token: str
+    token_type: str
+    expiry_date: int  # epoch milliseconds, as Qwen Code writes it
+    resource_url: str | None = None
+    id_token: str | None = None
+
+    @property
+    def expires_at(self) -> float:
+        return self.expiry_date / 1000.0
+
+    def seconds_left(self, now: float | None = None) -> float:
+        return self.expires_at - (time.time() if now is None else now)
+
+    def needs_refresh(self, now: float | None = None) -> bool:
+        return self.seconds_left(now) < REFRESH_MARGIN
+
+    def to_json(self) -> dict:
+        data: dict = {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "token_type": self.token_type,
+            "resource_url": self.resource_url,
+            "expiry_date": self.expiry_date,
+        }
+        if self.resource_url is None:
+            del data["resource_url"]
+        if self.id_token:
+            data["id_token"] = self.id_token
+        return data
+
+
+class InvalidCredentialsFile(AuthError):
+    pass
+
+
+def creds_path(home: Path) -> Path:
+    return paths.oauth_creds_file(home)
+
+
+def lock_path(home: Path) -> Path:
+    return paths.oauth_lock_file(home)
+
+
+def parse_token(data: object) -> OAuthToken | None:
+    """An OAuthToken from parsed JSON, or None when it lacks a required field (Qwen Code's validity rule)."""
+    if not isinstance(data, dict):
+        return None
+    strings = ("access_token", "refresh_token", "token_type")
+    if not all(isinstance(data.get(k), str) for k in strings):
+        return None
+    expiry = data.get("expiry_date")
+    if isinstance(expiry, bool) or not isinstance(expiry, (int, float)):
+        return None
+    resource = data.get("resource_url")
+    id_token = data.get("id_token")
+    return OAuthToken(
+        access_token=data["access_token"],
+        refresh_token=data["refresh_token"],
+        token_type=data["token_type"],
+        expiry_date=int(expiry),
+        resource_url=resource if isinstance(resource, str) and resource else None,
+        id_token=id_token if isinstance(id_token, str) and id_token else None,
+    )
+
+
+def read_token(home: Path) -> OAuthToken | None:
+    """The stored token, None when there is no file; InvalidCredentialsFile when it is unusable."""
+    path = creds_path(home)
+    try:
+        raw = path.read_text("utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidCredentialsFile(
+            f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
+            hint="Check its permissions, or log in again: qwen auth login --method qwen-oauth",
+        ) from None
+    try:
+        token = parse_token(json.loads(raw))
+    except ValueError:
+        token = None
+    if token is None:
+        raise InvalidCredentialsFile(
+            f"{path} is not a valid Qwen OAuth credentials file",
+            hint="Log in again: qwen auth login --method qwen-oauth",
+        )
+    return token
+
+
+def write_token(home: Path, token: OAuthToken) -> None:
+    from qwen_cli.fsutil import atomic_write
+
+    atomic_write(creds_path(home), json.dumps(token.to_json(), indent=2) + "\n")
+
+
+def delete_token(home: Path) -> bool:
+    try:
+        creds_path(home).unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+class LockTimeout(AuthError):
+    pass
+
+
+class _Lock:
+    def __init__(self, path: Path, sleep: Callable[[float], None], now: Callable[[], float]):
+        self.path = path
+        self.sleep = sleep
+        self.now = now
+        self.ident = str(uuid.uuid4())
+        self.held = False
+
+    def _try_create(self) -> bool:
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        except FileExistsError:
+            return False
+        try:
+            os.write(fd, self.ident.encode("ascii"))
+        finally:
+            os.close(fd)
+        self.held = True
+        return True
+
+    def _break_if_stale(self) -> None:
+        try:
+            age = self.now() - self.path.stat().st_mtime
+        except FileNotFoundError:
+            return
+        if age <= LOCK_STALE_AFTER:
+            return
+        # Rename rather than unlink so that two waiters breaking the same stale lock can't delete a fresh
+        # lock created in between by a third: only one rename of a given file succeeds, and we check what we got.
+        aside = self.path.with_name(f"{self.path.name}.stale-{self.ident}")
+        try:
+            os.rename(self.path, aside)
+        except FileNotFoundError:
+            return
+        try:
+            if self.now() - aside.stat().st_mtime <= LOCK_STALE_AFTER:
+                with contextlib.suppress(FileExistsError, FileNotFoundError):
+                    os.link(aside, self.path)  # it was a live lock after all: put it back if still free
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                aside.unlink()
+
+    def acquire(self) -> None:
+        from qwen_cli.fsutil import ensure_private_dir
+
+        ensure_private_dir(self.path.parent)
+        delay = LOCK_FIRST_DELAY
+        for attempt in range(LOCK_ATTEMPTS):
+            if self._try_create():
+                return
+            self._break_if_stale()
+            if self._try_create():
+                return
+            if attempt < LOCK_ATTEMPTS - 1:
+                self.sleep(delay)
+                delay = min(delay * LOCK_BACKOFF, LOCK_MAX_DELAY)
+        raise LockTimeout(
+            f"another process holds the token refresh lock {self.path}",
+            hint="Wait for the other qwen or Qwen Code process; if none is running, delete that file.",
+        )
+
+    def release(self) -> None:
+        if not self.held:
+            return
+        self.held = False
+        try:
+            if self.path.read_text("ascii", errors="replace").strip() != self.ident:
+                return  # ours was broken as stale and someone else holds it now
+            self.path.unlink()
+        except (FileNotFoundError, OSError):
+            pass
+
+
+class _Terminated(BaseException):
+    pass
+
+
+@contextlib.contextmanager
+def _trap_signals() -> Iterator[None]:
+    """While the lock is held, turn SIGTERM/SIGHUP into an exception so `finally` can remove the lock."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def handler(signum, _frame):
+        raise _Terminated(signum)
+
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):
+            pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(sig, old)
+
+
+@contextlib.contextmanager
+def locked(
+    home: Path,
+    sleep: Callable[[float], None] = time.sleep,
+    now: Callable[[], float] = time.time,
+) -> Iterator[None]:
+    """Hold `oauth_creds.lock` for the duration of the block; it is removed on exit, errors and signals."""
+    lock = _Lock(lock_path(home), sleep, now)
+    lock.acquire()
+    signum = None
+    try:
+        with _trap_signals():
+            yield
+    except _Terminated as exc:
+        signum = exc.args[0]
+    finally:
+        lock.release()
+    if signum is not None:
+        os.kill(os.getpid(), signum)  # re-deliver with the original disposition now that the lock is gone
+        raise SystemExit(128 + signum)

@@ -1,0 +1,94 @@
+"""`--verify`: one cheap authenticated request (GET /models) and a record of what it showed, and when."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from qwen_cli.auth.credentials import Credentials
+from qwen_cli.errors import AuthError, QuotaError, QwenError, RateLimitError
+
+STATE_FILE = "auth_verified.json"
+
+
+@dataclass
+class Verification:
+    ok: bool
+    what: str  # the request that was made
+    at: float  # epoch seconds
+    detail: str
+    exit_code: int = 0
+    models: int | None = None
+
+
+def key_of(creds: Credentials) -> str:
+    return creds.method if creds.method != "api-key" else f"api-key:{creds.provider}"
+
+
+def verify(settings, creds: Credentials, region: str | None = None) -> Verification:
+    """Call GET {base_url}/models with the credentials. Never raises for a provider's answer: it is reported."""
+    from qwen_cli.providers import http, openai_compat
+    from qwen_cli.providers.events import NetworkOptions
+
+    network = NetworkOptions.from_settings(settings, creds.provider)
+    network = http.with_environment(network, settings.getenv)
+    what = f"GET {creds.base_url.rstrip('/')}/models"
+    at = time.time()
+    try:
+        models = openai_compat.list_models(creds, network, retries=1)
+    except AuthError as exc:
+        detail = "the credentials were rejected: " + exc.message
+        if creds.method == "coding-plan" and region:
+            detail += f" (is this key from the {region} region's console? try the other --region)"
+        return Verification(False, what, at, detail, int(exc.exit_code))
+    except QuotaError as exc:
+        return Verification(False, what, at, "the credentials work, but the quota is exhausted: " + exc.message,
+                            int(exc.exit_code))
+    except RateLimitError as exc:
+        return Verification(False, what, at, "the credentials work, but the request was rate limited: " + exc.message,
+                            int(exc.exit_code))
+    except QwenError as exc:
+        return Verification(False, what, at, exc.message, int(exc.exit_code))
+    where = f" in the {region} region" if creds.method == "coding-plan" and region else ""
+    return Verification(True, what, at, f"the credentials work{where}: {len(models)} models listed", 0, len(models))
+
+
+def _path(home: Path) -> Path:
+    return home / STATE_FILE
+
+
+def record(home: Path, key: str, result: Verification) -> None:
+    from qwen_cli.fsutil import atomic_write
+
+    data = load_all(home)
+    data[key] = asdict(result)
+    atomic_write(_path(home), json.dumps(data, indent=2) + "\n")
+
+
+def load_all(home: Path) -> dict:
+    try:
+        data = json.loads(_path(home).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def last(home: Path, key: str) -> Verification | None:
+    entry = load_all(home).get(key)
+    if not isinstance(entry, dict):
+        return None
+    try:
+        return Verification(**entry)
+    except TypeError:
+        return None
+
+
+def forget(home: Path, key: str) -> None:
+    data = load_all(home)
+    if key in data:
+        from qwen_cli.fsutil import atomic_write
+
+        del data[key]
+        atomic_write(_path(home), json.dumps(data, indent=2) + "\n")
