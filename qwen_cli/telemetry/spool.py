@@ -149,6 +149,8 @@ def _parse(line: str) -> dict | None:
 
 def read(home: Path) -> list[dict]:
     """The queued events that pass the allowlist, oldest first."""
+    if not queue_file(home).exists():
+        return []  # and create nothing: looking must leave no trace
     with spool_lock(home):
         lines = _read_lines(home)
     return [event for event in map(_parse, lines) if event is not None]
