@@ -85,7 +85,10 @@ def ask(
         seed=seed,
         stream=not no_stream,
     )
-    result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
+    try:
+        result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
+    except BrokenPipeError:
+        _reader_went_away(app)
     if thread is not None:
         thread.record(app.credentials, user_text, result.text, result.cut, result.error)
     finish_notes(app, result, show_usage)
@@ -158,6 +161,16 @@ def finish_notes(app, result, show_usage: bool) -> None:
 
         app.stderr.write(usage_line(result.usage) + "\n")
         app.stderr.flush()
+
+
+def _reader_went_away(app):
+    """`| head` closed the pipe: stop quietly with 0. Click would turn EPIPE into exit 1 before the boundary."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, app.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    raise click.exceptions.Exit(0)
 
 
 def _read_stdin(app) -> str:
