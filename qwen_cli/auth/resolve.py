@@ -171,7 +171,7 @@ def api_key_credentials(settings, provider_id: str | None, model: str | None = N
         base_url=base.rstrip("/"),
         model=chosen,
         token=token or None,
-        source=source or ("none (local server)" if local else ""),
+        source=source if token else "none (local server)",
     )
 
 

@@ -52,7 +52,8 @@ def verify(settings, creds: Credentials, region: str | None = None) -> Verificat
     except QwenError as exc:
         return Verification(False, what, at, exc.message, int(exc.exit_code))
     where = f" in the {region} region" if creds.method == "coding-plan" and region else ""
-    return Verification(True, what, at, f"the credentials work{where}: {len(models)} models listed", 0, len(models))
+    subject = "the login" if creds.method == "qwen-oauth" else "the key" if creds.token else "the server"
+    return Verification(True, what, at, f"{subject} works{where}: {len(models)} models listed", 0, len(models))
 
 
 def _path(home: Path) -> Path:

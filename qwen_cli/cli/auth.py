@@ -247,7 +247,9 @@ def _print_status(app, settings, states, rows, now) -> None:
             lines.append(("base URL", state.base_url))
         if state.model:
             lines.append(("model", state.model))
-        if state.source:
+        if state.source and state.source.startswith("none"):
+            lines.append(("key", "none needed (local server)"))
+        elif state.source:
             secret = state.masked_key or "none"
             lines.append(("token" if state.method == "qwen-oauth" else "key",
                           f"{secret} from {_source_text(settings, state)}"))

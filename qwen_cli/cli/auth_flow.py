@@ -25,7 +25,7 @@ class LoginResult:
     region: str | None
     model: str | None
     base_url: str | None
-    stored_in: str  # "credentials.toml", "keyring", "oauth_creds.json", "environment", "nothing (local)"
+    stored_in: str  # where the secret lives, as a phrase for the "Logged in" line
     verification: object | None = None
 
 
@@ -175,6 +175,16 @@ def _key_from(app, *, key_stdin: bool, env_var: str | None, prompt: str, optiona
                      hint=f"Pipe it in with --key-stdin{where}.")
 
 
+def _stored_text(env_source: str | None, store: str, key: str | None) -> str:
+    if env_source and env_source.startswith("env:"):
+        return f"key from the environment ({env_source[4:]}), not copied"
+    if env_source and env_source.startswith(".env:"):
+        return f"key from the .env file {env_source[5:]}, not copied"
+    if not key:
+        return "no key needed (local server)"
+    return "key kept in the OS keyring" if store == "keyring" else "key saved in credentials.toml (mode 0600)"
+
+
 def _store_choice(app, store: str | None) -> str:
     from qwen_cli.auth import keystore
 
@@ -193,7 +203,7 @@ def _finish(app, result: LoginResult, verify: bool, activate: bool) -> LoginResu
     what = METHODS[result.method].title + (f" ({result.provider})" if result.provider else "")
     if result.region:
         what += f", {result.region} region"
-    say(app, f"Logged in: {what}; model {result.model}; credentials in {result.stored_in}.")
+    say(app, f"Logged in: {what}; model {result.model}; {result.stored_in}.")
     if activate:
         env_method = app.env.get("QWEN_AUTH_METHOD")
         if env_method and env_method != result.method:
@@ -224,7 +234,7 @@ def verify_and_report(app, method: str, provider: str | None):
 
 
 def login_qwen_oauth(app, no_browser: bool = False, verify: bool = False, activate: bool = True) -> LoginResult:
-    from qwen_cli.auth import qwen_oauth
+    from qwen_cli.auth import qwen_oauth, token_store
 
     say(app, terms_line("qwen-oauth"))
     settings = app.settings
@@ -233,7 +243,8 @@ def login_qwen_oauth(app, no_browser: bool = False, verify: bool = False, activa
     endpoints = qwen_oauth.Endpoints.from_settings(settings)
     result = LoginResult(
         "qwen-oauth", None, None, endpoints.model,
-        qwen_oauth.api_base(token.resource_url, endpoints.default_api_base), "oauth_creds.json",
+        qwen_oauth.api_base(token.resource_url, endpoints.default_api_base),
+        f"token saved in {token_store.creds_path(settings.home)}",
     )
     return _finish(app, result, verify, activate)
 
@@ -267,7 +278,7 @@ def login_coding_plan(app, region: str | None = None, base_url: str | None = Non
         app.warn(f"{model!r} is not in the Coding Plan's model list ({', '.join(plan['models'])}).")
     from_env = source not in ("stdin", "prompt")
     manage.store_coding_plan(settings, None if from_env else key, reg.id, base_url, model, store)
-    stored_in = f"{source} (not copied)" if from_env else ("keyring" if store == "keyring" else "credentials.toml")
+    stored_in = _stored_text(source if from_env else None, store, key)
     result = LoginResult("coding-plan", None, reg.id, model or plan["models"][0], base_url or reg.base_url, stored_in)
     return _finish(app, result, verify, activate)
 
@@ -313,12 +324,7 @@ def login_api_key(app, provider: str | None = None, base_url: str | None = None,
     from_env = source not in ("stdin", "prompt", None)
     manage.store_api_key(settings=app.settings, provider=prov.id, key=None if from_env else key,
                          base_url=base_url, model=model, store=store)
-    if from_env:
-        stored_in = f"{source} (not copied)"
-    elif key:
-        stored_in = "keyring" if store == "keyring" else "credentials.toml"
-    else:
-        stored_in = "nothing (local server, no key)"
+    stored_in = _stored_text(source if from_env else None, store, key)
     result = LoginResult("api-key", prov.id, None, model or prov.default_model, base_url or prov.base_url, stored_in)
     return _finish(app, result, verify, activate)
 
