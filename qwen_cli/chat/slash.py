@@ -82,7 +82,7 @@ def _help(session, argument):
     session.host.notice(help_text())
 
 
-@command("auth", "[METHOD]", "Switch to another configured method, or log in to a new one.")
+@command("auth", "[METHOD [PROVIDER]]", "Switch to another configured method, or log in (`/auth login`).")
 def _auth(session, argument):
     new = session.host.auth(session.credentials, argument)
     if new is None:
@@ -156,14 +156,18 @@ def _save(session, argument):
 
 @command("terms", "", "Show the terms of service and privacy notice for the active method.")
 def _terms(session, argument):
-    session.host.notice(session.host.terms(session.credentials))
+    text = session.host.terms(session.credentials)
+    if text:
+        session.host.notice(text)
 
 
 @command("telemetry", "[on|off]", "Show or change the optional usage statistics setting.")
 def _telemetry(session, argument):
     if argument and argument.lower() not in ("on", "off"):
         raise UsageError(f"/telemetry takes on or off, not {argument!r}")
-    session.host.notice(session.host.telemetry(argument.lower()))
+    text = session.host.telemetry(argument.lower())
+    if text:
+        session.host.notice(text)
 
 
 @command("exit", "", "Leave (Ctrl-D works too).")

@@ -1,40 +1,53 @@
-"""Adapters from the chat session to the terms and telemetry pieces: the banner's terms line, /terms
-and /telemetry."""
+"""Adapters from the chat session to the terms and telemetry commands: the banner's terms line, /terms and
+/telemetry. The slash commands reuse the `qwen terms show` and `qwen telemetry on|off|status` commands,
+with their output sent to stderr so stdout keeps only answers."""
 
 from __future__ import annotations
 
+import contextlib
+
 
 def summary_line(app, credentials) -> str:
+    from qwen_cli import terms
+
     try:
-        from qwen_cli import terms
-    except ImportError:
-        return ""
-    fn = getattr(terms, "summary_line", None)
-    if fn is None:
-        return ""
-    try:
-        return fn(credentials.method, provider=credentials.provider, region=_region(app, credentials))
+        return terms.summary_line(credentials.method, provider=credentials.provider, region=_region(app, credentials))
     except Exception:  # noqa: BLE001 - the banner must never stop a session from starting
         return ""
 
 
 def full_terms(app, credentials) -> str:
-    from qwen_cli import terms
+    import click
 
-    return terms.full_text(credentials.method, provider=credentials.provider, region=_region(app, credentials))
+    from qwen_cli.cli import terms as terms_cli
+
+    provider = credentials.provider if credentials.method == "api-key" else None
+    with _stdout_to_stderr(app):
+        click.get_current_context().invoke(
+            terms_cli.show, method=credentials.method, provider=provider, region=_region(app, credentials)
+        )
+    return ""
 
 
 def telemetry(app, argument: str) -> str:
-    from qwen_cli.telemetry import policy
+    import click
 
-    if argument in ("on", "off"):
-        from qwen_cli.settings import write_value
+    from qwen_cli.cli import telemetry as telemetry_cli
 
-        write_value(app.settings.user_file, policy.SETTING, argument == "on")
-        app.reload_settings()
-    decision = policy.decide(app.settings, getattr(app.credentials, "method", None))
-    state = "on" if decision.enabled else "off"
-    return f"Usage statistics: {state} ({decision.detail})."
+    command = {"on": telemetry_cli.on, "off": telemetry_cli.off}.get(argument, telemetry_cli.status)
+    with _stdout_to_stderr(app):
+        click.get_current_context().invoke(command)
+    return ""
+
+
+@contextlib.contextmanager
+def _stdout_to_stderr(app):
+    saved = app.stdout
+    app.stdout = app.stderr
+    try:
+        yield
+    finally:
+        app.stdout = saved
 
 
 def _region(app, credentials):
