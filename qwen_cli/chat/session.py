@@ -29,6 +29,7 @@ class Host(Protocol):
     def terms(self, credentials) -> str: ...
     def telemetry(self, argument: str) -> str: ...
     def write_file(self, path: str, text: str) -> str: ...  # returns the path written
+    def current(self, credentials) -> Any: ...  # the same credentials, refreshed if the adapter had to
 
 
 class Collector:
@@ -168,6 +169,7 @@ class ChatSession:
             self._record({"type": "failed"})
             raise failure
         seconds = self.clock() - started
+        self.credentials = self.host.current(self.credentials)
         usage = collector.usage if collector is not None else None
         conversation.add_assistant(answer, cut=cut)
         record = {"type": "message", "role": "assistant", "content": answer, "time": time.time()}
@@ -185,4 +187,6 @@ class ChatSession:
             raise failure  # the partial answer is kept, marked as cut
         if cut:
             self.host.notice("[answer cut: Ctrl-C] The partial answer is kept in the conversation.")
+        elif collector.finish is not None and collector.finish.reason == "length":
+            self.host.notice("Notice: the answer stopped at the provider's token limit (finish_reason=length).")
         return Turn(answer, cut, usage, seconds)

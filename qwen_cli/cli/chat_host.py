@@ -49,6 +49,20 @@ class CliHost:
         request = ChatRequest(messages=messages, model=credentials.model)
         return openai_compat.stream(credentials, request, self.network(credentials), notify=self.notice)
 
+    def current(self, credentials):
+        """After a forced refresh (401 on an OAuth token) the boundary's helper updated app.credentials:
+        keep using the fresh token, with the session's own model."""
+        fresh = self.app.credentials
+        if fresh is None or fresh is credentials or fresh.token == credentials.token:
+            return credentials
+        same = (fresh.method, fresh.provider, fresh.base_url) == (credentials.method, credentials.provider,
+                                                                  credentials.base_url)
+        if not same:
+            return credentials
+        import dataclasses
+
+        return dataclasses.replace(fresh, model=credentials.model)
+
     def render(self, events):
         return render_answer(self.app, events, plain=self.plain)
 

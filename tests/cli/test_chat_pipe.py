@@ -196,3 +196,27 @@ def test_without_credentials_exits_3(isolated):
     result = run_qwen(["chat"], input="hi\n")
     assert result.exit_code == 3
     assert "Traceback" not in result.stderr
+
+
+def test_clear_starts_a_new_session_and_help_lists_commands(openai_server, env, isolated):
+    script = "/system be brief\nhi\n/clear\n/system -\n/help\nnew topic\n"
+    result = run_qwen(["chat"], input=script, env=env)
+    assert result.exit_code == 0, result.stderr
+    first, second = openai_server.chat_requests
+    assert contents(first) == ["be brief", "hi"]
+    assert second.json["messages"] == [{"role": "user", "content": "new topic"}]
+    assert "Fresh conversation. The previous one is saved as" in result.stderr
+    for name in ("/auth", "/model", "/system", "/clear", "/stats", "/save", "/terms", "/telemetry", "/exit"):
+        assert name in result.stderr
+    assert len(_sessions(isolated)) == 2
+
+
+def test_finish_reason_length_is_noticed(openai_server, env):
+    openai_server.script(stream_reply(["trunc"], finish_reason="length"))
+    result = run_qwen(["chat"], input="hi\n", env=env)
+    assert result.exit_code == 0
+    assert "finish_reason=length" in result.stderr
+
+
+def contents(request):
+    return [m["content"] for m in request.json["messages"]]
