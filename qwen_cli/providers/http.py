@@ -5,10 +5,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import os
-import random
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -75,6 +73,8 @@ def is_loopback(host: str | None) -> bool:
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    import ipaddress
+
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
@@ -133,6 +133,8 @@ def _proxies(url: str, network, environ: Mapping[str, str]) -> dict | None:
 
 
 def backoff(attempt: int) -> float:
+    import random
+
     return min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt) * (0.5 + random.random() / 2)
 
 
