@@ -279,15 +279,32 @@ def statistics_notice(first_time: bool = True) -> str:
 
 
 def active(settings) -> dict:
-    """The configured method, provider and region, each with the layer it came from."""
-    method = settings.get("auth.method")
+    """The active method, api-key provider and Coding Plan region, as `auth.resolve.choose` sees them
+    (it reads no secrets and makes no requests); the configured settings when it cannot tell."""
+    method, source = settings.get("auth.method"), settings.source("auth.method")
     provider = settings.get("auth.provider")
     region = settings.get("auth.region")
+    try:
+        from qwen_cli.auth.resolve import choose
+
+        choice = choose(settings)
+        method, source = choice.method, choice.reason
+        provider = choice.provider if choice.method == "api-key" else provider
+    except Exception:  # noqa: BLE001 - nothing configured, or a bad value: fall back to the settings
+        pass
+    if method == "coding-plan" and not region:
+        try:
+            from qwen_cli.auth import keystore
+
+            entry = keystore.get(settings.home, "coding-plan")
+            region = entry.data.get("region") if entry else None
+        except Exception:  # noqa: BLE001 - the stored login is optional here
+            region = None
     return {
         "method": method,
-        "method_source": settings.source("auth.method") if method else None,
+        "method_source": source if method else None,
         "provider": provider,
-        "region": _region_id(region, strict=False),
+        "region": _region_id(region, strict=False) if isinstance(region, str) else None,
     }
 
 

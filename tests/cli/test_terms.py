@@ -225,3 +225,15 @@ def test_open_without_a_usable_browser_prints_the_url_and_does_not_hang(tmp_path
     assert data["opened"] == {"url": None, "opened": False}
     assert terms.browser_command({"PATH": str(bin_dir)}, "linux") is None
     assert terms.browser_command({"PATH": str(bin_dir), "WAYLAND_DISPLAY": "w"}, "linux") == [str(bin_dir / "xdg-open")]
+
+
+def test_active_method_follows_the_resolver_without_auth_method(isolated):
+    env = {"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+    data = show_json(env=env)
+    assert data["active"]["method"] == "api-key" and data["active"]["method_source"].startswith("env:")
+    assert data["pages"][0]["method"] == "api-key"
+    isolated.qwen_home.mkdir(parents=True, exist_ok=True)
+    (isolated.qwen_home / "credentials.toml").write_text('[coding-plan]\nregion = "global"\nkey = "sk-sp-x"\n')
+    data = show_json(env={"QWEN_AUTH_METHOD": "coding-plan"})
+    assert data["active"]["region"] == "global"
+    assert [d["id"] for d in data["pages"][0]["documents"]] == ["alibaba-cloud-international"]
