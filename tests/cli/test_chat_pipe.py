@@ -220,3 +220,28 @@ def test_finish_reason_length_is_noticed(openai_server, env):
 
 def contents(request):
     return [m["content"] for m in request.json["messages"]]
+
+
+def test_model_list_falls_back_to_the_catalogue(openai_server, env):
+    openai_server.models_response = error(500, {"error": {"message": "boom"}})
+    result = run_qwen(["chat"], input="/model\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "Could not list models from the provider" in result.stderr
+    assert "* test-model" in result.stderr
+
+
+def test_terms_and_telemetry_commands(openai_server, env, isolated):
+    result = run_qwen(["chat"], input="/terms\n/telemetry\n/telemetry off\n/telemetry maybe\n", env=env)
+    assert result.exit_code == 2  # the last line is a usage error
+    assert "Which terms apply" in result.stderr
+    assert "Usage statistics: off" in result.stderr
+    assert "usage_statistics = false" in (isolated.qwen_home / "config.toml").read_text()
+    assert "/telemetry takes on or off" in result.stderr
+    assert result.stdout == ""
+
+
+def test_auth_menu_needs_a_terminal_in_pipe_mode(openai_server, env):
+    result = run_qwen(["chat"], input="/auth\nhi\n", env=env)
+    assert result.exit_code == 2
+    assert "/auth needs a terminal" in result.stderr
+    assert openai_server.chat_requests == []
