@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from qwen_cli import __version__
 from qwen_cli.errors import NetworkError
+
+log = logging.getLogger("qwen_cli.auth")
 
 USER_AGENT = f"qwen-cli/{__version__}"
 
@@ -56,6 +59,7 @@ class FormClient:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
+        log.debug("POST %s", url)
         try:
             response = self._get_session().post(url, data=body.encode("utf-8"), headers=headers, timeout=self.timeout)
         except requests.exceptions.SSLError:
@@ -66,6 +70,7 @@ class FormClient:
             raise NetworkError(f"timed out talking to {_host(url)}", hint=NETWORK_HINT) from None
         except requests.exceptions.RequestException as exc:
             raise NetworkError(f"cannot reach {_host(url)} ({type(exc).__name__})", hint=NETWORK_HINT) from None
+        log.debug("POST %s -> HTTP %s", url, response.status_code)  # never the body: it carries tokens
         return Reply(response.status_code, response.text)
 
     def close(self) -> None:

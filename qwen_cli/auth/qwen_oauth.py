@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -20,6 +21,8 @@ from qwen_cli.auth.credentials import Credentials
 from qwen_cli.auth.http import USER_AGENT, FormClient
 from qwen_cli.auth.token_store import OAuthToken
 from qwen_cli.errors import AuthError, RateLimitError, ServerError
+
+log = logging.getLogger("qwen_cli.auth")
 
 METHOD = "qwen-oauth"
 DEVICE_PATH = "/api/v1/oauth2/device/code"
@@ -302,6 +305,7 @@ def fresh_token(
                 return current
         elif not current.needs_refresh():
             return current
+        log.debug("refreshing the Qwen OAuth access token (%s)", "forced" if force else "close to expiry")
         new = refresh(endpoints, client, current)
         token_store.write_token(home, new)
         return new

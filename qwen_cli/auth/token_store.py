@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import threading
@@ -20,6 +21,8 @@ from pathlib import Path
 
 from qwen_cli import paths
 from qwen_cli.errors import AuthError
+
+log = logging.getLogger("qwen_cli.auth")
 
 LOCK_STALE_AFTER = 10.0
 LOCK_FIRST_DELAY = 0.1
@@ -166,6 +169,7 @@ class _Lock:
             return
         if age <= LOCK_STALE_AFTER:
             return
+        log.debug("breaking a stale lock %s (%.0f s old)", self.path, age)
         # Rename rather than unlink so that two waiters breaking the same stale lock can't delete a fresh
         # lock created in between by a third: only one rename of a given file succeeds, and we check what we got.
         aside = self.path.with_name(f"{self.path.name}.stale-{self.ident}")
@@ -193,6 +197,7 @@ class _Lock:
             if self._try_create():
                 return
             if attempt < LOCK_ATTEMPTS - 1:
+                log.debug("waiting %.2f s for %s", delay, self.path)
                 self.sleep(delay)
                 delay = min(delay * LOCK_BACKOFF, LOCK_MAX_DELAY)
         raise LockTimeout(

@@ -1,0 +1,125 @@
+"""Interactive auth over a real pseudo-terminal: the first-run chooser, hidden key input, OSC-8 links, the picker."""
+
+from __future__ import annotations
+
+import os
+
+import pexpect
+import pytest
+
+from qwen_cli.settings import read_toml
+from tests.auth.helpers import CANARY_KEY
+from tests.helpers import qwen_command
+
+
+def _spawn(args, env=None, timeout=30):
+    command = qwen_command()
+    environ = dict(os.environ)
+    environ.update(env or {})
+    environ["TERM"] = "xterm"
+    child = pexpect.spawn(command[0], command[1:] + list(args), env=environ, encoding="utf-8", timeout=timeout,
+                          dimensions=(40, 200))
+    return child
+
+
+def _finish(child) -> str:
+    child.expect(pexpect.EOF)
+    child.close()
+    return child.before
+
+
+def test_first_run_chooser_logs_in_then_continues_the_command(isolated, openai_server):
+    openai_server.accept_tokens.add(CANARY_KEY)
+    child = _spawn(["ask", "hello"])
+    transcript = []
+    child.expect("How do you want to use qwen\\?")
+    transcript.append(child.before + child.after)
+    child.expect("Choose 1-3: ")
+    transcript.append(child.before)
+    assert "Qwen OAuth" in child.before and "Coding Plan" in child.before and "API Key" in child.before
+    assert "Terms:" in child.before
+    child.sendline("3")
+    child.expect("Choose 1-\\d+: ")
+    assert "openrouter" in child.before and "ollama" in child.before
+    child.sendline("custom")
+    child.expect("Base URL")
+    child.sendline(openai_server.url)
+    child.expect("Model id: ")
+    child.sendline("test-model")
+    child.expect("input hidden")
+    transcript.append(child.before)
+    child.sendline(CANARY_KEY)
+    child.expect("Logged in: API Key \\(custom\\)")
+    transcript.append(child.before + child.after)
+    rest = _finish(child)
+    transcript.append(rest)
+    assert child.exitstatus == 0, "".join(transcript)
+    assert "Hello from stub" in rest
+    assert CANARY_KEY not in "".join(transcript)  # hidden input: never echoed
+    assert openai_server.requests[-1].bearer == CANARY_KEY
+    assert read_toml(isolated.qwen_home / "config.toml")["auth"] == {"method": "api-key", "provider": "custom"}
+    assert read_toml(isolated.qwen_home / "credentials.toml")["api-key"]["custom"]["key"] == CANARY_KEY
+
+
+def test_interactive_qwen_oauth_login_prints_an_osc8_link(isolated, oauth_server):
+    child = _spawn(["auth", "login"], env={"QWEN_OAUTH_BASE_URL": oauth_server.base_url})
+    child.expect("Choose 1-3: ")
+    child.sendline("1")
+    child.expect("Code: (\\S+)")
+    before = child.before
+    code = child.match.group(1)
+    url = f"{oauth_server.base_url}/authorize?user_code={code}&client=qwen-code"
+    assert f"\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\" in before
+    child.expect("Waiting for approval")
+    oauth_server.approve(code)
+    child.expect("Logged in: Qwen OAuth")
+    _finish(child)
+    assert child.exitstatus == 0
+    assert (isolated.qwen_home / "oauth_creds.json").exists()
+
+
+def test_ctrl_c_during_the_device_flow_exits_130_and_writes_nothing(isolated, oauth_server):
+    oauth_server.interval = 1
+    child = _spawn(["auth", "login", "--method", "qwen-oauth"], env={"QWEN_OAUTH_BASE_URL": oauth_server.base_url})
+    child.expect("Waiting for approval")
+    child.sendintr()
+    _finish(child)
+    assert child.exitstatus == 130
+    assert not (isolated.qwen_home / "oauth_creds.json").exists()
+    assert not (isolated.qwen_home / "oauth_creds.lock").exists()
+
+
+def test_switch_picker_on_a_terminal(isolated):
+    from tests.helpers import invoke
+
+    assert invoke(["auth", "login", "--provider", "ollama"]).exit_code == 0
+    assert invoke(["auth", "login", "--provider", "lmstudio"]).exit_code == 0
+    child = _spawn(["auth", "switch"])
+    child.expect("Switch to:")
+    child.expect("Choose 1-2 \\[2\\]: ")
+    assert "(active)" in child.before
+    child.sendline("1")
+    child.expect("Switched to API Key \\(ollama\\)")
+    _finish(child)
+    assert child.exitstatus == 0
+    assert read_toml(isolated.qwen_home / "config.toml")["auth"]["provider"] == "ollama"
+
+
+@pytest.mark.parametrize("answer", ["", "sk-sp-CANARY-hidden-123456"])
+def test_coding_plan_prompts_for_region_and_hidden_key(isolated, answer):
+    child = _spawn(["auth", "login", "--method", "coding-plan"])
+    child.expect("Which Alibaba Cloud site")
+    child.expect("Choose 1-2: ")
+    child.sendline("global")
+    child.expect("input hidden\\): ")
+    if not answer:
+        child.sendline("")
+        child.expect("The key is empty")
+        child.expect("input hidden\\): ")
+        answer = "sk-sp-CANARY-second-try-99"
+    child.sendline(answer)
+    child.expect("Logged in: Alibaba Cloud Coding Plan, global region")
+    rest = _finish(child)
+    assert child.exitstatus == 0
+    assert answer not in rest
+    assert read_toml(isolated.qwen_home / "credentials.toml")["coding-plan"]["key"] == answer
