@@ -115,3 +115,15 @@ def test_ask_breaks_a_stale_lock(isolated, oauth_server):
     assert oauth_server.refresh_requests == 1
     assert not lock.exists()
     json.loads((isolated.qwen_home / "oauth_creds.json").read_text())
+
+
+def test_oauth_quota_429_exits_7_and_names_the_other_methods(isolated, oauth_server):
+    from tests.servers.openai_stub import error
+
+    seed_oauth(oauth_server, isolated.qwen_home)
+    oauth_server.openai.script(error(429, {"error": {"message": "Free allocated quota exceeded.",
+                                                     "code": "insufficient_quota"}}))
+    result = run_qwen(["ask", "hi"], env=_env(oauth_server))
+    assert result.exit_code == 7, result.output
+    assert "quota" in result.stderr.lower()
+    assert "coding-plan" in result.stderr.lower() or "coding plan" in result.stderr.lower()
