@@ -28,6 +28,7 @@ class AppContext:
     flags: dict[str, Any] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
     credentials: Any = None  # the Credentials this invocation resolved, if any
+    usage: Any = None  # token usage of the answer, for usage statistics
     after_command: Callable[[list[str], int, BaseException | None], None] | None = None
     _settings: Any = None
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import rich_click as click
 
 from qwen_cli.cli.common import credentials_for, output_format_option, pass_app
+from qwen_cli.cli.completers import models as complete_models
 from qwen_cli.errors import Interrupted, UsageError
 
 
@@ -21,7 +22,10 @@ from qwen_cli.errors import Interrupted, UsageError
 @click.argument("prompt", nargs=-1)
 @click.option("-f", "--file", "files", multiple=True, metavar="PATH", help="Attach a file's text (repeatable).")
 @click.option("-s", "--system", metavar="TEXT", help="System prompt.")
-@click.option("-m", "--model", metavar="MODEL", help="Model id (default: your auth method's model).")
+@click.option(
+    "-m", "--model", metavar="MODEL", shell_complete=complete_models,
+    help="Model id (default: your auth method's model).",
+)
 @click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature, 0 to 2.")
 @click.option("--top-p", type=click.FloatRange(0, 1), help="Nucleus sampling, 0 to 1.")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="Upper bound on the answer's tokens.")
@@ -85,10 +89,8 @@ def ask(
         seed=seed,
         stream=not no_stream,
     )
-    try:
-        result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
-    except BrokenPipeError:
-        _reader_went_away(app)
+    result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
+    app.usage = result.usage
     if thread is not None:
         thread.record(app.credentials, user_text, result.text, result.cut, result.error)
     finish_notes(app, result, show_usage)
@@ -161,16 +163,6 @@ def finish_notes(app, result, show_usage: bool) -> None:
 
         app.stderr.write(usage_line(result.usage) + "\n")
         app.stderr.flush()
-
-
-def _reader_went_away(app):
-    """`| head` closed the pipe: stop quietly with 0. Click would turn EPIPE into exit 1 before the boundary."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, app.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
-        pass
-    raise click.exceptions.Exit(0)
 
 
 def _read_stdin(app) -> str:

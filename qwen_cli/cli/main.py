@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
 def run(app, args: list[str]) -> int:
     import click
 
-    from qwen_cli.cli.root import root
+    from qwen_cli.cli.root import PipeClosed, root
     from qwen_cli.errors import ExitCode, QwenError
     from qwen_cli.render import print_error
 
@@ -54,7 +54,7 @@ def run(app, args: list[str]) -> int:
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
         error, code = exc, ExitCode.INTERRUPTED
         _safe_write(app.stderr, "\nInterrupted.\n")
-    except BrokenPipeError:
+    except (BrokenPipeError, PipeClosed):
         _silence_stdout()
         code = ExitCode.OK
     except Exception as exc:  # noqa: BLE001 - the boundary: anything unexpected becomes exit 1

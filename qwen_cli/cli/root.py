@@ -20,7 +20,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+class PipeClosed(Exception):
+    """The reader of stdout went away (`| head`). Not an OSError, so Click can't turn it into exit 1."""
+
+
 class LazyGroup(click.RichGroup):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as exc:
+            raise PipeClosed() from exc
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 

@@ -91,3 +91,19 @@ def test_every_exit_code_is_documented_in_the_readme():
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     for code, meaning in EXIT_CODE_MEANINGS.items():
         assert f"| {int(code)} | {meaning} |" in readme
+
+
+def test_broken_pipe_in_any_command_exits_quietly_as_a_process():
+    """A reader that closes at once (`| head -c0`) must not turn into Click's exit 1 or a traceback."""
+    import subprocess
+
+    from tests.helpers import qwen_command
+
+    proc = subprocess.Popen(
+        [*qwen_command(), "config", "reference"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=30) == 0
+    assert err == b""
