@@ -7,6 +7,7 @@ expects, so the chat library never imports click, rich or requests.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from qwen_cli.errors import QwenError, UsageError
@@ -94,7 +95,7 @@ class CliHost:
         """One line from the person at the terminal (Ctrl-D counts as no answer)."""
         app = self.app
         try:
-            if app.stdin is _sys().stdin and app.stdin_isatty and _sys().stdout.isatty():
+            if app.stdin is sys.stdin and app.stdin_isatty and sys.stdout.isatty():
                 return input(prompt)
             app.stderr.write(prompt)
             app.stderr.flush()
@@ -156,8 +157,3 @@ def render_answer(app, events, plain: bool):
 
     return render(app, events, output_format="text", markdown=False if plain else None)
 
-
-def _sys():
-    import sys
-
-    return sys
