@@ -6,6 +6,7 @@ import time
 
 import rich_click as click
 
+from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import AuthError, UsageError
 
@@ -35,10 +36,16 @@ def auth() -> None:
 
 @auth.command()
 @click.option("--method", "-m", type=METHOD_CHOICE, help="qwen-oauth, coding-plan or api-key (asked on a terminal).")
-@click.option("--provider", "-p", metavar="ID", help="api-key provider from the catalogue (openai, openrouter, ...).")
-@click.option("--region", "-r", metavar="REGION", help="Coding Plan region: china (cn, aliyun) or global (intl).")
+@click.option(
+    "--provider", "-p", metavar="ID", shell_complete=completers.providers,
+    help="api-key provider from the catalogue (openai, openrouter, ...).",
+)
+@click.option(
+    "--region", "-r", metavar="REGION", shell_complete=completers.regions,
+    help="Coding Plan region: china (cn, aliyun) or global (intl).",
+)
 @click.option("--base-url", metavar="URL", help="Override the endpoint (custom providers, gateways).")
-@click.option("--model", metavar="ID", help="Model to use with this login.")
+@click.option("--model", metavar="ID", shell_complete=completers.models, help="Model to use with this login.")
 @click.option("--key-stdin", is_flag=True, help="Read the API key from stdin (keeps it out of shell history).")
 @click.option("--store", type=click.Choice(["file", "keyring"]), help="credentials.toml or the OS keyring.")
 @click.option("--no-browser", is_flag=True, help="Qwen OAuth: don't open a browser, just print the URL and code.")
@@ -72,7 +79,10 @@ def login(app, method, provider, region, base_url, model, key_stdin, store, no_b
 
 @auth.command()
 @click.argument("method", required=False, type=METHOD_CHOICE)
-@click.option("--provider", "-p", metavar="ID", help="Which api-key provider, when several are configured.")
+@click.option(
+    "--provider", "-p", metavar="ID", shell_complete=completers.providers,
+    help="Which api-key provider, when several are configured.",
+)
 @pass_app
 def switch(app, method, provider):
     """Make another configured method active, without entering anything again.
@@ -279,7 +289,9 @@ def _epoch(iso: str) -> float:
 
 @auth.command()
 @click.argument("method", required=False, type=METHOD_CHOICE)
-@click.option("--provider", "-p", metavar="ID", help="Which api-key provider to forget.")
+@click.option(
+    "--provider", "-p", metavar="ID", shell_complete=completers.providers, help="Which api-key provider to forget."
+)
 @click.option("--all", "everything", is_flag=True, help="Forget every stored login.")
 @pass_app
 def logout(app, method, provider, everything):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import rich_click as click
 
 from qwen_cli.cli.common import credentials_for, pass_app
-from qwen_cli.cli.completers import session_ids
+from qwen_cli.cli.completers import models, session_ids
 from qwen_cli.errors import UsageError
 
 
 @click.command(name="chat")
-@click.option("-m", "--model", help="Model to use for this session (see /model).")
+@click.option("-m", "--model", shell_complete=models, help="Model to use for this session (see /model).")
 @click.option("-s", "--system", "system", help="System prompt for a new session (see /system).")
 @click.option("-c", "--continue", "continue_", is_flag=True, help="Resume the newest session.")
 @click.option("-r", "--resume", "resume", metavar="ID", shell_complete=session_ids, help="Resume session ID.")

@@ -6,6 +6,7 @@ import textwrap
 
 import rich_click as click
 
+from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.render import write_json
 
@@ -51,8 +52,14 @@ def _pages(app, method, provider, region, show_all):
     type=click.Choice(["qwen-oauth", "coding-plan", "api-key"]),
     help="Show this method instead of the active one.",
 )
-@click.option("--provider", metavar="ID", help="An api-key provider from the catalogue (implies --method api-key).")
-@click.option("--region", metavar="REGION", help="Coding Plan region: china or global (default: configured, or both).")
+@click.option(
+    "--provider", metavar="ID", shell_complete=completers.providers,
+    help="An api-key provider from the catalogue (implies --method api-key).",
+)
+@click.option(
+    "--region", metavar="REGION", shell_complete=completers.regions,
+    help="Coding Plan region: china or global (default: configured, or both).",
+)
 @click.option("--all", "show_all", is_flag=True, help="Every method, and every catalogue provider.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the terms URL in a browser, when one is usable.")

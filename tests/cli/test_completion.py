@@ -63,3 +63,42 @@ def test_bash_completes_command_names():
 
 def test_bash_completes_config_keys():
     assert bash_complete(["qwen", "config", "get", "network.max_r"]) == ["network.max_retries"]
+
+
+def test_bash_completes_providers_from_the_catalogue():
+    assert bash_complete(["qwen", "auth", "login", "--provider", "open"]) == ["openai", "openrouter"]
+
+
+def test_bash_completes_providers_for_terms_show():
+    assert "openrouter" in bash_complete(["qwen", "terms", "show", "--provider", "o"])
+
+
+def test_bash_completes_regions_and_their_aliases():
+    assert bash_complete(["qwen", "auth", "login", "--region", "gl"]) == ["global"]
+    assert "china" in bash_complete(["qwen", "terms", "show", "--region", ""])
+
+
+def test_bash_completes_methods():
+    assert bash_complete(["qwen", "auth", "login", "--method", "co"]) == ["coding-plan"]
+    assert bash_complete(["qwen", "auth", "switch", "api"]) == ["api-key"]
+
+
+def test_bash_completes_models_of_the_method_on_the_line():
+    got = bash_complete(["qwen", "auth", "login", "--method", "coding-plan", "--model", "qwen3-coder-"])
+    assert got == ["qwen3-coder-plus", "qwen3-coder-next"]
+
+
+def test_bash_completes_models_of_the_configured_method(isolated):
+    isolated.qwen_home.mkdir(parents=True, exist_ok=True)
+    (isolated.qwen_home / "config.toml").write_text('[auth]\nmethod = "qwen-oauth"\n')
+    assert bash_complete(["qwen", "ask", "--model", ""]) == ["coder-model"]
+    assert bash_complete(["qwen", "chat", "-m", ""]) == ["coder-model"]
+
+
+def test_bash_completes_session_ids_for_chat_resume(isolated):
+    sessions = isolated.qwen_home / "sessions"
+    sessions.mkdir(parents=True)
+    for name in ("20260101-aaaa", "20260102-bbbb"):
+        (sessions / f"{name}.jsonl").write_text("")
+    assert sorted(bash_complete(["qwen", "chat", "--resume", "2026"])) == ["20260101-aaaa", "20260102-bbbb"]
+    assert bash_complete(["qwen", "chat", "--resume", "20260102"]) == ["20260102-bbbb"]
