@@ -1,0 +1,64 @@
+"""Every command's --help renders and shows at least one example.
+
+The command tree is walked from the root group (LazyGroup.get_command), so a command added later is covered
+without touching this file.
+"""
+
+from __future__ import annotations
+
+import re
+
+import click
+import pytest
+
+from qwen_cli.cli.root import root
+from tests.helpers import invoke, run_qwen
+
+
+def command_paths() -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = [()]
+
+    def walk(group: click.Group, prefix: tuple[str, ...]) -> None:
+        ctx = click.Context(group, info_name="qwen")
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            assert command is not None, f"{' '.join(prefix + (name,))} is listed but cannot be loaded"
+            paths.append(prefix + (name,))
+            if isinstance(command, click.Group):
+                walk(command, prefix + (name,))
+
+    walk(root, ())
+    return paths
+
+
+PATHS = command_paths()
+EXAMPLE = re.compile(r"Examples?:\s*\n\s*(\S.*)")
+
+
+def test_the_walk_found_every_group_and_some_subcommands():
+    names = {p[0] for p in PATHS if p}
+    assert {"ask", "chat", "auth", "config", "telemetry", "terms", "completion"} <= names
+    assert ("auth", "login") in PATHS and ("config", "reference") in PATHS
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(("qwen",) + p))
+def test_help_renders_with_an_example(path, capsys):
+    # In-process through the real boundary; rich-click writes help to sys.stdout, which capsys holds.
+    result = invoke([*path, "--help"])
+    captured = capsys.readouterr()
+    text = result.stdout + captured.out
+    assert result.exit_code == 0, result.output + captured.err
+    assert "Usage:" in text
+    match = EXAMPLE.search(text)
+    assert match, f"`qwen {' '.join(path)} --help` has no Examples: section"
+    first = match.group(1).strip()
+    assert re.search(r"(^|[|(]\s*)qwen( |$)", first.split("#")[0]), (
+        f"the first example of `qwen {' '.join(path)}` is not a qwen command line: {first!r}"
+    )
+
+
+@pytest.mark.parametrize("path", [(), ("auth", "login"), ("ask",)], ids=["root", "auth-login", "ask"])
+def test_help_renders_in_a_real_process(path):
+    result = run_qwen([*path, "--help"])
+    assert result.exit_code == 0, result.stderr
+    assert "Examples:" in result.stdout and "qwen " in result.stdout.split("Examples:")[1]
