@@ -1,18 +1,17 @@
-"""The small HTTP client the auth code uses for the OAuth endpoints (requests, imported on first use)."""
+"""The small form-POST client the auth code uses for the OAuth endpoints.
+
+It rides on the adapter's HTTP layer, so proxies, CA bundles, timeouts, `--debug` traces and the
+one-line network errors are the same for login as for answers. The caller owns retries (polling).
+"""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from qwen_cli import __version__
-from qwen_cli.errors import NetworkError
+OAUTH_READ_TIMEOUT_MAX = 30.0
 
-log = logging.getLogger("qwen_cli.auth")
-
-USER_AGENT = f"qwen-cli/{__version__}"
-
-NETWORK_HINT = (
+# Logins that failed behind proxies and TLS inspection were Qwen Code's most reported auth problem.
+LOGIN_NETWORK_HINT = (
     "Check your connection. Behind a proxy set HTTPS_PROXY (and NO_PROXY); behind TLS inspection point "
     "REQUESTS_CA_BUNDLE or SSL_CERT_FILE (or `qwen config set network.ca_bundle FILE`) at your CA bundle."
 )
@@ -28,59 +27,23 @@ class FormClient:
     """POSTs form-encoded bodies and returns status + text. Network failures become NetworkError."""
 
     def __init__(self, network=None):
-        self.network = network
-        self._session = None
+        from qwen_cli.providers.events import NetworkOptions
 
-    def _get_session(self):
-        if self._session is None:
-            import requests
-
-            session = requests.Session()
-            net = self.network
-            if net is not None:
-                if net.proxy:
-                    session.proxies.update({"http": net.proxy, "https": net.proxy})
-                if net.ca_bundle:
-                    session.verify = net.ca_bundle
-            self._session = session
-        return self._session
-
-    @property
-    def timeout(self) -> tuple[float, float]:
-        if self.network is None:
-            return (10.0, 30.0)
-        return (self.network.connect_timeout, min(self.network.read_timeout, 30.0))
+        network = network or NetworkOptions()
+        self.network = replace(network, read_timeout=min(network.read_timeout, OAUTH_READ_TIMEOUT_MAX))
 
     def post_form(self, url: str, body: str) -> Reply:
-        import requests
+        from qwen_cli.errors import NetworkError
+        from qwen_cli.providers import http
 
         headers = {
             "Content-Type": "application/x-www-form-urlencoded",
             "Accept": "application/json",
-            "User-Agent": USER_AGENT,
+            "User-Agent": http.user_agent(),
         }
-        log.debug("POST %s", url)
         try:
-            response = self._get_session().post(url, data=body.encode("utf-8"), headers=headers, timeout=self.timeout)
-        except requests.exceptions.SSLError:
-            raise NetworkError(f"TLS verification failed for {_host(url)}", hint=NETWORK_HINT) from None
-        except requests.exceptions.ProxyError:
-            raise NetworkError(f"the proxy refused the connection to {_host(url)}", hint=NETWORK_HINT) from None
-        except requests.exceptions.Timeout:
-            raise NetworkError(f"timed out talking to {_host(url)}", hint=NETWORK_HINT) from None
-        except requests.exceptions.RequestException as exc:
-            raise NetworkError(f"cannot reach {_host(url)} ({type(exc).__name__})", hint=NETWORK_HINT) from None
-        log.debug("POST %s -> HTTP %s", url, response.status_code)  # never the body: it carries tokens
+            response = http.send("POST", url, headers=headers, network=self.network, data=body.encode(), retries=0)
+        except NetworkError as exc:
+            exc.hint = LOGIN_NETWORK_HINT
+            raise
         return Reply(response.status_code, response.text)
-
-    def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.netloc or url

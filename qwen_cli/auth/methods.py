@@ -81,3 +81,15 @@ def _fallback_terms_line(method: str, provider: str | None, region: str | None) 
         if prov is not None:
             return f"Terms: {prov.name}'s terms and privacy policy apply; see your provider's terms."
     return "Terms: your provider's terms and privacy policy apply, not Qwen's; see your provider's terms."
+
+
+def dashscope_headers(method: str) -> dict[str, str]:
+    """Headers Alibaba's endpoints expect from Qwen OAuth and Coding Plan requests (none for other methods)."""
+    from qwen_cli.providers.http import user_agent
+
+    if method not in ("qwen-oauth", "coding-plan"):
+        return {}
+    headers = {"X-DashScope-CacheControl": "enable", "X-DashScope-UserAgent": user_agent()}
+    if method == "qwen-oauth":
+        headers["X-DashScope-AuthType"] = "qwen-oauth"
+    return headers

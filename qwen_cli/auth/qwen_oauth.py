@@ -18,7 +18,8 @@ from urllib.parse import urlencode
 
 from qwen_cli.auth import token_store
 from qwen_cli.auth.credentials import Credentials
-from qwen_cli.auth.http import USER_AGENT, FormClient
+from qwen_cli.auth.http import FormClient
+from qwen_cli.auth.methods import dashscope_headers
 from qwen_cli.auth.token_store import OAuthToken
 from qwen_cli.errors import AuthError, RateLimitError, ServerError
 
@@ -102,15 +103,6 @@ def api_base(resource_url: str | None, default: str) -> str:
     if not url.endswith("/v1"):
         url += "/v1"
     return url
-
-
-def api_headers() -> dict[str, str]:
-    return {
-        "X-DashScope-AuthType": "qwen-oauth",
-        "X-DashScope-CacheControl": "enable",
-        "X-DashScope-UserAgent": USER_AGENT,
-        "User-Agent": USER_AGENT,
-    }
 
 
 def _device_client(endpoints: Endpoints):
@@ -328,7 +320,7 @@ def to_credentials(settings, token: OAuthToken, model: str | None, client: FormC
         base_url=api_base(token.resource_url, endpoints.default_api_base),
         model=model or endpoints.model,
         token=token.access_token,
-        headers=api_headers(),
+        headers=dashscope_headers("qwen-oauth"),
         source="oauth_creds.json",
         expires_at=token.expires_at,
         refresh=force_refresh,
@@ -357,12 +349,9 @@ def login(
     """Run the whole device flow and store the token. Nothing is written unless the login succeeds."""
     endpoints = Endpoints.from_settings(settings)
     client = _client(settings)
-    try:
-        device = request_device_code(endpoints, client)
-        on_device(device)
-        token = poll_for_token(endpoints, client, device, sleep=sleep, clock=clock)
-    finally:
-        client.close()
+    device = request_device_code(endpoints, client)
+    on_device(device)
+    token = poll_for_token(endpoints, client, device, sleep=sleep, clock=clock)
     with token_store.locked(settings.home, sleep=sleep):
         token_store.write_token(settings.home, token)
     return token

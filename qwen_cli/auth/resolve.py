@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 from qwen_cli.auth import keystore
 from qwen_cli.auth.credentials import Credentials
-from qwen_cli.auth.methods import METHOD_IDS, THREE_WAYS, login_command
+from qwen_cli.auth.methods import METHOD_IDS, THREE_WAYS, dashscope_headers, login_command
 from qwen_cli.errors import AuthError, ConfigError, UsageError
+from qwen_cli.providers.http import is_local_url
 
 NOTHING_CONFIGURED = THREE_WAYS
 NOTHING_CONFIGURED_HINT = "On a terminal, `qwen auth login` lets you choose."
@@ -108,22 +109,6 @@ def pick_model(settings, explicit: str | None, env_model: str | None, stored: st
 # -- the three methods ---------------------------------------------------------------------------------
 
 
-def _is_local_url(url: str | None) -> bool:
-    from urllib.parse import urlsplit
-
-    if not url:
-        return False
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    import ipaddress
-
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def api_key_credentials(settings, provider_id: str | None, model: str | None = None) -> Credentials:
     from qwen_cli import catalogue
 
@@ -158,7 +143,7 @@ def api_key_credentials(settings, provider_id: str | None, model: str | None = N
             f"no model chosen for the {prov.id} provider",
             hint="Set OPENAI_MODEL, pass --model, or run `qwen config set general.model MODEL`.",
         )
-    local = prov.local or _is_local_url(base)
+    local = prov.local or is_local_url(base)
     if not token and not local:
         env_hint = f" or set {prov.key_env}" if prov.key_env else ""
         raise AuthError(
@@ -207,24 +192,9 @@ def coding_plan_credentials(settings, model: str | None = None) -> Credentials:
         base_url=str(base).rstrip("/"),
         model=pick_model(settings, model, None, data.get("model"), plan["models"][0]),
         token=token,
-        headers=_dashscope_headers(),
+        headers=dashscope_headers("coding-plan"),
         source=source,
     )
-
-
-def _dashscope_headers() -> dict[str, str]:
-    return {"X-DashScope-CacheControl": "enable", "X-DashScope-UserAgent": _user_agent()}
-
-
-def _user_agent() -> str:
-    try:
-        from qwen_cli.providers.http import user_agent
-
-        return user_agent()
-    except ImportError:
-        from qwen_cli.auth.http import USER_AGENT
-
-        return USER_AGENT
 
 
 def oauth_model(settings, model: str | None) -> str | None:

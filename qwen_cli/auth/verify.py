@@ -29,11 +29,10 @@ def key_of(creds: Credentials) -> str:
 
 def verify(settings, creds: Credentials, region: str | None = None) -> Verification:
     """Call GET {base_url}/models with the credentials. Never raises for a provider's answer: it is reported."""
-    from qwen_cli.providers import http, openai_compat
+    from qwen_cli.providers import openai_compat
     from qwen_cli.providers.events import NetworkOptions
 
     network = NetworkOptions.from_settings(settings, creds.provider)
-    network = http.with_environment(network, settings.getenv)
     what = f"GET {creds.base_url.rstrip('/')}/models"
     at = time.time()
     try:

@@ -128,7 +128,7 @@ def answer(app, request, *, model: str | None = None, proxy: str | None = None, 
     """Resolve credentials and network options, send, and render. Returns the renderers.Answer."""
     import time
 
-    from qwen_cli.providers import http, openai_compat
+    from qwen_cli.providers import openai_compat
     from qwen_cli.providers.events import NetworkOptions
     from qwen_cli.renderers import render_answer
 
@@ -137,7 +137,6 @@ def answer(app, request, *, model: str | None = None, proxy: str | None = None, 
     network = NetworkOptions.from_settings(app.settings, creds.provider)
     if proxy:
         network.proxy = proxy
-    network = http.with_environment(network, app.settings.getenv)
     events = openai_compat.stream(creds, request, network, notify=app.warn)
     result = render_answer(
         app,

@@ -288,7 +288,7 @@ def login_api_key(app, provider: str | None = None, base_url: str | None = None,
                   activate: bool = True) -> LoginResult:
     from qwen_cli import catalogue
     from qwen_cli.auth import manage
-    from qwen_cli.auth.resolve import _is_local_url
+    from qwen_cli.providers.http import is_local_url
 
     if provider is None and base_url is not None:
         provider = "custom"
@@ -314,7 +314,7 @@ def login_api_key(app, provider: str | None = None, base_url: str | None = None,
             raise UsageError("a model is needed for this provider")
     store = _store_choice(app, store)
     say(app, terms_line("api-key", provider=prov.id))
-    local = prov.local or _is_local_url(base_url or prov.base_url)
+    local = prov.local or is_local_url(base_url or prov.base_url)
     key, source = _key_from(
         app, key_stdin=key_stdin, env_var=prov.key_env,
         prompt=f"{prov.name} API key (input hidden{', Enter for none' if local else ''}): ", optional=local,

@@ -35,11 +35,9 @@ class CliHost:
 
     # -- the provider
     def network(self, credentials):
-        from qwen_cli.providers import http
         from qwen_cli.providers.events import NetworkOptions
 
-        network = NetworkOptions.from_settings(self.app.settings, getattr(credentials, "provider", None))
-        return http.with_environment(network, self.app.settings.getenv)
+        return NetworkOptions.from_settings(self.app.settings, getattr(credentials, "provider", None))
 
     def stream(self, credentials, messages):
         from qwen_cli.providers import openai_compat

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+# Read from the environment or .env when network.ca_bundle is not set, in this order.
+CA_ENV_VARS = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
+
 
 @dataclass
 class ChatRequest:
@@ -33,12 +36,15 @@ class NetworkOptions:
         if provider:
             table = settings.table("providers").get(provider, {})
             headers = {str(k): str(v) for k, v in (table.get("headers") or {}).items()}
+        ca_bundle = settings.get("network.ca_bundle")
+        for name in CA_ENV_VARS:
+            ca_bundle = ca_bundle or settings.getenv(name)
         return cls(
             max_retries=settings.get("network.max_retries"),
             connect_timeout=settings.get("network.connect_timeout"),
             read_timeout=settings.get("network.read_timeout"),
             proxy=settings.get("network.proxy"),
-            ca_bundle=settings.get("network.ca_bundle"),
+            ca_bundle=ca_bundle,
             allow_insecure_http=settings.get("network.allow_insecure_http"),
             extra_headers=headers,
         )

@@ -10,7 +10,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from urllib.parse import urlsplit
 
 from qwen_cli import __version__
@@ -22,7 +21,6 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; attempt n waits about BACKOFF_BASE * 2**n, with jitter
 BACKOFF_MAX = 8.0
 RETRY_AFTER_MAX = 30.0  # a server asking for longer is not retried: we fail now with its message
-CA_ENV_VARS = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
 
 _session = None
 
@@ -50,16 +48,11 @@ def user_agent() -> str:
 
 
 def build_headers(credentials, network, accept: str = "application/json") -> dict[str, str]:
-    """UA and defaults < DashScope headers < the auth layer's headers < bearer < per-provider config headers."""
-    ua = user_agent()
-    headers = {"User-Agent": ua, "Accept": accept}
+    """UA and defaults < the auth layer's headers (e.g. DashScope's) < bearer < per-provider config headers."""
+    headers = {"User-Agent": user_agent(), "Accept": accept}
     if accept == "text/event-stream":
         # A compressed stream would be buffered by the decompressor; tokens must arrive as they are sent.
         headers["Accept-Encoding"] = "identity"
-    if credentials.method == "qwen-oauth":
-        headers.update({"X-DashScope-AuthType": "qwen-oauth", "X-DashScope-CacheControl": "enable"})
-    if credentials.method in ("qwen-oauth", "coding-plan"):
-        headers["X-DashScope-UserAgent"] = ua
     headers.update(credentials.headers or {})
     if credentials.token:
         headers["Authorization"] = f"Bearer {credentials.token}"
@@ -81,6 +74,10 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def is_local_url(url: str | None) -> bool:
+    return bool(url) and is_loopback(urlsplit(url).hostname)
+
+
 def check_transport(credentials, network) -> None:
     """Refuse to send a key in clear text to anything but this machine (exit 8), unless allowed."""
     parts = urlsplit(credentials.base_url)
@@ -95,17 +92,6 @@ def check_transport(credentials, network) -> None:
                 f"refusing to send your key over plain http:// to {parts.hostname}: anyone on the path could read it",
                 hint="Use https://, or if this network is trusted: qwen config set network.allow_insecure_http true",
             )
-
-
-def with_environment(network, getenv: Callable[[str], str | None]):
-    """Fill the CA bundle from REQUESTS_CA_BUNDLE / SSL_CERT_FILE when network.ca_bundle isn't set."""
-    if network.ca_bundle:
-        return network
-    for name in CA_ENV_VARS:
-        value = getenv(name)
-        if value:
-            return replace(network, ca_bundle=value)
-    return network
 
 
 def _verify(network):
@@ -165,6 +151,7 @@ def send(
     headers: dict[str, str],
     network,
     json_body=None,
+    data: bytes | None = None,
     stream: bool = False,
     should_retry: Callable[[object], bool] | None = None,
     notify: Callable[[str], None] | None = None,
@@ -193,6 +180,7 @@ def send(
                 url,
                 headers=headers,
                 json=json_body,
+                data=data,
                 stream=stream,
                 timeout=timeout,
                 verify=verify,

@@ -9,6 +9,7 @@ import pytest
 
 from qwen_cli import __version__
 from qwen_cli.auth.credentials import Credentials
+from qwen_cli.auth.methods import dashscope_headers
 from qwen_cli.errors import (
     AuthError,
     ConfigError,
@@ -461,7 +462,7 @@ def test_user_agent_and_extra_headers(openai_server):
 
 
 def test_qwen_oauth_requests_carry_the_dashscope_headers(openai_server):
-    run(openai_server, method="qwen-oauth", provider="qwen")
+    run(openai_server, method="qwen-oauth", provider="qwen", headers=dashscope_headers("qwen-oauth"))
     headers = openai_server.chat_requests[-1].headers
     assert headers["x-dashscope-authtype"] == "qwen-oauth"
     assert headers["x-dashscope-cachecontrol"] == "enable"
@@ -469,7 +470,7 @@ def test_qwen_oauth_requests_carry_the_dashscope_headers(openai_server):
 
 
 def test_coding_plan_requests_carry_the_dashscope_user_agent(openai_server):
-    run(openai_server, method="coding-plan", provider="coding-plan")
+    run(openai_server, method="coding-plan", provider="coding-plan", headers=dashscope_headers("coding-plan"))
     headers = openai_server.chat_requests[-1].headers
     assert headers["x-dashscope-useragent"].startswith("qwen-cli/")
 
