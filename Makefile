@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test lint completions bench clean
+.PHONY: install run test lint completions bench smoke clean
 
 $(BIN)/qwen: pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ completions: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+smoke: install
+	.ci/smoke-wheel.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
