@@ -114,7 +114,10 @@ def coerce(key: Key, raw: Any, origin: str) -> Any:
             hint=f"Fix it with: qwen config set {key.name} {key.choices[0]}",
         )
     if key.type in (int, float) and value < 0:
-        raise ConfigError(f"{key.name} must not be negative, got {value!r} ({origin})")
+        raise ConfigError(
+            f"{key.name} must not be negative, got {value!r} ({origin})",
+            hint=f"Fix it with: qwen config set {key.name} {key.default if key.default is not None else 0}",
+        )
     return value
 
 
@@ -176,6 +179,19 @@ def looks_secret(name: str) -> bool:
     return _SECRET_NAME.search(name) is not None
 
 
+def _secret_name(name: str, raw: Any) -> str | None:
+    """The dotted name of a secret-looking entry: the key itself, or one nested in a free table such as
+    [providers.openai] api_key = "..."."""
+    if looks_secret(name) or (name in KEY_INDEX and KEY_INDEX[name].secret):
+        return name
+    if isinstance(raw, dict):
+        for sub, value in raw.items():
+            found = _secret_name(f"{name}.{sub}", value)
+            if found:
+                return found
+    return None
+
+
 @dataclass
 class Settings:
     home: Path
@@ -213,9 +229,9 @@ class Settings:
                 continue
             for name, raw in flatten(read_toml(file)).items():
                 origin = f"{label}:{file}"
-                if label == "project" and (looks_secret(name) or (name in KEY_INDEX and KEY_INDEX[name].secret)):
+                if label == "project" and (secret := _secret_name(name, raw)):
                     raise ConfigError(
-                        f"{file}: the project file may not hold secrets ({name})",
+                        f"{file}: the project file may not hold secrets ({secret})",
                         hint="Remove it there and run `qwen auth login`; secrets live in $QWEN_HOME only.",
                     )
                 if name in FREE_TABLES:
