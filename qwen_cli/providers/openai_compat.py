@@ -187,7 +187,10 @@ def _json_events(response, credentials, model) -> Iterator[Event]:
         raise failures.stream_error(data, credentials)
     choices = data.get("choices") if isinstance(data, dict) else None
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise ServerError(f"{failures.host_of(credentials.base_url)} sent an answer without choices")
+        raise ServerError(
+            f"{failures.host_of(credentials.base_url)} sent an answer without choices",
+            hint="Check that the base URL points at an OpenAI-compatible API (it usually ends in /v1).",
+        )
     choice = choices[0]
     message = choice.get("message") or {}
     reasoning = message.get("reasoning_content") or message.get("reasoning")
