@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qwen_cli import paths
-from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.errors import AuthError, ConfigError, UsageError
 
 KEYRING_SERVICE = "qwen-cli"
 KEYRING_MISSING = "the OS keyring needs the optional extra: pip install 'qwen-cli[keyring]'"
@@ -51,18 +51,34 @@ def load(home: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+STRING_FIELDS = ("key", "region", "model", "base_url", "store")
+
+
+def _checked(home: Path, entry: Entry) -> Entry:
+    """A hand-edited file can hold any TOML type; the fields we use must be strings (else exit 8, not a crash)."""
+    for name in STRING_FIELDS:
+        value = entry.data.get(name)
+        if value is not None and not isinstance(value, str):
+            where = "coding-plan" if entry.provider is None else f"api-key.{entry.provider}"
+            raise ConfigError(
+                f"{path_for(home)}: [{where}] {name} must be a string, got {type(value).__name__}",
+                hint="Fix that line, or delete the entry and log in again with `qwen auth login`.",
+            )
+    return entry
+
+
 def entries(home: Path) -> list[Entry]:
     """Every stored entry: coding-plan first, then api-key providers in file order."""
     data = load(home)
     found: list[Entry] = []
     plan = data.get("coding-plan")
     if isinstance(plan, dict):
-        found.append(Entry("coding-plan", None, dict(plan)))
+        found.append(_checked(home, Entry("coding-plan", None, dict(plan))))
     api = data.get("api-key")
     if isinstance(api, dict):
         for provider, entry in api.items():
             if isinstance(entry, dict):
-                found.append(Entry("api-key", provider, dict(entry)))
+                found.append(_checked(home, Entry("api-key", provider, dict(entry))))
     return found
 
 
