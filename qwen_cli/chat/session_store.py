@@ -88,9 +88,14 @@ class SessionFile:
 
     def _open(self) -> None:
         ensure_private_dir(self.path.parent)
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        if os.fstat(self._fd).st_size > 0:
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        size = os.fstat(self._fd).st_size
+        if size > 0:
             self._pending_meta = None  # resuming: the file already has its meta line
+            if os.pread(self._fd, 1, size - 1) != b"\n":
+                # A crash cut the last line short. End it, so that only it is lost (skipped when read),
+                # not the next record too by being glued onto it.
+                os.write(self._fd, b"\n")
         try:
             os.fchmod(self._fd, 0o600)
         except OSError:
