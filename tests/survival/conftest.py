@@ -1,0 +1,63 @@
+"""Survival-suite fixtures: one telemetry collector for the whole session, statistics switched on in every
+test (so failures and successes alike go through the exporter), and every file a test leaves behind
+captured for the final secret scan in test_zz_secrets.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.servers.collector import Collector
+from tests.survival.registry import REGISTRY
+
+
+@pytest.fixture(scope="session")
+def survival_collector():
+    server = Collector().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def registry(survival_collector):
+    yield REGISTRY
+    REGISTRY.write_report()
+
+
+@pytest.fixture(autouse=True)
+def statistics_on(isolated, registry, survival_collector, monkeypatch):
+    """Usage statistics on and pointed at the session collector; afterwards flush the spool and capture files."""
+    telemetry = isolated.qwen_home / "telemetry"
+    telemetry.mkdir(parents=True, exist_ok=True)
+    (telemetry / "notice-shown").write_text("shown\n")
+    monkeypatch.setenv("QWEN_TELEMETRY_ENDPOINT", survival_collector.url)
+    yield
+    _flush(isolated)
+    registry.add("files_scanned", registry.capture_tree(Path(isolated.tmp)))
+
+
+def _flush(isolated) -> None:
+    """Send what the test's runs queued, in-process, so the collector sees every event."""
+    try:
+        from qwen_cli.settings import Settings
+        from qwen_cli.telemetry import exporter
+
+        exporter.send(Settings.load(env=dict(os.environ), cwd=Path(isolated.work)))
+    except Exception:  # noqa: BLE001 - a home a test broke on purpose has nothing to send
+        pass
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not REGISTRY.figures:
+        return
+    terminalreporter.section("survival figures")
+    for name, value in sorted(REGISTRY.figures.items()):
+        if name != "matrix_rows":  # the table is in the JSON report
+            terminalreporter.write_line(f"{name}: {value}")
+    path = REGISTRY.write_report()
+    if path is not None:
+        terminalreporter.write_line(f"report: {path}")
