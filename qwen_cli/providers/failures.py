@@ -285,6 +285,9 @@ def _reason(exc: BaseException) -> str:
         return "its name does not resolve"
     if _has(exc, "ConnectTimeout", "ConnectTimeoutError", "ReadTimeout", "ReadTimeoutError"):
         return "timed out"
+    tunnel = re.search(r"Tunnel connection failed: (\d{3}[\w .-]*)", " ".join(str(e) for e in _causes(exc)))
+    if tunnel:
+        return f"the proxy refused the tunnel with HTTP {tunnel.group(1).strip()}"
     return _short(exc)
 
 
