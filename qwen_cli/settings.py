@@ -136,7 +136,7 @@ def read_toml(path: Path) -> dict:
     except FileNotFoundError:
         return {}
     except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}", hint="Check the file's permissions.") from None
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", hint=_unreadable_hint(path, exc)) from None
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -156,6 +156,16 @@ def read_toml(path: Path) -> dict:
         message = message.split("\n")[0]
         where = f"{path}:{line}:{col}" if line else str(path)
         raise ConfigError(f"{where}: {message}", hint="Fix the TOML syntax there; the file was not changed.") from None
+
+
+def _unreadable_hint(path: Path, exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ENOTDIR:
+        return f"{path.parent} (or a directory above it) is a file; QWEN_HOME must be a directory."
+    if exc.errno == errno.EISDIR:
+        return "That should be a file: move the directory out of the way."
+    return "Check the file's permissions."
 
 
 def flatten(table: Mapping, prefix: str = "") -> dict[str, Any]:
