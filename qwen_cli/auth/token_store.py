@@ -104,17 +104,17 @@ def read_token(home: Path) -> OAuthToken | None:
     """The stored token, None when there is no file; InvalidCredentialsFile when it is unusable."""
     path = creds_path(home)
     try:
-        raw = path.read_text("utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise InvalidCredentialsFile(
-            f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}",
+            f"cannot read {path}: {exc.strerror or exc}",
             hint="Check its permissions, or log in again: qwen auth login --method qwen-oauth",
         ) from None
     try:
-        token = parse_token(json.loads(raw))
-    except ValueError:
+        token = parse_token(json.loads(raw.decode("utf-8")))
+    except ValueError:  # not UTF-8 (UnicodeDecodeError is a ValueError) or not JSON
         token = None
     if token is None:
         raise InvalidCredentialsFile(
