@@ -134,7 +134,7 @@ def _(ctx):
         project.unlink()  # planted by the test: not something qwen wrote
 
 
-@case("config: config.toml is a directory", 8, "cannot read")
+@case("config: config.toml is a directory", 8, "should be a file")
 def _(ctx):
     (ctx.home / "config.toml").mkdir(parents=True)
     return ask(ctx, ctx.plan())
@@ -150,7 +150,7 @@ def _(ctx):
     return run(["config", "set", "network.max_retries", "many"])
 
 
-@case("$QWEN_HOME is a file, not a directory", 8, None)
+@case("$QWEN_HOME is a file, not a directory", 8, "QWEN_HOME must be a directory")
 def _(ctx):
     import shutil
 
@@ -214,7 +214,7 @@ def _(ctx):
     return ask(ctx, _oauth_env(ctx))
 
 
-@case("oauth_creds.json not JSON at all", 3, "qwen auth login --method qwen-oauth")
+@case("oauth_creds.json not JSON at all", 3, "not a valid Qwen OAuth credentials file")
 def _(ctx):
     ctx.home.mkdir(parents=True, exist_ok=True)
     (ctx.home / "oauth_creds.json").write_bytes(b"\x00\xffnot json" + CANARY_ACCESS.encode())
@@ -422,7 +422,7 @@ def _(ctx):
                              HTTPS_PROXY=f"http://127.0.0.1:{closed_port()}"))
 
 
-@case("proxy that answers 403 to CONNECT", 6, "proxy")
+@case("proxy that answers 403 to CONNECT", 6, "refused the tunnel with HTTP 403")
 def _(ctx):
     from tests.servers.openai_stub import StubServer
 
@@ -430,17 +430,16 @@ def _(ctx):
         def dispatch(self, h, rec):
             h.send_simple(403, b"Forbidden by policy", {"Content-Type": "text/plain"})
 
-    Refusing.__name__ = "Refusing"
-    proxy = Refusing()
-    # CONNECT is not a method the stub handler knows; give it one.
     from tests.servers.openai_stub import StubHandler
 
-    StubHandler.do_CONNECT = StubHandler._handle
-    proxy.start()
+    proxy = Refusing()
+    StubHandler.do_CONNECT = StubHandler._handle  # CONNECT is not a method the stub knows; for this case only
     try:
+        proxy.start()
         return ask(ctx, ctx.plan("https://coding-intl.dashscope.aliyuncs.com/v1", HTTPS_PROXY=proxy.base))
     finally:
         proxy.stop()
+        del StubHandler.do_CONNECT
 
 
 @case("base URL with a typo in the path", 4, "Check the base URL")
@@ -495,6 +494,8 @@ def test_bad_input(name, isolated, openai_server, request):
     shown = error_line(result) + "\n" + hint_line(result)
     if expect:
         assert expect.lower() in shown.lower(), shown
+    for raw_python in ("Caused by", "Max retries exceeded", "codec can't", "object at 0x", "Errno"):
+        assert raw_python not in shown, f"Python internals shown to the user: {shown}"
     advice = hint_line(result) or "did you mean" in shown or "run `qwen" in shown.lower() or code == 2
     assert advice, f"no advice for the user: {shown}"
     _row(name, code, result)
