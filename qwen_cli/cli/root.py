@@ -34,6 +34,15 @@ class LazyGroup(click.RichGroup):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        from click.exceptions import NoSuchCommand
+
+        try:
+            return super().resolve_command(ctx, args)
+        except NoSuchCommand as exc:
+            # Click suggests from self.commands, which a lazy group leaves empty.
+            raise NoSuchCommand(exc.option_name, possibilities=list(COMMANDS), ctx=ctx) from None
+
     def get_command(self, ctx: click.Context, name: str):
         if name not in COMMANDS:
             return None

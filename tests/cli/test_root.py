@@ -71,3 +71,9 @@ def test_malformed_config_exits_8_without_traceback_and_is_untouched(isolated):
     assert f"{cfg}:2:" in result.stderr
     assert "Traceback" not in result.output
     assert cfg.read_bytes() == before
+
+
+def test_mistyped_command_suggests_the_real_one():
+    result = run_qwen(["aks", "hi"])
+    assert result.exit_code == 2
+    assert "No such command 'aks'" in result.stderr and "Did you mean 'ask'?" in result.stderr
