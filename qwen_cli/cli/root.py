@@ -35,13 +35,15 @@ class LazyGroup(click.RichGroup):
         return list(COMMANDS)
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
-        from click.exceptions import NoSuchCommand
-
-        try:
-            return super().resolve_command(ctx, args)
-        except NoSuchCommand as exc:
+        name = args[0] if args else ""
+        if args and name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing:
             # Click suggests from self.commands, which a lazy group leaves empty.
-            raise NoSuchCommand(exc.option_name, possibilities=list(COMMANDS), ctx=ctx) from None
+            import difflib
+
+            close = difflib.get_close_matches(name, list(COMMANDS), n=2)
+            suggestion = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+            raise click.UsageError(f"No such command {name!r}.{suggestion}", ctx=ctx)
+        return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: click.Context, name: str):
         if name not in COMMANDS:
@@ -56,10 +58,17 @@ class LazyGroup(click.RichGroup):
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 @click.version_option(__version__, "--version", "-V", prog_name="qwen", message="%(prog)s %(version)s")
-@click.option("--debug", is_flag=True, help="Show tracebacks and HTTP traces (secrets masked).")
+@click.option(
+    "--debug",
+    is_flag=True,
+    is_eager=True,
+    expose_value=False,
+    callback=lambda ctx, _p, value: _enable_debug(ctx.obj) if value else None,
+    help="Show tracebacks and HTTP traces (secrets masked).",
+)
 @click.option("--no-color", is_flag=True, help="Plain output, no colour (NO_COLOR is honoured too).")
 @click.pass_context
-def root(ctx: click.Context, debug: bool, no_color: bool) -> None:
+def root(ctx: click.Context, no_color: bool) -> None:
     """qwen: Qwen models and any OpenAI-compatible provider, from your terminal and your pipelines.
 
     \b
@@ -69,15 +78,18 @@ def root(ctx: click.Context, debug: bool, no_color: bool) -> None:
       qwen terms show --provider openrouter
     """
     app = ctx.obj
-    app.debug = app.debug or debug
     app.no_color = app.no_color or no_color
-    if app.debug:
-        from qwen_cli.debuglog import enable_debug_logging
-
-        enable_debug_logging(app)
     if ctx.invoked_subcommand is None:
         if app.stdin_isatty and app.stdout_isatty:
             ctx.invoke(root.get_command(ctx, "chat"))
             return
         click.echo(ctx.get_help(), file=app.stdout)
         ctx.exit(2)
+
+
+def _enable_debug(app) -> None:
+    """Eager, so --debug also covers errors raised while Click is still resolving the command."""
+    from qwen_cli.debuglog import enable_debug_logging
+
+    app.debug = True
+    enable_debug_logging(app)
