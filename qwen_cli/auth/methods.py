@@ -39,50 +39,6 @@ def login_command(method: str, provider: str | None = None) -> str:
     return "qwen auth login --method qwen-oauth"
 
 
-def terms_line(method: str, provider: str | None = None, region: str | None = None) -> str:
-    """One line naming the terms that apply. Uses qwen_cli.terms when present, else the catalogue."""
-    try:
-        from qwen_cli.terms import summary_line
-    except ImportError:
-        summary_line = None
-    if summary_line is not None:
-        try:
-            line = summary_line(method, provider=provider, region=region)
-            if line:
-                return line
-        except Exception:  # noqa: BLE001 - a terms lookup problem must never block a login
-            pass
-    return _fallback_terms_line(method, provider, region)
-
-
-def _fallback_terms_line(method: str, provider: str | None, region: str | None) -> str:
-    from qwen_cli import catalogue
-
-    if method == "qwen-oauth":
-        return "Terms: Qwen's Terms of Service and Privacy Policy apply (qwen terms show --method qwen-oauth)."
-    if method == "coding-plan":
-        site = "Alibaba Cloud"
-        if region:
-            try:
-                site = catalogue.region(region).site
-            except Exception:  # noqa: BLE001
-                pass
-        return f"Terms: Alibaba Cloud's terms and privacy policy for {site} apply (qwen terms show)."
-    if provider:
-        try:
-            prov = catalogue.provider(provider)
-        except Exception:  # noqa: BLE001
-            prov = None
-        if prov is not None and prov.local:
-            return f"Terms: {prov.name} runs on your machine; nothing is sent to a third party."
-        if prov is not None and prov.terms_url:
-            privacy = f", privacy {prov.privacy_url}" if prov.privacy_url else ""
-            return f"Terms: {prov.name}'s terms apply: {prov.terms_url}{privacy}."
-        if prov is not None:
-            return f"Terms: {prov.name}'s terms and privacy policy apply; see your provider's terms."
-    return "Terms: your provider's terms and privacy policy apply, not Qwen's; see your provider's terms."
-
-
 def dashscope_headers(method: str) -> dict[str, str]:
     """Headers Alibaba's endpoints expect from Qwen OAuth and Coding Plan requests (none for other methods)."""
     from qwen_cli.providers.http import user_agent

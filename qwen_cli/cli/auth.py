@@ -143,7 +143,7 @@ def _iso(epoch: float | None) -> str | None:
 
 def _row(settings, state, now: float) -> dict:
     from qwen_cli.auth import verify as verifying
-    from qwen_cli.auth.methods import terms_line
+    from qwen_cli.terms import summary_line
 
     last = verifying.last(settings.home, state.id)
     return {
@@ -160,7 +160,7 @@ def _row(settings, state, now: float) -> dict:
         "expires_in": None if state.expires_at is None else int(state.expires_at - now),
         "usable": state.usable,
         "problem": state.problem,
-        "terms": terms_line(state.method, state.provider if state.method == "api-key" else None, state.region),
+        "terms": summary_line(state.method, state.provider if state.method == "api-key" else None, state.region),
         "verified": None if last is None else {
             "ok": last.ok, "what": last.what, "at": _iso(last.at), "detail": last.detail,
         },

@@ -12,8 +12,9 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from qwen_cli.auth.methods import METHODS, login_command, terms_line
+from qwen_cli.auth.methods import METHODS, login_command
 from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.terms import summary_line
 
 MAX_TRIES = 3
 
@@ -84,7 +85,7 @@ def pick(app, title: str, options: list[tuple[str, str]], default: str | None = 
 def choose_method(app, intro: str = "How do you want to use qwen?") -> str:
     options = []
     for method in METHODS.values():
-        options.append((method.id, f"{method.title}: {method.blurb}\n       {terms_line(method.id)}"))
+        options.append((method.id, f"{method.title}: {method.blurb}\n       {summary_line(method.id)}"))
     return pick(app, intro, options)
 
 
@@ -236,7 +237,7 @@ def verify_and_report(app, method: str, provider: str | None):
 def login_qwen_oauth(app, no_browser: bool = False, verify: bool = False, activate: bool = True) -> LoginResult:
     from qwen_cli.auth import qwen_oauth, token_store
 
-    say(app, terms_line("qwen-oauth"))
+    say(app, summary_line("qwen-oauth"))
     settings = app.settings
     token = qwen_oauth.login(settings, lambda device: show_device_code(app, device, no_browser))
     app.secrets.extend([token.access_token, token.refresh_token])
@@ -266,7 +267,7 @@ def login_coding_plan(app, region: str | None = None, base_url: str | None = Non
         region = pick(app, "Which Alibaba Cloud site is your Coding Plan from?", options)
     reg = catalogue.region(region or "china")
     store = _store_choice(app, store)
-    say(app, terms_line("coding-plan", region=reg.id))
+    say(app, summary_line("coding-plan", region=reg.id))
     key, source = _key_from(app, key_stdin=key_stdin, env_var=CODING_PLAN_ENV,
                             prompt=f"Coding Plan API key (from {reg.console}, input hidden): ")
     app.secrets.append(key)
@@ -313,7 +314,7 @@ def login_api_key(app, provider: str | None = None, base_url: str | None = None,
         if not model:
             raise UsageError("a model is needed for this provider")
     store = _store_choice(app, store)
-    say(app, terms_line("api-key", provider=prov.id))
+    say(app, summary_line("api-key", provider=prov.id))
     local = prov.local or is_local_url(base_url or prov.base_url)
     key, source = _key_from(
         app, key_stdin=key_stdin, env_var=prov.key_env,
