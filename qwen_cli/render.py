@@ -23,8 +23,8 @@ def print_error(app, error) -> None:
     """One line `Error: <what>` plus an optional hint line on stderr; JSON formats also get an object on stdout."""
     from qwen_cli.secrets import redact
 
-    message = redact(error.message)
-    hint = redact(error.hint) if error.hint else None
+    message = redact(error.message, app.secrets)
+    hint = redact(error.hint, app.secrets) if error.hint else None
     if app.output_format in ("json", "stream-json"):
         payload = error.to_dict()
         payload["message"], payload["hint"] = message, hint

@@ -218,6 +218,19 @@ def test_failures_exit_non_zero_in_text_mode(openai_server, env, kind, reply, co
     assert result.stderr.count("Error: ") == 1 and "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_a_key_the_provider_echoes_in_its_error_is_masked(openai_server, fmt):
+    # Not sk-shaped, so only the registered secret (app.secrets) can catch it.
+    key = "gsk_live_CANARY_echoed_4321"
+    openai_server.accept_tokens.add(key)
+    openai_server.script(error(401, {"error": {"message": f"Invalid API key: {key}"}}))
+    env = {"OPENAI_API_KEY": key, "OPENAI_BASE_URL": openai_server.url, "OPENAI_MODEL": "test-model"}
+    result = ask(["-o", fmt, "q"], env)
+    assert result.exit_code == 3
+    assert key not in result.output
+    assert "gsk…4321" in result.output
+
+
 @pytest.mark.parametrize("fmt", ["json", "stream-json"])
 @pytest.mark.parametrize("kind, reply, code", FAILURES, ids=[f[0] for f in FAILURES])
 def test_failures_print_an_error_object_in_json_modes(openai_server, env, fmt, kind, reply, code):
