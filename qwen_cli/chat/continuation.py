@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from qwen_cli.chat.conversation import Conversation
-from qwen_cli.chat.session_store import SessionFile, SessionStore, last_of, replay
+from qwen_cli.chat.session_store import SessionFile, SessionStore, last_of, recorded_auth, replay
 from qwen_cli.errors import QwenError
 
 
@@ -15,6 +15,7 @@ class Continuation:
         self.session_id = session_id
         self.conversation = conversation
         self.warn = warn
+        self.auth: dict = {}  # the method, provider and model the session last used (see recorded_auth)
         self._system_changed = False
 
     @classmethod
@@ -29,7 +30,10 @@ class Continuation:
                 warn(warning)
             conversation.transcript = replay(loaded.records)
             conversation.system = last_of(loaded.records, "system", "content") or None
-        return cls(store, session_id, conversation, warn)
+        continuation = cls(store, session_id, conversation, warn)
+        if session_id is not None:
+            continuation.auth = recorded_auth(loaded)
+        return continuation
 
     def messages(self, user_text: str, system: str | None, max_chars: int) -> list[dict]:
         """The request: the session's system prompt (or `system`, which replaces it), the history, the turn."""
@@ -58,6 +62,11 @@ class Continuation:
         else:
             file = SessionFile(self.store.path_for(self.session_id))
         try:
+            auth = {key: getattr(credentials, key, None) for key in ("method", "provider", "model")}
+            if self.session_id is not None and self.auth.get("method") and (
+                (auth["method"], auth["provider"]) != (self.auth.get("method"), self.auth.get("provider"))
+            ):
+                file.append({"type": "auth", **auth})  # answered with another method: say so (no secret)
             if self._system_changed or (self.session_id is None and self.conversation.system):
                 file.append({"type": "system", "content": self.conversation.system or ""})
             file.append({"type": "message", "role": "user", "content": user_text})

@@ -119,9 +119,19 @@ class ChatSession:
         self.credentials = dataclasses.replace(self.credentials, model=model)
         if self._started:
             self._record({"type": "model", "model": model})
+        else:
+            self.file.update_meta(model=model)
 
     def set_credentials(self, credentials) -> None:
-        self.credentials = credentials
+        """Another auth method (after /auth). Its method, provider and model are recorded (never the token),
+        so resuming the session uses it again."""
+        old, self.credentials = self.credentials, credentials
+        auth = {key: getattr(credentials, key, None) for key in ("method", "provider", "model")}
+        if self._started:
+            if auth != {key: getattr(old, key, None) for key in auth}:
+                self._record({"type": "auth", **auth})
+        else:
+            self.file.update_meta(**auth)
 
     def clear(self) -> None:
         """A fresh conversation in a new session file; the old one stays on disk, resumable."""

@@ -9,6 +9,9 @@ Record types:
   {"type": "failed"}                                                  the last user message got no answer
   {"type": "system", "content"}                                       system prompt set ("" removes it)
   {"type": "model", "model"}                                          /model switched
+  {"type": "auth", "method", "provider", "model"}                     /auth switched (never a secret)
+
+The auth method a session uses is the one in its meta line, or in its last `auth` record: resuming uses it.
 """
 
 from __future__ import annotations
@@ -77,6 +80,13 @@ class SessionFile:
     @property
     def exists(self) -> bool:
         return self.path.exists()
+
+    def update_meta(self, **fields) -> bool:
+        """Change the meta line while it is still unwritten (nothing recorded yet). False once it is on disk."""
+        if self._pending_meta is None or self._fd is not None:
+            return False
+        self._pending_meta.update(fields)
+        return True
 
     def append(self, record: dict) -> None:
         if self._fd is None:
@@ -204,6 +214,24 @@ def replay(records: list[dict]) -> list[dict]:
         elif kind == "failed" and messages and messages[-1]["role"] == "user":
             messages.pop()
     return messages
+
+
+def recorded_auth(loaded: Loaded) -> dict:
+    """The auth method, provider and model the session last used: its meta line, then each `auth` record
+    (a switch) and `model` record in order. Values are None when the file never named them."""
+    meta = loaded.meta
+    state = {key: _text(meta.get(key)) for key in ("method", "provider", "model")}
+    for record in loaded.records:
+        kind = record.get("type")
+        if kind == "auth" and _text(record.get("method")):
+            state = {key: _text(record.get(key)) for key in ("method", "provider", "model")}
+        elif kind == "model" and _text(record.get("model")):
+            state["model"] = record["model"]
+    return state
+
+
+def _text(value):
+    return value if isinstance(value, str) and value else None
 
 
 def last_of(records: list[dict], kind: str, key: str):

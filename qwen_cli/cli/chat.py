@@ -58,7 +58,9 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
     if loaded is not None:
         for warning in loaded.warnings:
             app.warn(warning)
-    credentials = credentials_for(app, model=model)
+        credentials = resume_credentials(app, loaded, model)
+    else:
+        credentials = credentials_for(app, model=model)
     session = ChatSession(
         host,
         credentials,
@@ -68,7 +70,7 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
         clock=app.clock,
     )
     if loaded is not None:
-        restore(session, loaded, keep_model=model is not None)
+        restore(session, loaded)
         if system:
             session.set_system(system)
     elif system:
@@ -88,16 +90,40 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
         session.close()
 
 
-def restore(session, loaded, keep_model: bool) -> None:
+def resume_credentials(app, loaded, model: str | None):
+    """The credentials for a resumed session: the method (and provider) it last used, resolved afresh, with
+    its model unless -m names one. When that method is not configured any more, the active one, with a
+    one-line notice. Nothing is written to config.toml: the active method stays what it was."""
+    from qwen_cli.chat.session_store import recorded_auth
+    from qwen_cli.chat.slash import describe
+    from qwen_cli.errors import AuthError, ConfigError, UsageError
+
+    auth = recorded_auth(loaded)
+    method = auth["method"]
+    if method is None:  # a file that never said: the active method, as before
+        return credentials_for(app, model=model)
+    provider = auth["provider"] if method == "api-key" else None
+    try:
+        return credentials_for(app, method=method, provider=provider, model=model or auth["model"])
+    except (AuthError, ConfigError, UsageError) as exc:
+        reason = exc.message
+    credentials = credentials_for(app, model=model)
+    was = method if not provider else f"{method} ({provider})"
+    app.stderr.write(
+        f"Notice: session {loaded.id} used {was}, which is not configured now ({reason}); "
+        f"using {describe(credentials)}.\n"
+    )
+    app.stderr.flush()
+    return credentials
+
+
+def restore(session, loaded) -> None:
     from qwen_cli.chat.session_store import last_of, replay
 
     conversation = session.conversation
     conversation.transcript = replay(loaded.records)
     conversation.system = last_of(loaded.records, "system", "content") or None
     conversation.stats.turns = sum(1 for m in conversation.transcript if m["role"] == "assistant")
-    model = last_of(loaded.records, "model", "model")
-    if model and not keep_model:
-        session.credentials.model = model
 
 
 def make_reader(app):

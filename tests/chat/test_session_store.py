@@ -1,7 +1,7 @@
 import json
 import stat
 
-from qwen_cli.chat.session_store import SessionStore, first_words, read, replay
+from qwen_cli.chat.session_store import SessionStore, first_words, read, recorded_auth, replay
 
 
 def _store(isolated):
@@ -106,3 +106,28 @@ def test_unknown_or_unsafe_ids_are_usage_errors(isolated):
 def test_first_words_flattens_and_shortens():
     assert first_words("a\n\tb") == "a b"
     assert first_words("x" * 100, limit=10) == "x" * 9 + "…"
+
+
+def test_recorded_auth_is_the_meta_then_the_last_switch_and_model(isolated):
+    store = _store(isolated)
+    session = store.create("api-key", "custom", "m1")
+    assert session.update_meta(model="m2") is True  # nothing written yet: the meta line changes
+    session.append({"type": "message", "role": "user", "content": "hi"})
+    assert session.update_meta(model="m3") is False  # on disk now
+    session.close()
+    assert recorded_auth(read(session.path)) == {"method": "api-key", "provider": "custom", "model": "m2"}
+    session = store.reopen(session.id)
+    session.append({"type": "auth", "method": "coding-plan", "provider": "coding-plan", "model": "qwen3"})
+    session.append({"type": "model", "model": "qwen3-max"})
+    session.append({"type": "auth", "method": 7})  # not a method: ignored
+    session.close()
+    assert recorded_auth(read(session.path)) == {
+        "method": "coding-plan", "provider": "coding-plan", "model": "qwen3-max"
+    }
+
+
+def test_recorded_auth_of_a_file_without_meta_is_empty(isolated):
+    path = isolated.qwen_home / "sessions" / "old.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text('{"type": "message", "role": "user", "content": "hi"}\n')
+    assert recorded_auth(read(path)) == {"method": None, "provider": None, "model": None}

@@ -245,3 +245,114 @@ def test_auth_menu_needs_a_terminal_in_pipe_mode(openai_server, env):
     assert result.exit_code == 2
     assert "/auth needs a terminal" in result.stderr
     assert openai_server.chat_requests == []
+
+
+# -- resuming with the session's own auth method ----------------------------------------------------------
+
+
+def _login_openrouter(openai_server, env):
+    """A second configured method (a stored key for openrouter, served by the same stub), made active."""
+    openai_server.accept_tokens = {"sk-test-key", "sk-second-key"}
+    stored = run_qwen(
+        ["auth", "login", "--method", "api-key", "--provider", "openrouter", "--base-url", openai_server.url,
+         "--model", "other-model", "--key-stdin"],
+        input="sk-second-key\n",
+        env={k: v for k, v in env.items() if not k.startswith("OPENAI_")},
+    )
+    assert stored.exit_code == 0, stored.stderr
+
+
+def test_resume_uses_the_method_the_session_was_started_with(openai_server, env, isolated):
+    assert run_qwen(["chat"], input="started with the env key\n", env=env).exit_code == 0
+    _login_openrouter(openai_server, env)  # now the active method is api-key (openrouter)
+    config = isolated.qwen_home / "config.toml"
+    before = config.read_bytes()
+    [path] = _sessions(isolated)
+    session_id = path.stem
+
+    for args in (["--continue"], ["--resume", session_id]):
+        openai_server.requests.clear()
+        result = run_qwen(["chat", *args], input="and now?\n", env=env)
+        assert result.exit_code == 0, result.stderr
+        [request] = openai_server.chat_requests
+        assert request.bearer == "sk-test-key" and request.json["model"] == "test-model"
+        assert contents(request)[-1] == "and now?"
+        assert "not configured" not in result.stderr
+    assert config.read_bytes() == before  # resuming never changes the active method
+
+    # A new session (and `qwen ask`) still uses the active method.
+    openai_server.requests.clear()
+    assert run_qwen(["chat"], input="fresh\n", env=env).exit_code == 0
+    assert openai_server.chat_requests[0].bearer == "sk-second-key"
+    text = path.read_text()
+    assert "sk-test-key" not in text and "sk-second-key" not in text
+    assert _lines(path)[0]["method"] == "api-key" and _lines(path)[0]["provider"] == "custom"
+
+
+def test_resume_after_auth_mid_session_uses_the_last_method(openai_server, env, isolated):
+    _login_openrouter(openai_server, env)
+    assert run_qwen(["auth", "switch", "api-key", "--provider", "custom"], env=env).exit_code == 0
+    result = run_qwen(["chat"], input="one\n/auth api-key openrouter\ntwo\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    [path] = _sessions(isolated)
+    auth = [r for r in _lines(path) if r["type"] == "auth"]
+    assert auth == [{"type": "auth", "method": "api-key", "provider": "openrouter", "model": "other-model"}]
+    assert "sk-second-key" not in path.read_text()
+
+    assert run_qwen(["auth", "switch", "api-key", "--provider", "custom"], env=env).exit_code == 0
+    openai_server.requests.clear()
+    result = run_qwen(["chat", "--continue"], input="three\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    [request] = openai_server.chat_requests
+    assert request.bearer == "sk-second-key" and request.json["model"] == "other-model"
+    assert contents(request) == ["one", "Hello from stub", "two", "Hello from stub", "three"]
+    # -m still wins over the session's model
+    openai_server.requests.clear()
+    result = run_qwen(["chat", "--continue", "-m", "picked-model"], input="four\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert openai_server.chat_requests[0].bearer == "sk-second-key"
+    assert openai_server.chat_requests[0].json["model"] == "picked-model"
+
+
+def test_auth_before_the_first_message_is_the_sessions_method(openai_server, env, isolated):
+    _login_openrouter(openai_server, env)
+    assert run_qwen(["auth", "switch", "api-key", "--provider", "custom"], env=env).exit_code == 0
+    result = run_qwen(["chat"], input="/auth api-key openrouter\n/model third-model\nhi\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    [path] = _sessions(isolated)
+    meta = _lines(path)[0]
+    assert (meta["method"], meta["provider"], meta["model"]) == ("api-key", "openrouter", "third-model")
+
+
+def test_resume_falls_back_to_the_active_method_with_a_notice(openai_server, env, isolated):
+    assert run_qwen(["chat"], input="started with the env key\n", env=env).exit_code == 0
+    _login_openrouter(openai_server, env)
+    config = isolated.qwen_home / "config.toml"
+    before = config.read_bytes()
+    without_env = {k: v for k, v in env.items() if not k.startswith("OPENAI_")}  # custom is gone now
+    openai_server.requests.clear()
+    result = run_qwen(["chat", "--continue"], input="still there?\n", env=without_env)
+    assert result.exit_code == 0, result.stderr
+    [request] = openai_server.chat_requests
+    assert request.bearer == "sk-second-key" and request.json["model"] == "other-model"
+    assert contents(request) == ["started with the env key", "Hello from stub", "still there?"]
+    notices = [line for line in result.stderr.splitlines() if "not configured" in line]
+    assert len(notices) == 1, result.stderr
+    assert "api-key (custom)" in notices[0] and "api-key (openrouter)" in notices[0]
+    assert config.read_bytes() == before
+
+
+def test_ask_continue_with_another_method_records_it(openai_server, env, isolated):
+    assert run_qwen(["chat"], input="hi\n", env=env).exit_code == 0
+    _login_openrouter(openai_server, env)
+    result = run_qwen(["ask", "-c", "via", "openrouter"], env=env)
+    assert result.exit_code == 0, result.stderr
+    assert openai_server.chat_requests[-1].bearer == "sk-second-key"
+    [path] = _sessions(isolated)
+    records = _lines(path)
+    assert records[-3] == {"type": "auth", "method": "api-key", "provider": "openrouter", "model": "other-model"}
+    assert run_qwen(["ask", "-c", "again"], env=env).exit_code == 0
+    assert sum(1 for r in _lines(path) if r["type"] == "auth") == 1  # same method: nothing more recorded
+    openai_server.requests.clear()
+    assert run_qwen(["chat", "--continue"], input="back in chat\n", env=env).exit_code == 0
+    assert openai_server.chat_requests[0].bearer == "sk-second-key"
