@@ -34,8 +34,17 @@ MAX_MESSAGE = 300
 
 
 def host_of(url: str) -> str:
+    """host[:port] of a URL, without any user:password@ in it."""
     parts = urlsplit(url)
-    return parts.netloc or url
+    return parts.netloc.rpartition("@")[2] if parts.netloc else url
+
+
+def without_userinfo(url: str) -> str:
+    """The URL with user:password@ removed, for messages (proxy URLs often carry a password)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc=host_of(url)).geturl()
 
 
 def message_from_body(body: bytes | str, status: int | None = None, reason: str | None = None) -> str:
@@ -247,7 +256,8 @@ def exception_error(exc: BaseException, url: str, network, attempts: int = 1) ->
         detail = _ssl_detail(exc)
         return NetworkError(f"TLS verification failed for {host}: {detail}", hint=TLS_HINT)
     if _has(exc, "ProxyError"):
-        proxy = getattr(network, "proxy", None) or "set in HTTPS_PROXY/HTTP_PROXY"
+        proxy = getattr(network, "proxy", None)
+        proxy = without_userinfo(proxy) if proxy else "set in HTTPS_PROXY/HTTP_PROXY"
         return NetworkError(f"cannot connect through the proxy ({proxy}){tried}: {_reason(exc)}", hint=PROXY_HINT)
     if _has(exc, "ConnectTimeout", "ConnectTimeoutError"):
         return NetworkError(

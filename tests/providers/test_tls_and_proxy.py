@@ -92,3 +92,14 @@ def test_unreachable_proxy_is_exit_6_naming_the_proxy_settings(openai_server, mo
     result = invoke(["ask", "--proxy", "http://127.0.0.1:9", "hi"], env=env_for(openai_server))
     assert result.exit_code == 6
     assert "proxy" in result.stderr and "HTTPS_PROXY" in result.stderr
+
+
+def test_a_proxy_password_is_not_repeated_in_the_error(openai_server, monkeypatch):
+    from qwen_cli.providers import http
+
+    monkeypatch.setattr(http, "BACKOFF_BASE", 0.01)
+    proxy = "http://alice:PROXY-PASS-CANARY@127.0.0.1:9"
+    result = invoke(["--debug", "ask", "--proxy", proxy, "hi"], env=env_for(openai_server))
+    assert result.exit_code == 6
+    assert "PROXY-PASS-CANARY" not in result.output
+    assert "cannot connect through the proxy (http://127.0.0.1:9)" in result.stderr
