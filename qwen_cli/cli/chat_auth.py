@@ -14,9 +14,13 @@ _LOGIN = "login"
 
 
 def switch_or_login(host, credentials, argument: str):
-    """Returns the new Credentials, or None when the person cancelled."""
+    """Returns the new Credentials, or None when the person cancelled.
+
+    Ctrl-D (EOF) or Ctrl-C at any of its prompts, or Ctrl-C while the device flow waits, cancels the /auth
+    step only: a notice, and the chat goes on with the same method. Nothing is switched or stored."""
     import click
 
+    from qwen_cli.chat.slash import describe
     from qwen_cli.cli import auth_flow
     from qwen_cli.cli.common import credentials_for
 
@@ -44,10 +48,11 @@ def switch_or_login(host, credentials, argument: str):
             _need_terminal(app)
             if not _menu(app, auth_flow):
                 return None
-    except (click.exceptions.Abort, EOFError):
-        host.notice("Cancelled; still using the same method.")
+        return credentials_for(app)
+    except (click.exceptions.Abort, EOFError, KeyboardInterrupt):
+        # The cursor is still on the prompt line (or after an echoed ^C): start the notice on a new line.
+        host.notice(f"\n/auth cancelled; still using {describe(credentials)}.")
         return None
-    return credentials_for(app)
 
 
 def _need_terminal(app) -> None:

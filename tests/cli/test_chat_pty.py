@@ -231,3 +231,64 @@ def test_history_is_capped(openai_server, env, isolated):
     assert leave(child) == 0
     lines = [line for line in (isolated.qwen_home / "chat_history").read_text().splitlines() if "prompt" in line]
     assert lines == ["/system prompt 2", "/system prompt 3", "/system prompt 4"]
+
+
+CANCELLED = "/auth cancelled; still using api-key (custom), model test-model."
+
+
+def cancel(child, key):
+    time.sleep(0.2)  # let the prompt settle, as a person's pause would (see test_ctrl_c_at_the_prompt...)
+    if key == "eof":
+        child.sendeof()
+    else:
+        child.sendintr()
+    child.expect_exact(CANCELLED)
+    prompt(child)
+
+
+@pytest.mark.parametrize("key", ["eof", "intr"])
+def test_ctrl_d_or_ctrl_c_at_an_auth_prompt_cancels_only_that_step(openai_server, env, isolated, key):
+    child = spawn(env)
+    prompt(child)
+    child.sendline("before")
+    child.expect_exact("Hello from stub")
+    prompt(child)
+    child.sendline("/auth")  # the menu
+    child.expect_exact("Choose 1-2")
+    cancel(child, key)
+    child.sendline("/auth login")  # the method chooser
+    child.expect_exact("Choose 1-3")
+    cancel(child, key)
+    child.sendline("/auth api-key groq")  # not configured: a login, down to the hidden key prompt
+    child.expect_exact("input hidden")
+    cancel(child, key)
+    child.sendline("/auth login api-key")
+    child.expect_exact("Which provider?")
+    child.sendline("custom")
+    child.expect_exact("Base URL")
+    cancel(child, key)
+    child.sendline("after")
+    child.expect_exact("Hello from stub")
+    prompt(child)
+    assert leave(child) == 0
+    requests = openai_server.chat_requests
+    assert [r.bearer for r in requests] == ["sk-test-key", "sk-test-key"]
+    assert contents(requests[1]) == ["before", "Hello from stub", "after"]
+    assert not (isolated.qwen_home / "config.toml").exists()  # nothing switched or stored
+    assert not (isolated.qwen_home / "credentials.toml").exists()
+
+
+def test_ctrl_c_while_the_device_flow_waits_cancels_the_login(oauth_server, env, isolated):
+    oauth_server.interval = 1  # never approved: the flow keeps polling until Ctrl-C
+    env = dict(env, QWEN_OAUTH_BASE_URL=oauth_server.base_url)
+    child = spawn(env)
+    prompt(child)
+    child.sendline("/auth qwen-oauth")
+    child.expect_exact("Waiting for approval")
+    cancel(child, "intr")
+    child.sendline("still here")
+    child.expect_exact("Hello from stub")
+    prompt(child)
+    assert leave(child) == 0
+    assert [r.bearer for r in oauth_server.openai.chat_requests] == ["sk-test-key"]
+    assert not (isolated.qwen_home / "oauth_creds.json").exists()
