@@ -155,14 +155,6 @@ def _keyring(for_reading: bool = False):
     return keyring
 
 
-def keyring_available() -> bool:
-    try:
-        import keyring  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 def require_keyring() -> None:
     _keyring()
 

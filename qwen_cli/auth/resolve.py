@@ -9,7 +9,6 @@ for the chosen method/provider its key variable (shell, then .env) wins over the
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 from qwen_cli.auth import keystore
@@ -344,9 +343,3 @@ def inventory(settings) -> tuple[Choice | None, list[MethodState]]:
 
 def _matches(state: MethodState, method: str, provider: str | None) -> bool:
     return state.method == method and (method != "api-key" or state.provider == provider)
-
-
-def seconds_until(expires_at: float | None, now: float | None = None) -> float | None:
-    if expires_at is None:
-        return None
-    return expires_at - (time.time() if now is None else now)
