@@ -78,7 +78,7 @@ def render_answer(
         sink: _Sink = _JsonSink(app, show_reasoning)
     elif fmt == "stream-json":
         sink = _StreamJsonSink(app, show_reasoning)
-    elif (app.stdout_isatty if markdown is None else markdown) and _can_render_markdown():
+    elif app.stdout_isatty if markdown is None else markdown:
         sink = _MarkdownSink(app, show_reasoning)
     else:
         sink = _PlainSink(app, show_reasoning)
@@ -112,14 +112,6 @@ def render_answer(
         answer.duration_ms = int((time.monotonic() - start) * 1000)
     sink.close(answer)
     return answer
-
-
-def _can_render_markdown() -> bool:
-    try:
-        import rich  # noqa: F401
-    except ImportError:  # pragma: no cover - rich comes with rich-click
-        return False
-    return True
 
 
 class _Sink:
