@@ -28,7 +28,16 @@ def key_of(creds: Credentials) -> str:
 
 
 def verify(settings, creds: Credentials, region: str | None = None) -> Verification:
-    """Call GET {base_url}/models with the credentials. Never raises for a provider's answer: it is reported."""
+    """Call GET {base_url}/models with the credentials. Never raises for a provider's answer: it is reported.
+    The detail is kept in auth_verified.json and shown by `auth status`, so a key the provider echoes is masked."""
+    from qwen_cli.secrets import redact
+
+    result = _verify(settings, creds, region)
+    result.detail = redact(result.detail, [creds.token] if creds.token else [])
+    return result
+
+
+def _verify(settings, creds: Credentials, region: str | None) -> Verification:
     from qwen_cli.providers import openai_compat
     from qwen_cli.providers.events import NetworkOptions
 

@@ -7,6 +7,7 @@ import json
 from qwen_cli.settings import read_toml
 from tests.auth.helpers import CANARY_KEY, CANARY_PLAN_KEY, seed_oauth
 from tests.helpers import invoke, run_qwen
+from tests.servers.openai_stub import error
 
 
 def _status(env=None) -> tuple[int, dict]:
@@ -218,3 +219,18 @@ def test_status_verify_reports_what_and_when(isolated, openai_server):
     failed = invoke(["auth", "status", "--verify"])
     assert failed.exit_code == 3
     assert "FAILED" in failed.stdout + failed.stderr
+
+
+def test_a_key_echoed_by_the_provider_during_verify_is_masked_everywhere(isolated, openai_server):
+    key = "gsk_live_CANARY_verify_9876"  # not sk-shaped: only the known token can mask it
+    openai_server.accept_tokens.add(key)
+    invoke(["auth", "login", "--method", "api-key", "--base-url", openai_server.url, "--model", "test-model",
+            "--key-stdin"], input=key)
+    openai_server.models_response = error(401, {"error": {"message": f"Invalid API key: {key}"}})
+    failed = invoke(["auth", "status", "--verify"])
+    assert failed.exit_code == 3 and "FAILED" in failed.output
+    later = invoke(["auth", "status", "--json"])
+    stored = (isolated.qwen_home / "auth_verified.json").read_text()
+    for text in (failed.output, later.output, stored):
+        assert key not in text
+    assert json.loads(stored)["api-key:custom"]["detail"].endswith("Invalid API key: gsk…9876")
