@@ -13,8 +13,6 @@ from dataclasses import asdict, dataclass, field
 
 from qwen_cli.errors import UsageError
 
-METHODS = ("qwen-oauth", "coding-plan", "api-key")
-
 
 @dataclass(frozen=True)
 class Document:
@@ -78,9 +76,9 @@ def documents() -> dict[str, Document]:
 
 
 def _method(method: str) -> dict:
-    if method not in METHODS:
-        raise UsageError(f"unknown auth method {method!r}", hint="Use one of: " + ", ".join(METHODS) + ".")
-    return _data()["methods"][method]
+    from qwen_cli.auth.methods import check_method
+
+    return _data()["methods"][check_method(method)]
 
 
 def _region_id(region: str | None, strict: bool) -> str | None:

@@ -23,6 +23,15 @@ METHODS: dict[str, Method] = {
 }
 METHOD_IDS = tuple(METHODS)
 
+
+def check_method(method: str) -> str:
+    """`method` if it is one of the three ids; else the one usage error every caller shows."""
+    if method not in METHODS:
+        from qwen_cli.errors import UsageError
+
+        raise UsageError(f"unknown auth method {method!r}", hint="Use one of: " + ", ".join(METHOD_IDS) + ".")
+    return method
+
 THREE_WAYS = (
     "no credentials configured: run `qwen auth login --method qwen-oauth`, "
     "`qwen auth login --method coding-plan --region global --key-stdin`, "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from qwen_cli.auth import keystore
 from qwen_cli.auth.credentials import Credentials
-from qwen_cli.auth.methods import METHOD_IDS, THREE_WAYS, dashscope_headers, login_command
+from qwen_cli.auth.methods import THREE_WAYS, check_method, dashscope_headers, login_command
 from qwen_cli.errors import AuthError, ConfigError, UsageError
 from qwen_cli.providers.http import is_local_url
 
@@ -35,12 +35,6 @@ class Choice:
     method: str
     provider: str | None
     reason: str  # "flag", "env:QWEN_AUTH_METHOD", "user:/path", "env:OPENAI_API_KEY", "oauth_creds.json", ...
-
-
-def _check_method(method: str) -> str:
-    if method not in METHOD_IDS:
-        raise UsageError(f"unknown auth method {method!r}", hint="Use one of: " + ", ".join(METHOD_IDS) + ".")
-    return method
 
 
 def _env_api_provider(settings) -> tuple[str, str] | None:
@@ -78,7 +72,7 @@ def choose(settings, method: str | None = None, provider: str | None = None) -> 
     else:
         method, reason = settings.get("auth.method"), settings.source("auth.method")
     if method:
-        _check_method(method)
+        check_method(method)
         return Choice(method, api_provider(settings, provider) if method == "api-key" else None, reason)
     if provider or settings.get("auth.provider"):
         reason = "flag" if provider else settings.source("auth.provider")

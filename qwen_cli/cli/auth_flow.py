@@ -12,7 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from qwen_cli.auth.methods import METHODS, login_command
+from qwen_cli.auth.methods import METHODS, check_method, login_command
 from qwen_cli.errors import AuthError, UsageError
 from qwen_cli.terms import summary_line
 
@@ -344,8 +344,7 @@ def login(app, method: str | None = None, provider: str | None = None, region: s
             method = choose_method(app)
         else:
             raise _need_terminal("an auth method", "--method qwen-oauth, --method coding-plan or --method api-key")
-    if method not in METHODS:
-        raise UsageError(f"unknown auth method {method!r}", hint="Use one of: " + ", ".join(METHODS) + ".")
+    check_method(method)
     if method == "qwen-oauth":
         for flag, value in (("--provider", provider), ("--region", region), ("--base-url", base_url),
                             ("--key-stdin", key_stdin or None)):
@@ -386,8 +385,8 @@ def switch(app, method: str | None = None, provider: str | None = None):
     from qwen_cli.auth import manage
     from qwen_cli.auth.resolve import inventory
 
-    if method is not None and method not in METHODS:
-        raise UsageError(f"unknown auth method {method!r}", hint="Use one of: " + ", ".join(METHODS) + ".")
+    if method is not None:
+        check_method(method)
     if method is None and provider is not None:
         method = "api-key"
     _choice, states = inventory(app.settings)
