@@ -74,7 +74,6 @@ def config_keys(ctx):
 @_safe
 def session_ids(ctx):
     from qwen_cli import paths
+    from qwen_cli.chat.session_store import SessionStore
 
-    sessions = paths.qwen_home() / "sessions"
-    files = sorted(sessions.glob("*.jsonl"), key=lambda p: p.stat().st_mtime, reverse=True)
-    return [p.stem for p in files]
+    return [p.stem for p in SessionStore(paths.qwen_home()).files()]
