@@ -8,15 +8,15 @@ import rich_click as click
 
 from qwen_cli import __version__
 
-# name -> ("module:attribute", one-line help shown in `qwen --help` without importing the module)
-COMMANDS: dict[str, tuple[str, str]] = {
-    "ask": ("qwen_cli.cli.ask:ask", "One-shot answer, streamed; made for shell pipelines."),
-    "chat": ("qwen_cli.cli.chat:chat", "Interactive session with slash commands, /auth and resume."),
-    "auth": ("qwen_cli.cli.auth:auth", "Log in, switch, inspect or log out of the three auth methods."),
-    "config": ("qwen_cli.cli.config:config", "Show, get, set and unset settings."),
-    "telemetry": ("qwen_cli.cli.telemetry:telemetry", "Optional usage statistics: on, off, status, show, flush."),
-    "terms": ("qwen_cli.cli.terms:terms", "Terms of service and privacy notices that apply to you."),
-    "completion": ("qwen_cli.cli.completion:completion", "Shell completion scripts for bash, zsh and fish."),
+# name -> "module:attribute", imported only when the command runs or help lists it.
+COMMANDS: dict[str, str] = {
+    "ask": "qwen_cli.cli.ask:ask",
+    "chat": "qwen_cli.cli.chat:chat",
+    "auth": "qwen_cli.cli.auth:auth",
+    "config": "qwen_cli.cli.config:config",
+    "telemetry": "qwen_cli.cli.telemetry:telemetry",
+    "terms": "qwen_cli.cli.terms:terms",
+    "completion": "qwen_cli.cli.completion:completion",
 }
 
 
@@ -48,7 +48,7 @@ class LazyGroup(click.RichGroup):
     def get_command(self, ctx: click.Context, name: str):
         if name not in COMMANDS:
             return None
-        module_name, attr = COMMANDS[name][0].split(":")
+        module_name, attr = COMMANDS[name].split(":")
         return getattr(importlib.import_module(module_name), attr)
 
 

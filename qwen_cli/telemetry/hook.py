@@ -81,8 +81,8 @@ def classify(args: list[str]) -> tuple[str, str | None]:
 def _subcommands(entry) -> set[str]:
     """Names of a group's subcommands, if the group's module is already loaded (it ran)."""
     try:
-        module_name, attr = entry[0].split(":")
-    except (TypeError, ValueError, IndexError):
+        module_name, attr = entry.split(":")
+    except (AttributeError, ValueError):
         return set()
     group = getattr(sys.modules.get(module_name), attr, None)
     commands = getattr(group, "commands", None)

@@ -25,7 +25,7 @@ def _register(monkeypatch, exc: BaseException):
 
     module.boom = boom
     monkeypatch.setitem(sys.modules, "qwen_test_boom", module)
-    monkeypatch.setitem(root_module.COMMANDS, "boom", ("qwen_test_boom:boom", "test"))
+    monkeypatch.setitem(root_module.COMMANDS, "boom", "qwen_test_boom:boom")
 
 
 def test_expected_error_prints_one_line_and_hint(monkeypatch):
