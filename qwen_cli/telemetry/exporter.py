@@ -96,21 +96,23 @@ def claim(home: Path, now: float | None = None) -> bool:
 
 
 def _post(settings, url: str, body: bytes) -> None:
-    import requests
+    """POST one batch through the same HTTP layer as answers (proxy, NO_PROXY, CA bundle), briefly."""
+    from dataclasses import replace
 
     from qwen_cli import __version__
+    from qwen_cli.providers import http
+    from qwen_cli.providers.events import NetworkOptions
 
-    proxy = settings.get("network.proxy")
-    ca_bundle = settings.get("network.ca_bundle")
-    response = requests.post(
-        url,
-        data=body,
-        headers={"Content-Type": "application/json", "User-Agent": f"qwen-cli/{__version__}"},
-        timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
-        allow_redirects=False,
-        proxies={"http": proxy, "https": proxy} if proxy else None,
-        verify=ca_bundle or True,
+    network = replace(
+        NetworkOptions.from_settings(settings),
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        extra_headers={},
     )
+    # The short User-Agent is deliberate: no OS or CPU details go to a statistics collector.
+    headers = {"Content-Type": "application/json", "User-Agent": f"qwen-cli/{__version__}"}
+    # No redirects: a collector must not be able to forward the statistics elsewhere.
+    response = http.send("POST", url, headers=headers, network=network, data=body, retries=0, allow_redirects=False)
     response.close()
     if not 200 <= response.status_code < 300:
         raise OSError(f"the collector answered HTTP {response.status_code}")
@@ -150,14 +152,14 @@ def send(settings, home: Path | None = None) -> SendResult:
 
 def _describe(exc: BaseException) -> str:
     """A failure reason without the URL (requests' messages repeat it)."""
-    name = type(exc).__name__
+    from qwen_cli.errors import NetworkError
+
     if isinstance(exc, OSError) and str(exc).startswith("the collector answered"):
         return str(exc)
-    if "Timeout" in name:
-        return "the collector did not answer in time"
-    if "Connection" in name:
-        return "could not connect to the collector"
-    return name
+    if isinstance(exc, NetworkError):
+        timed_out = "timed out" in exc.message or "sent nothing" in exc.message
+        return "the collector did not answer in time" if timed_out else "could not connect to the collector"
+    return type(exc).__name__
 
 
 def spawn_background(env, cwd) -> None:

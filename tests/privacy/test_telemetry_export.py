@@ -175,3 +175,20 @@ def test_do_not_track_blocks_flush(collector):
     result = invoke(["telemetry", "flush"], env=env_for(collector, DO_NOT_TRACK="1"))
     assert "Sent 0 events" in result.stdout and "DO_NOT_TRACK" in result.stdout
     assert collector.snapshot() == (0, 0, 0)
+
+
+def test_export_uses_the_shared_network_settings_no_proxy_bypasses_the_proxy(collector, monkeypatch):
+    """network.proxy points at a closed port; NO_PROXY names the loopback collector, so the batch still lands."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    fill(2)
+    env = env_for(collector, QWEN_NETWORK_PROXY=f"http://127.0.0.1:{dead_port}")
+    blocked = invoke(["telemetry", "flush"], env=env)
+    assert blocked.exit_code == 6 and len(collector.records()) == 0
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    result = invoke(["telemetry", "flush"], env=env)
+    assert result.exit_code == 0, result.output
+    assert len(collector.records()) == 2
