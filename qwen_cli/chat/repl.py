@@ -34,11 +34,18 @@ class StreamReader:
 
 
 class ReadlineReader:
-    """`input()` with GNU readline (or libedit) line editing and a private, capped history file."""
+    """`input()` with GNU readline (or libedit) line editing and a private, capped history file.
 
-    def __init__(self, history_file: Path | None, history_size: int = 1000):
+    CPython's input() uses readline only when file descriptors 0 and 1 are both terminals, and readline
+    draws on fd 1. When stdout is redirected (`qwen chat > file`), pass `terminal_fd` (stderr's descriptor,
+    a terminal): fd 1 is pointed at it for the duration of each read and put back afterwards, so the
+    prompt and the line editing appear on the terminal and the answers still go to the file.
+    """
+
+    def __init__(self, history_file: Path | None, history_size: int = 1000, terminal_fd: int | None = None):
         self.history_file = history_file
         self.history_size = history_size
+        self.terminal_fd = terminal_fd
         self.readline = None
         try:
             import readline
@@ -53,7 +60,18 @@ class ReadlineReader:
                 pass
 
     def __call__(self, prompt: str) -> str:
-        return input(prompt)
+        if self.terminal_fd is None:
+            return input(prompt)
+        import sys
+
+        sys.stdout.flush()  # what was written so far belongs in the file
+        saved = os.dup(1)
+        try:
+            os.dup2(self.terminal_fd, 1)
+            return input(prompt)
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
 
     def save(self) -> None:
         if self.readline is None or self.history_file is None or self.history_size == 0:

@@ -132,9 +132,22 @@ def make_reader(app):
     from qwen_cli import paths
     from qwen_cli.chat.repl import ReadlineReader, StreamReader
 
-    if app.stdin is sys.stdin and app.stdin_isatty and sys.stdout.isatty():
-        return ReadlineReader(paths.qwen_home(app.env) / "chat_history", app.settings.get("chat.history_size"))
+    history = paths.qwen_home(app.env) / "chat_history"
+    size = app.settings.get("chat.history_size")
+    if app.stdin is sys.stdin and app.stdin_isatty:
+        if sys.stdout.isatty():
+            return ReadlineReader(history, size)
+        if app.stderr is sys.stderr and app.stderr_isatty and _has_fd(sys.stdout):
+            # `qwen chat > file`: readline draws on the terminal behind stderr while reading a line.
+            return ReadlineReader(history, size, terminal_fd=sys.stderr.fileno())
     return StreamReader(app.stdin, echo=app.stderr)
+
+
+def _has_fd(stream) -> bool:
+    try:
+        return stream is not None and stream.fileno() == 1
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def banner(host, session, resumed: bool) -> None:
@@ -148,6 +161,8 @@ def banner(host, session, resumed: bool) -> None:
     if resumed:
         turns = session.conversation.stats.turns
         lines.append(f"Resumed session {session.id} ({turns} turn{'s' if turns != 1 else ''}).")
+    if not host.app.stdout_isatty:
+        lines.append("Answers go to stdout, which is not a terminal, as plain text.")
     lines.append("Type /help for commands; Ctrl-D or /exit leaves.")
     host.notice("\n".join(lines))
 

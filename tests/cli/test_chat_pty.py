@@ -1,5 +1,6 @@
 """`qwen chat` on a real pseudo-terminal (pexpect): streaming, Ctrl-C, multi-line input, /model, /auth, resume."""
 
+import io
 import json
 import os
 import stat
@@ -292,3 +293,33 @@ def test_ctrl_c_while_the_device_flow_waits_cancels_the_login(oauth_server, env,
     assert leave(child) == 0
     assert [r.bearer for r in oauth_server.openai.chat_requests] == ["sk-test-key"]
     assert not (isolated.qwen_home / "oauth_creds.json").exists()
+
+
+def test_stdout_redirected_answers_go_plain_to_the_file_and_line_editing_still_works(openai_server, env, isolated):
+    openai_server.script(stream_reply(["# Title\n\n", "Some ", "**bold**", " text"], delay=0.05))
+    out = isolated.work / "answers.md"
+    command = " ".join(f"'{part}'" for part in [*qwen_command(), "chat"])
+    child = pexpect.spawn("/bin/sh", ["-c", f"exec {command} > '{out}'"], env=env, encoding="utf-8",
+                          timeout=TIMEOUT, dimensions=(40, 120))
+    child.logfile_read = screen = io.StringIO()
+    child.expect_exact("qwen chat · api-key (custom), model test-model")  # the banner is on the terminal
+    child.expect_exact("Answers go to stdout")
+    prompt(child)
+    child.sendline("first question")
+    prompt(child)
+    child.send("\x1b[A")  # Up: readline recalls the previous line
+    child.expect_exact("first question")
+    child.send("\x01")  # Ctrl-A, then type at the start of the line
+    child.sendline("again: ")
+    prompt(child)
+    child.send("discard this")
+    child.expect_exact("discard this")
+    time.sleep(0.2)
+    child.sendintr()  # Ctrl-C at the prompt still clears the line
+    prompt(child)
+    assert leave(child) == 0
+    assert [contents(r)[-1] for r in openai_server.chat_requests] == ["first question", "again: first question"]
+    assert out.read_text() == "# Title\n\nSome **bold** text\nHello from stub\n"  # plain: no ANSI, no prompts
+    assert "Hello from stub" not in screen.getvalue() and "Title" not in screen.getvalue()
+    history = (isolated.qwen_home / "chat_history").read_text()
+    assert "first question" in history and "again: first question" in history
