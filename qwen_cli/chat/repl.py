@@ -76,16 +76,22 @@ class ReadlineReader:
     def save(self) -> None:
         if self.readline is None or self.history_file is None or self.history_size == 0:
             return
-        from qwen_cli.fsutil import ensure_private_dir
+        import tempfile
+
+        from qwen_cli.fsutil import atomic_write, ensure_private_dir
 
         path = self.history_file
         try:
             ensure_private_dir(path.parent)
-            # Create it private before readline writes, so the history is never world-readable.
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
-            os.chmod(path, 0o600)
-            self.readline.set_history_length(self.history_size)
-            self.readline.write_history_file(str(path))
+            # readline writes only to a path: let it write a private temp file, then replace atomically.
+            fd, scratch = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".readline", dir=path.parent)
+            os.close(fd)
+            try:
+                self.readline.set_history_length(self.history_size)
+                self.readline.write_history_file(scratch)
+                atomic_write(path, Path(scratch).read_bytes())
+            finally:
+                os.unlink(scratch)
         except OSError:
             pass
 

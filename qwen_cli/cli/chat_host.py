@@ -21,9 +21,11 @@ class CliHost:
 
     # -- output
     def notice(self, text: str) -> None:
+        from qwen_cli.secrets import redact
+
         stream = self.app.stderr
         try:
-            stream.write(text + "\n")
+            stream.write(redact(text, self.app.secrets) + "\n")
             stream.flush()
         except (BrokenPipeError, ValueError):
             pass

@@ -230,6 +230,15 @@ def test_model_list_falls_back_to_the_catalogue(openai_server, env):
     assert "* test-model" in result.stderr
 
 
+def test_a_provider_echoing_the_key_in_a_models_error_is_redacted(openai_server, env):
+    canary = "gsk_CANARYchatmodels0123456789"
+    openai_server.accept_tokens.add(canary)
+    openai_server.models_response = error(500, {"error": {"message": f"bad key {canary} for /models"}})
+    result = run_qwen(["chat"], input="/model\n", env={**env, "OPENAI_API_KEY": canary})
+    assert "Could not list models from the provider" in result.stderr
+    assert canary not in result.stdout + result.stderr
+
+
 def test_terms_and_telemetry_commands(openai_server, env, isolated):
     result = run_qwen(["chat"], input="/terms\n/telemetry\n/telemetry off\n/telemetry maybe\n", env=env)
     assert result.exit_code == 2  # the last line is a usage error
