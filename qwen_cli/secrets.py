@@ -15,6 +15,7 @@ def mask(secret: str | None) -> str:
     return f"{prefix}…{secret[-4:]}"
 
 
+_URL_PASSWORD = re.compile(r"(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)([^@\s/]+)(@)")
 _BEARER = re.compile(r"(?i)(bearer\s+)([^\s'\"]+)")
 _KEYISH = re.compile(r"\b(sk-[A-Za-z0-9_\-]{6,})")
 
@@ -24,5 +25,11 @@ def redact(text: str, secrets: list[str] | tuple[str, ...] = ()) -> str:
     for s in secrets:
         if s and len(s) >= 6:
             text = text.replace(s, mask(s))
+    text = hide_url_password(text)
     text = _BEARER.sub(lambda m: m.group(1) + mask(m.group(2)), text)
     return _KEYISH.sub(lambda m: mask(m.group(1)), text)
+
+
+def hide_url_password(text: str) -> str:
+    """`http://alice:s3cret@proxy:8080` -> `http://alice:…@proxy:8080`, anywhere in the text."""
+    return _URL_PASSWORD.sub(lambda m: m.group(1) + "…" + m.group(3), text)

@@ -177,3 +177,12 @@ def test_readme_configuration_reference_is_current():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     section = readme.split("<!-- config-reference:start -->\n", 1)[1].split("<!-- config-reference:end -->", 1)[0]
     assert section == reference_markdown(), "README config table is stale: paste `qwen config reference` into it"
+
+
+def test_config_show_and_get_never_print_a_proxy_password(isolated):
+    env = dict(os.environ, QWEN_NETWORK_PROXY="http://alice:PROXY-PW-CANARY@proxy.example:8080")
+    for args in (["config", "show"], ["config", "show", "--json"], ["config", "get", "network.proxy", "--json"]):
+        result = invoke(args, env=env)
+        assert result.exit_code == 0
+        assert "PROXY-PW-CANARY" not in result.output
+        assert "alice:…@proxy.example:8080" in result.stdout

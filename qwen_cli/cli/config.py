@@ -8,6 +8,7 @@ from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import ConfigError, UsageError
 from qwen_cli.render import write_json
+from qwen_cli.secrets import hide_url_password
 
 
 def _display(value) -> str:
@@ -15,7 +16,12 @@ def _display(value) -> str:
         return "(unset)"
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    return hide_url_password(str(value))
+
+
+def _shown(value):
+    """A value as JSON shows it: a proxy URL's password is never printed."""
+    return hide_url_password(value) if isinstance(value, str) else value
 
 
 def _key_or_fail(name: str):
@@ -70,7 +76,9 @@ def show(app, as_json: bool) -> None:
                     "project": str(settings.project_file) if settings.project_file else None,
                     "dotenv": str(settings.dotenv_file) if settings.dotenv_file else None,
                 },
-                "settings": {name: {"value": value, "source": source, "env": env} for name, value, source, env in rows},
+                "settings": {
+                    name: {"value": _shown(value), "source": source, "env": env} for name, value, source, env in rows
+                },
             },
         )
         return
@@ -93,7 +101,7 @@ def get(app, key: str, as_json: bool) -> None:
     _key_or_fail(key)
     value, source = app.settings.get(key), app.settings.source(key)
     if as_json:
-        write_json(app.stdout, {"key": key, "value": value, "source": source})
+        write_json(app.stdout, {"key": key, "value": _shown(value), "source": source})
     else:
         app.stdout.write(_display(value) + "\n")
 
