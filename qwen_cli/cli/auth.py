@@ -55,7 +55,8 @@ def login(app, method, provider, region, base_url, model, key_stdin, store, no_b
     """Log in with one method and make it the active one.
 
     On a terminal, anything not given is asked for (keys with hidden input). Off a terminal, the method
-    and credentials must come from flags, stdin or the environment; a missing one is a usage error (exit 2).
+    and credentials must come from flags, stdin or the environment (QWEN_AUTH_METHOD names the method);
+    a missing one is a usage error (exit 2).
 
     \b
     Examples:
@@ -68,6 +69,8 @@ def login(app, method, provider, region, base_url, model, key_stdin, store, no_b
     """
     from qwen_cli.cli.auth_flow import login as do_login
 
+    if method is None and app.settings.source("auth.method") == "env:QWEN_AUTH_METHOD":
+        method = app.settings.get("auth.method")
     result = do_login(
         app, method=method, provider=provider, region=region, base_url=base_url, model=model,
         key_stdin=key_stdin, store=store, no_browser=no_browser, verify=verify,

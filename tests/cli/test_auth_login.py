@@ -155,6 +155,13 @@ def test_coding_plan_region_aliases_set_the_base_url(isolated):
     assert _config(isolated)["auth"]["region"] == "china"
 
 
+def test_qwen_auth_method_in_the_environment_is_the_default_method(isolated):
+    result = invoke(["auth", "login", "--region", "global", "--key-stdin"], input=CANARY_PLAN_KEY,
+                    env={"QWEN_AUTH_METHOD": "coding-plan"})
+    assert result.exit_code == 0, result.output
+    assert _config(isolated)["auth"]["method"] == "coding-plan"
+
+
 def test_unknown_region_is_usage_error(isolated):
     result = invoke(["auth", "login", "--method", "coding-plan", "--region", "mars", "--key-stdin"], input="sk-sp-x")
     assert result.exit_code == 2
