@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from tests.helpers import run_qwen
+from tests.helpers import login_second_api_key, run_qwen
 from tests.servers.openai_stub import error, stream_reply
 
 
@@ -259,21 +259,9 @@ def test_auth_menu_needs_a_terminal_in_pipe_mode(openai_server, env):
 # -- resuming with the session's own auth method ----------------------------------------------------------
 
 
-def _login_openrouter(openai_server, env):
-    """A second configured method (a stored key for openrouter, served by the same stub), made active."""
-    openai_server.accept_tokens = {"sk-test-key", "sk-second-key"}
-    stored = run_qwen(
-        ["auth", "login", "--method", "api-key", "--provider", "openrouter", "--base-url", openai_server.url,
-         "--model", "other-model", "--key-stdin"],
-        input="sk-second-key\n",
-        env={k: v for k, v in env.items() if not k.startswith("OPENAI_")},
-    )
-    assert stored.exit_code == 0, stored.stderr
-
-
 def test_resume_uses_the_method_the_session_was_started_with(openai_server, env, isolated):
     assert run_qwen(["chat"], input="started with the env key\n", env=env).exit_code == 0
-    _login_openrouter(openai_server, env)  # now the active method is api-key (openrouter)
+    login_second_api_key(openai_server, env)  # now the active method is api-key (openrouter)
     config = isolated.qwen_home / "config.toml"
     before = config.read_bytes()
     [path] = _sessions(isolated)
@@ -299,7 +287,7 @@ def test_resume_uses_the_method_the_session_was_started_with(openai_server, env,
 
 
 def test_resume_after_auth_mid_session_uses_the_last_method(openai_server, env, isolated):
-    _login_openrouter(openai_server, env)
+    login_second_api_key(openai_server, env)
     assert run_qwen(["auth", "switch", "api-key", "--provider", "custom"], env=env).exit_code == 0
     result = run_qwen(["chat"], input="one\n/auth api-key openrouter\ntwo\n", env=env)
     assert result.exit_code == 0, result.stderr
@@ -324,7 +312,7 @@ def test_resume_after_auth_mid_session_uses_the_last_method(openai_server, env, 
 
 
 def test_auth_before_the_first_message_is_the_sessions_method(openai_server, env, isolated):
-    _login_openrouter(openai_server, env)
+    login_second_api_key(openai_server, env)
     assert run_qwen(["auth", "switch", "api-key", "--provider", "custom"], env=env).exit_code == 0
     result = run_qwen(["chat"], input="/auth api-key openrouter\n/model third-model\nhi\n", env=env)
     assert result.exit_code == 0, result.stderr
@@ -335,7 +323,7 @@ def test_auth_before_the_first_message_is_the_sessions_method(openai_server, env
 
 def test_resume_falls_back_to_the_active_method_with_a_notice(openai_server, env, isolated):
     assert run_qwen(["chat"], input="started with the env key\n", env=env).exit_code == 0
-    _login_openrouter(openai_server, env)
+    login_second_api_key(openai_server, env)
     config = isolated.qwen_home / "config.toml"
     before = config.read_bytes()
     without_env = {k: v for k, v in env.items() if not k.startswith("OPENAI_")}  # custom is gone now
@@ -353,7 +341,7 @@ def test_resume_falls_back_to_the_active_method_with_a_notice(openai_server, env
 
 def test_ask_continue_with_another_method_records_it(openai_server, env, isolated):
     assert run_qwen(["chat"], input="hi\n", env=env).exit_code == 0
-    _login_openrouter(openai_server, env)
+    login_second_api_key(openai_server, env)
     result = run_qwen(["ask", "-c", "via", "openrouter"], env=env)
     assert result.exit_code == 0, result.stderr
     assert openai_server.chat_requests[-1].bearer == "sk-second-key"

@@ -9,7 +9,7 @@ import time
 import pexpect
 import pytest
 
-from tests.helpers import qwen_command, run_qwen
+from tests.helpers import login_second_api_key, qwen_command, run_qwen
 from tests.servers.openai_stub import error, stream_reply
 
 TIMEOUT = 10
@@ -168,14 +168,7 @@ def test_failed_turn_prints_the_error_and_the_session_goes_on(openai_server, env
 
 
 def test_auth_switches_method_mid_session_and_each_request_has_the_right_key(openai_server, env, isolated):
-    openai_server.accept_tokens = {"sk-test-key", "sk-second-key"}
-    stored = run_qwen(
-        ["auth", "login", "--method", "api-key", "--provider", "openrouter", "--base-url", openai_server.url,
-         "--model", "other-model", "--key-stdin"],
-        input="sk-second-key\n",
-        env={k: v for k, v in env.items() if not k.startswith("OPENAI_")},
-    )
-    assert stored.exit_code == 0, stored.stderr
+    login_second_api_key(openai_server, env)
     (isolated.qwen_home / "config.toml").unlink()  # the env key stays the active method at first
     child = spawn(env)
     child.expect_exact("model test-model")
