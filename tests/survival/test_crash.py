@@ -236,13 +236,16 @@ def test_killed_session_appenders_leave_whole_lines(isolated):
     home = isolated.qwen_home
     path = home / "sessions" / "crash-test.jsonl"
     rng = random.Random(11)
-    kills = corrupt = 0
+    kills = corrupt = torn = 0
     tags = []
     for i in range(KILLS["session"]):
         tag = f"s{i}"
         tags.append(tag)
         _kill_when_writing(_spawn("session", home, tag), rng, window=0.04)
         kills += 1
+        # The kernel may cut a large write short when SIGKILL lands mid-copy: the line being written is
+        # then lost (skipped with a warning, as the issue allows), and nothing else may be.
+        torn += not path.read_bytes().endswith(b"\n")
         loaded = read(path)
         # Every line is a whole record, and they are exactly tag-0, tag-1, ... for each writer in turn.
         seen = [r["content"].split(" ")[0] for r in loaded.records]
@@ -253,8 +256,9 @@ def test_killed_session_appenders_leave_whole_lines(isolated):
             for j in range(len(seen))
         )
         order_ok = list(dict.fromkeys(expected_tags)) == tags
-        ok = not loaded.warnings and loaded.meta.get("type") == "meta" and numbers_ok and order_ok
+        ok = len(loaded.warnings) <= torn and loaded.meta.get("type") == "meta" and numbers_ok and order_ok
         corrupt += 0 if ok else 1
+    REGISTRY.add("crash_session_lines_cut_by_kills", torn)
     _record("session", kills, corrupt, home)
     assert kills == KILLS["session"] and corrupt == 0
 
