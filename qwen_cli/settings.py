@@ -27,6 +27,8 @@ class Key:
     env_aliases: tuple[str, ...] = ()
     choices: tuple[str, ...] | None = None
     secret: bool = False
+    # Routes a secret or the statistics somewhere (a host, a proxy, a CA): honoured from trusted layers only.
+    routes: bool = False
 
     @property
     def env_var(self) -> str:
@@ -44,14 +46,26 @@ KEYS: tuple[Key, ...] = (
     Key("auth.provider", str, None, "Active provider id for the api-key method (see `qwen auth login --help`)."),
     Key("auth.region", str, None, "Coding Plan region: china or global."),
     Key("auth.store", str, "file", "Where new secrets are stored: file or keyring.", choices=("file", "keyring")),
-    Key("auth.qwen_oauth.base_url", str, "https://chat.qwen.ai", "Qwen OAuth host.", ("QWEN_OAUTH_BASE_URL",)),
+    Key("auth.qwen_oauth.base_url", str, "https://chat.qwen.ai", "Qwen OAuth host.", ("QWEN_OAUTH_BASE_URL",),
+        routes=True),
     Key("general.model", str, None, "Model to use, overriding the method's default.", ("QWEN_MODEL",)),
     Key("network.max_retries", int, 3, "Retries for connection errors, 429 and 5xx."),
     Key("network.connect_timeout", float, 10.0, "Seconds to wait for a connection."),
     Key("network.read_timeout", float, 120.0, "Seconds to wait between streamed chunks."),
-    Key("network.proxy", str, None, "Proxy URL for all requests (HTTPS_PROXY/NO_PROXY are honoured too)."),
-    Key("network.ca_bundle", str, None, "CA bundle file for TLS (REQUESTS_CA_BUNDLE/SSL_CERT_FILE also work)."),
-    Key("network.allow_insecure_http", bool, False, "Allow sending a key over plain http:// to a non-loopback host."),
+    Key("network.headers_timeout", float, 180.0,
+        "Wall-clock seconds from connecting until the response headers are complete (a trickling server)."),
+    Key("network.idle_timeout", float, 300.0,
+        "Seconds a stream may go without an event that carries data (keep-alive comments do not count)."),
+    Key("network.max_response_bytes", int, 32 * 1024 * 1024,
+        "Largest decompressed body read for a non-streamed answer, /models or an error."),
+    Key("network.max_event_bytes", int, 8 * 1024 * 1024, "Largest single line or event in a streamed answer."),
+    Key("network.proxy", str, None, "Proxy URL for all requests (HTTPS_PROXY/NO_PROXY are honoured too).",
+        routes=True),
+    Key("network.ca_bundle", str, None, "CA bundle file for TLS (REQUESTS_CA_BUNDLE/SSL_CERT_FILE also work).",
+        routes=True),
+    Key("network.allow_insecure_http", bool, False, "Allow sending a key over plain http:// to a non-loopback host.",
+        routes=True),
+    Key("input.max_bytes", int, 8 * 1024 * 1024, "Largest prompt input read from -f files and stdin, in bytes."),
     Key(
         "privacy.usage_statistics",
         bool,
@@ -59,7 +73,8 @@ KEYS: tuple[Key, ...] = (
         "Optional usage statistics (never collected for the api-key method).",
         ("QWEN_USAGE_STATISTICS", "QWEN_USAGE_STATISTICS_ENABLED"),
     ),
-    Key("telemetry.endpoint", str, None, "OTLP/HTTP logs endpoint. Without one nothing leaves the machine."),
+    Key("telemetry.endpoint", str, None, "OTLP/HTTP logs endpoint. Without one nothing leaves the machine.",
+        routes=True),
     Key("chat.max_context_chars", int, 200_000, "Oldest turns are dropped past this many characters."),
     Key("chat.history_size", int, 1000, "Lines kept in the chat input history."),
 )
