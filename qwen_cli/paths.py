@@ -49,16 +49,28 @@ def find_project_config(cwd: Path, home: Path) -> Path | None:
 
 
 def find_dotenv(cwd: Path, home: Path, env: Mapping[str, str] | None = None) -> Path | None:
-    """Qwen Code's `.env` discovery: walk up taking `.qwen/.env` then `.env` at each level,
-    then `$QWEN_HOME/.env`, then `~/.env`. Only the first file found counts."""
+    """The first `.env` file in play (see find_dotenv_files)."""
+    found = find_dotenv_files(cwd, home, env)
+    return found[0] if found else None
+
+
+def find_dotenv_files(cwd: Path, home: Path, env: Mapping[str, str] | None = None) -> list[Path]:
+    """Qwen Code 0.24's `.env` discovery: walking up from `cwd`, the first `.qwen/.env` or `.env` found;
+    then `$QWEN_HOME/.env` and `~/.env`. Each file fills only variables the earlier ones left unset."""
+    found: list[Path] = []
     for directory in (cwd, *cwd.parents):
-        for candidate in (directory / PROJECT_DIR_NAME / ".env", directory / ".env"):
-            if _readable_file(candidate):
-                return candidate
+        hit = next(
+            (c for c in (directory / PROJECT_DIR_NAME / ".env", directory / ".env") if _readable_file(c)), None
+        )
+        if hit is not None:
+            found.append(hit)
+            break
+    seen = {os.path.realpath(p) for p in found}
     for candidate in (home / ".env", user_home(env) / ".env"):
-        if _readable_file(candidate):
-            return candidate
-    return None
+        if _readable_file(candidate) and os.path.realpath(candidate) not in seen:
+            found.append(candidate)
+            seen.add(os.path.realpath(candidate))
+    return found
 
 
 def _readable_file(path: Path) -> bool:

@@ -16,6 +16,7 @@ from typing import Any
 
 from qwen_cli import paths
 from qwen_cli.errors import ConfigError
+from qwen_cli.providers.events import CA_ENV_VARS
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,11 @@ KEYS: tuple[Key, ...] = (
     Key("chat.history_size", int, 1000, "Lines kept in the chat input history."),
 )
 KEY_INDEX: dict[str, Key] = {k.name: k for k in KEYS}
+
+# Variables that route secrets; requests reads the proxy ones from the real environment only, but a .env
+# may not set any of them unless its folder is trusted.
+_PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
+ROUTING_ENV_VARS = frozenset((*CA_ENV_VARS, *_PROXY_VARS, *(v.lower() for v in _PROXY_VARS)))
 
 # Tables whose entries are free-form, e.g. [providers.openrouter] headers = {...}.
 FREE_TABLES = ("providers",)
@@ -156,6 +162,10 @@ def read_toml(path: Path) -> dict:
         return {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}", hint=_unreadable_hint(path, exc)) from None
+    return parse_toml(path, data)
+
+
+def parse_toml(path: Path, data: bytes) -> dict:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
@@ -228,11 +238,14 @@ class Settings:
     environ: Mapping[str, str]
     user_file: Path
     project_file: Path | None
-    dotenv_file: Path | None
-    dotenv: dict[str, str]
+    dotenv_file: Path | None  # the first .env file in play (the project's, if any)
+    dotenv: dict[str, str]  # every .env file merged, the first file's values winning
     values: dict[str, Value]
     tables: dict[str, dict]
     warnings: list[str] = field(default_factory=list)
+    project_trusted: bool = True
+    dotenv_files: list[EnvFile] = field(default_factory=list)
+    ignored: dict[str, Path] = field(default_factory=dict)  # routing settings dropped from untrusted files
 
     @classmethod
     def load(
@@ -246,17 +259,24 @@ class Settings:
         home = paths.qwen_home(env)
         user_file = paths.user_config_file(home)
         project_file = paths.find_project_config(cwd, home)
-        dotenv_file = paths.find_dotenv(cwd, home, env)
-        dotenv = _read_dotenv(dotenv_file) if dotenv_file else {}
+        warnings: list[str] = []
+        project_bytes = _read_bytes(project_file) if project_file else b""
+        project_trusted = project_file is None or _trusted(home, env, project_file, project_bytes)
+        dotenv_files = [_env_file(home, env, path, warnings) for path in paths.find_dotenv_files(cwd, home, env)]
+        dotenv: dict[str, str] = {}
+        for env_file in dotenv_files:
+            for var, value in env_file.values.items():
+                dotenv.setdefault(var, value)
 
         values = {k.name: Value(k.name, k.default, "default") for k in KEYS}
         tables: dict[str, dict] = {}
-        warnings: list[str] = []
+        ignored: dict[str, Path] = {}
 
-        for label, file in (("user", user_file), ("project", project_file)):
+        for label, file, data in (("user", user_file, None), ("project", project_file, project_bytes)):
             if file is None:
                 continue
-            for name, raw in flatten(read_toml(file)).items():
+            parsed = read_toml(file) if data is None else parse_toml(file, data)
+            for name, raw in flatten(parsed).items():
                 origin = f"{label}:{file}"
                 if label == "project" and (secret := _secret_name(name, raw)):
                     raise ConfigError(
@@ -274,12 +294,21 @@ class Settings:
                         f"unknown setting {name!r} in {file}" + (f"; did you mean {hint!r}?" if hint else "")
                     )
                     continue
+                if key.routes and label == "project" and not project_trusted:
+                    warnings.append(ignored_routing(name, file))
+                    ignored[name] = file
+                    continue
                 values[name] = Value(name, coerce(key, raw, origin), origin)
 
-        for layer, mapping in ((f".env:{dotenv_file}", dotenv), ("env", env)):
+        layers = [(f".env:{f.path}", f.values, f) for f in reversed(dotenv_files)] + [("env", env, None)]
+        for layer, mapping, env_file in layers:
             for key in KEYS:
                 for var in key.env_vars:
                     if var in mapping and (layer == "env" or var not in env):
+                        if key.routes and env_file is not None and not env_file.trusted:
+                            warnings.append(ignored_routing(var, env_file.path))
+                            ignored[key.name] = env_file.path
+                            break
                         origin = f"env:{var}" if layer == "env" else layer
                         values[key.name] = Value(key.name, coerce(key, mapping[var], origin), origin)
                         break
@@ -290,7 +319,11 @@ class Settings:
             key = KEY_INDEX[name]
             values[name] = Value(name, coerce(key, raw, "flag"), "flag")
 
-        return cls(home, cwd, env, user_file, project_file, dotenv_file, dotenv, values, tables, warnings)
+        dotenv_file = dotenv_files[0].path if dotenv_files else None
+        return cls(
+            home, cwd, env, user_file, project_file, dotenv_file, dotenv, values, tables, warnings,
+            project_trusted, dotenv_files, ignored,
+        )
 
     def get(self, name: str) -> Any:
         return self.values[name].value
@@ -303,7 +336,7 @@ class Settings:
         return self.tables.get(name, {})
 
     def getenv(self, name: str) -> str | None:
-        """A variable from the real environment, else from the loaded .env file (which never overrides)."""
+        """A variable from the real environment, else from the first .env file that has it (never overriding)."""
         if name in self.environ:
             return self.environ[name]
         return self.dotenv.get(name)
@@ -311,9 +344,35 @@ class Settings:
     def env_source(self, name: str) -> str | None:
         if name in self.environ:
             return f"env:{name}"
-        if name in self.dotenv:
-            return f".env:{self.dotenv_file}"
-        return None
+        env_file = self._env_file_with(name)
+        return f".env:{env_file.path}" if env_file else None
+
+    def _env_file_with(self, name: str) -> EnvFile | None:
+        return next((f for f in self.dotenv_files if name in f.values), None)
+
+    def trusted(self, source: str | None) -> bool:
+        """Whether a value from this source (as `source()` and `env_source()` name them) is the user's own."""
+        if not source:
+            return True
+        if source.startswith("project:"):
+            return self.project_trusted
+        if source.startswith(".env:"):
+            path = source[len(".env:"):]
+            return next((f.trusted for f in self.dotenv_files if str(f.path) == path), False)
+        return True
+
+    def files(self) -> list[FileInPlay]:
+        """Every settings and secrets file this invocation considers, in precedence order (lowest first)."""
+        from qwen_cli.auth.keystore import path_for
+
+        found = [FileInPlay("user", self.user_file, self.user_file.is_file(), True)]
+        if self.project_file is not None:
+            found.append(FileInPlay("project", self.project_file, True, self.project_trusted))
+        for env_file in reversed(self.dotenv_files):
+            found.append(FileInPlay(".env", env_file.path, True, env_file.trusted))
+        creds = path_for(self.home)
+        found.append(FileInPlay("credentials", creds, creds.is_file(), True))
+        return found
 
 
 def _merge(into: dict, new: Mapping) -> None:
@@ -324,13 +383,69 @@ def _merge(into: dict, new: Mapping) -> None:
             into[k] = v
 
 
-def _read_dotenv(path: Path) -> dict[str, str]:
+@dataclass
+class EnvFile:
+    path: Path
+    values: dict[str, str]
+    trusted: bool
+
+
+@dataclass
+class FileInPlay:
+    role: str  # user, project, .env, credentials
+    path: Path
+    exists: bool
+    trusted: bool
+
+
+def ignored_routing(name: str, file: Path) -> str:
+    from qwen_cli.trust import trust_command
+
+    return (
+        f"ignoring {name} from {file}: this folder is not trusted to route your keys, proxy or statistics "
+        f"(to allow it: {trust_command(file)})"
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}", hint=_unreadable_hint(path, exc)) from None
+
+
+def _trusted(home: Path, env: Mapping[str, str], file: Path, data: bytes) -> bool:
+    from qwen_cli import trust
+
+    return trust.is_user_file(file, home, env) or trust.is_trusted(home, file, data)
+
+
+def _env_file(home: Path, env: Mapping[str, str], path: Path, warnings: list[str]) -> EnvFile:
+    """Read one .env file from the same bytes its trust is judged on. An untrusted file loses the variables
+    that route secrets (a CA bundle, a proxy), each with a warning."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return EnvFile(path, {}, True)
+    values = _parse_dotenv(data)
+    trusted = _trusted(home, env, path, data)
+    if not trusted:
+        for name in [n for n in values if n in ROUTING_ENV_VARS and n not in env]:
+            warnings.append(ignored_routing(name, path))
+            del values[name]
+    return EnvFile(path, values, trusted)
+
+
+def _parse_dotenv(data: bytes) -> dict[str, str]:
+    import io
+
     from dotenv import dotenv_values
 
     try:
-        return {k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None}
-    except (OSError, UnicodeDecodeError):
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
         return {}
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text), interpolate=False).items() if v is not None}
 
 
 def write_value(path: Path, name: str, value: Any) -> None:

@@ -36,13 +36,17 @@ def test_each_layer_overrides_the_one_below_and_reports_its_source(isolated):
     result = invoke(["config", "show", "--json"], env=env)
     assert result.exit_code == 0, result.output
     settings = json.loads(result.stdout)["settings"]
-    assert settings["network.max_retries"] == {"value": 1, "source": f"user:{user}", "env": "QWEN_NETWORK_MAX_RETRIES"}
+    assert settings["network.max_retries"] == {
+        "value": 1, "source": f"user:{user}", "env": "QWEN_NETWORK_MAX_RETRIES", "trusted": True
+    }
     assert settings["network.connect_timeout"]["value"] == 2.0
     assert settings["network.connect_timeout"]["source"] == f"project:{project}"
     assert settings["network.read_timeout"]["value"] == 3.0
     assert settings["network.read_timeout"]["source"] == f".env:{dotenv}"
     proxy = settings["network.proxy"]
-    assert proxy == {"value": "http://env", "source": "env:QWEN_NETWORK_PROXY", "env": "QWEN_NETWORK_PROXY"}
+    assert proxy == {
+        "value": "http://env", "source": "env:QWEN_NETWORK_PROXY", "env": "QWEN_NETWORK_PROXY", "trusted": True
+    }
     assert settings["chat.history_size"]["source"] == "default"
 
 
@@ -166,7 +170,10 @@ def test_write_value_is_atomic_no_temp_files_left(isolated):
 
 def test_config_path(isolated):
     result = invoke(["config", "path"])
-    assert result.stdout.strip() == str(isolated.qwen_home / "config.toml")
+    first, *rest = result.stdout.splitlines()
+    assert first.split()[0] == str(isolated.qwen_home / "config.toml")
+    assert first.endswith("user (missing)")
+    assert any(line.split()[0] == str(isolated.qwen_home / "credentials.toml") for line in rest)
 
 
 def test_readme_configuration_reference_is_current():
@@ -186,3 +193,15 @@ def test_config_show_and_get_never_print_a_proxy_password(isolated):
         assert result.exit_code == 0
         assert "PROXY-PW-CANARY" not in result.output
         assert "alice:…@proxy.example:8080" in result.stdout
+
+
+def test_home_dotenv_files_fill_what_the_project_dotenv_leaves_unset(isolated):
+    """Qwen Code 0.24: the project file first, then $QWEN_HOME/.env, then ~/.env, each filling only gaps."""
+    _write(isolated.work / ".env", "QWEN_MODEL=project-model\n")
+    _write(isolated.qwen_home / ".env", "QWEN_MODEL=qwen-home-model\nQWEN_NETWORK_MAX_RETRIES=6\n")
+    _write(isolated.home / ".env", "QWEN_NETWORK_MAX_RETRIES=9\nQWEN_CHAT_HISTORY_SIZE=7\n")
+    s = Settings.load(env=os.environ, cwd=isolated.work)
+    assert (s.get("general.model"), s.source("general.model")) == ("project-model", f".env:{isolated.work / '.env'}")
+    assert (s.get("network.max_retries"), s.source("network.max_retries")) == (6, f".env:{isolated.qwen_home / '.env'}")
+    assert (s.get("chat.history_size"), s.source("chat.history_size")) == (7, f".env:{isolated.home / '.env'}")
+    assert [f.trusted for f in s.dotenv_files] == [False, True, True]

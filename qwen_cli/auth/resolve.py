@@ -9,9 +9,10 @@ for the chosen method/provider its key variable (shell, then .env) wins over the
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
-from qwen_cli.auth import keystore
+from qwen_cli.auth import binding, keystore
 from qwen_cli.auth.credentials import Credentials
 from qwen_cli.auth.methods import THREE_WAYS, check_method, dashscope_headers, login_command
 from qwen_cli.errors import AuthError, ConfigError, UsageError
@@ -21,6 +22,8 @@ NOTHING_CONFIGURED = THREE_WAYS
 NOTHING_CONFIGURED_HINT = "On a terminal, `qwen auth login` lets you choose."
 CODING_PLAN_ENV = "BAILIAN_CODING_PLAN_API_KEY"
 DEFAULT_REGION = "china"
+
+log = logging.getLogger("qwen_cli.auth")
 
 
 class NotConfigured(AuthError):
@@ -89,6 +92,18 @@ def choose(settings, method: str | None = None, provider: str | None = None) -> 
     raise NotConfigured()
 
 
+def env_secret(settings, name: str) -> tuple[str | None, str]:
+    """(key, source) from the environment or a .env file. Surrounding whitespace (a newline pasted with the
+    key) is stripped, and --debug says so."""
+    raw = settings.getenv(name)
+    if not raw:
+        return None, ""
+    key = raw.strip()
+    if key != raw:
+        log.debug("removed whitespace around %s (%s)", name, settings.env_source(name))
+    return key or None, settings.env_source(name) or ""
+
+
 def pick_model(settings, explicit: str | None, env_model: str | None, stored: str | None, default: str | None):
     """--model > general.model from flag/env/.env > OPENAI_MODEL > general.model from a file > login's > default."""
     if explicit:
@@ -113,16 +128,14 @@ def api_key_credentials(settings, provider_id: str | None, model: str | None = N
     data = entry.data if entry else {}
     openai_like = prov.key_env == "OPENAI_API_KEY"
 
-    token, source = None, ""
-    if prov.key_env and settings.getenv(prov.key_env):
-        token, source = settings.getenv(prov.key_env), settings.env_source(prov.key_env)
-    elif entry is not None:
+    token, source = env_secret(settings, prov.key_env) if prov.key_env else (None, "")
+    if not token and entry is not None:
         token, source = keystore.secret_of(entry)
 
     if openai_like and settings.getenv("OPENAI_BASE_URL"):
-        base = settings.getenv("OPENAI_BASE_URL")
+        base, base_source = settings.getenv("OPENAI_BASE_URL"), settings.env_source("OPENAI_BASE_URL")
     else:
-        base = data.get("base_url") or prov.base_url
+        base, base_source = data.get("base_url") or prov.base_url, "credentials.toml" if data.get("base_url") else ""
     if not base:
         raise ConfigError(
             f"the {prov.id} provider needs a base URL",
@@ -135,6 +148,11 @@ def api_key_credentials(settings, provider_id: str | None, model: str | None = N
         raise ConfigError(
             f"no model chosen for the {prov.id} provider",
             hint="Set OPENAI_MODEL, pass --model, or run `qwen config set general.model MODEL`.",
+        )
+    if token:
+        binding.check(
+            settings, provider=prov.id, key_source=source, key_name=prov.key_env or "the key", url=base,
+            url_source=base_source, url_name="OPENAI_BASE_URL", bound_to=(data.get("base_url"), prov.base_url),
         )
     local = prov.local or is_local_url(base)
     if not token and not local:
@@ -165,10 +183,8 @@ def coding_plan_credentials(settings, model: str | None = None) -> Credentials:
 
     entry = keystore.get(settings.home, "coding-plan")
     data = entry.data if entry else {}
-    token, source = None, ""
-    if settings.getenv(CODING_PLAN_ENV):
-        token, source = settings.getenv(CODING_PLAN_ENV), settings.env_source(CODING_PLAN_ENV)
-    elif entry is not None:
+    token, source = env_secret(settings, CODING_PLAN_ENV)
+    if not token and entry is not None:
         token, source = keystore.secret_of(entry)
     if not token:
         raise AuthError(

@@ -76,15 +76,32 @@ def show(app, as_json: bool) -> None:
                     "project": str(settings.project_file) if settings.project_file else None,
                     "dotenv": str(settings.dotenv_file) if settings.dotenv_file else None,
                 },
+                "files_in_play": _files_json(settings),
                 "settings": {
-                    name: {"value": _shown(value), "source": source, "env": env} for name, value, source, env in rows
+                    name: {"value": _shown(value), "source": source, "env": env, "trusted": settings.trusted(source)}
+                    for name, value, source, env in rows
                 },
             },
         )
         return
     width = max(len(r[0]) for r in rows)
     for name, value, source, _ in rows:
-        app.stdout.write(f"{name.ljust(width)}  {_display(value):<28}  {source}\n")
+        trust = "trusted" if settings.trusted(source) else "untrusted"
+        app.stdout.write(f"{name.ljust(width)}  {_display(value):<28}  {trust:<9}  {source}\n")
+    untrusted = [f for f in settings.files() if not f.trusted]
+    for file in untrusted:
+        from qwen_cli.trust import trust_command
+
+        app.stderr.write(
+            f"{file.path} is not trusted: it cannot route your keys, proxy or statistics "
+            f"(to allow it: {trust_command(file.path)})\n"
+        )
+
+
+def _files_json(settings) -> list[dict]:
+    return [
+        {"role": f.role, "path": str(f.path), "exists": f.exists, "trusted": f.trusted} for f in settings.files()
+    ]
 
 
 @config.command()
@@ -163,30 +180,33 @@ def unset(app, key: str, project: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def path(app, as_json: bool) -> None:
-    """Print where settings and state live.
+    """Print every settings and secrets file in play, whether it exists and whether it is trusted.
+
+    The first line is always your user config file, so `$EDITOR "$(qwen config path | head -1)"` opens it.
 
     \b
     Examples:
       qwen config path
-      $EDITOR "$(qwen config path)"
+      qwen config path --json | jq -r .user
     """
-    from qwen_cli import paths
-
-    home = paths.qwen_home(app.env)
+    settings = app.settings
+    files = settings.files()
     if as_json:
-        project = paths.find_project_config(app.cwd, home)
-        dotenv = paths.find_dotenv(app.cwd, home, app.env)
         write_json(
             app.stdout,
             {
-                "home": str(home),
-                "user": str(paths.user_config_file(home)),
-                "project": str(project) if project else None,
-                "dotenv": str(dotenv) if dotenv else None,
+                "home": str(settings.home),
+                "user": str(settings.user_file),
+                "project": str(settings.project_file) if settings.project_file else None,
+                "dotenv": str(settings.dotenv_file) if settings.dotenv_file else None,
+                "files": _files_json(settings),
             },
         )
-    else:
-        app.stdout.write(str(paths.user_config_file(home)) + "\n")
+        return
+    width = max(len(str(f.path)) for f in files)
+    for f in files:
+        state = ("exists" if f.exists else "missing") + ("" if f.trusted else ", untrusted")
+        app.stdout.write(f"{str(f.path).ljust(width)}  {f.role} ({state})\n")
 
 
 @config.command()

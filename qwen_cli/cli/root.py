@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "config": "qwen_cli.cli.config:config",
     "telemetry": "qwen_cli.cli.telemetry:telemetry",
     "terms": "qwen_cli.cli.terms:terms",
+    "trust": "qwen_cli.cli.trust:trust",
     "completion": "qwen_cli.cli.completion:completion",
 }
 

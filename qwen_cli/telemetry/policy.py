@@ -9,8 +9,8 @@ Rules, in order (the first that applies decides):
      written in any config file wins over a `true` in another layer, so a project file or a .env
      file can never switch statistics back on after `qwen telemetry off`.
 
-The export endpoint is taken only from the user config file or the real environment: a project file
-or .env file cannot redirect statistics to someone else's collector.
+The export endpoint is taken only from trusted layers (see qwen_cli/trust.py): a project file or .env
+in a folder the user has not trusted cannot redirect statistics to someone else's collector.
 """
 
 from __future__ import annotations
@@ -91,13 +91,15 @@ def file_opt_out(settings) -> str | None:
 
 
 def endpoint(settings) -> tuple[str | None, str | None]:
-    """(endpoint, note). Only the user file or the real environment may set it; it must be http(s)."""
+    """(endpoint, note). A folder you have not trusted can't set it (Settings drops it); it must be http(s)."""
     value = settings.get(ENDPOINT)
-    source = settings.source(ENDPOINT)
     if not value:
+        if ENDPOINT in settings.ignored:
+            return None, (
+                f"telemetry.endpoint from {settings.ignored[ENDPOINT]} is ignored: that folder is not trusted "
+                "(only your user config, the environment or a folder you trust may set it)"
+            )
         return None, None
-    if source.startswith(("project:", ".env:")):
-        return None, f"telemetry.endpoint from {source} is ignored: only your user config or environment may set it"
     from urllib.parse import urlsplit
 
     parts = urlsplit(value.strip())

@@ -62,7 +62,7 @@ def test_bash_completes_command_names():
 
 
 def test_bash_completes_config_keys():
-    assert bash_complete(["qwen", "config", "get", "network.max_r"]) == ["network.max_retries"]
+    assert bash_complete(["qwen", "config", "get", "network.max_ret"]) == ["network.max_retries"]
 
 
 def test_bash_completes_providers_from_the_catalogue():

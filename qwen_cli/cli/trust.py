@@ -1,0 +1,87 @@
+"""`qwen trust`: let a project folder's files route your keys, proxy and statistics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import rich_click as click
+
+from qwen_cli.cli.common import pass_app
+from qwen_cli.render import write_json
+
+
+def _project_dirs(app) -> list[Path]:
+    """The folders that hold the project files in play from the cwd (the project config, a project .env)."""
+    from qwen_cli.trust import owner_dir, real
+
+    settings = app.settings
+    found: list[Path] = []
+    candidates = [settings.project_file] + [f.path for f in settings.dotenv_files if not f.trusted]
+    for file in candidates:
+        if file is not None and owner_dir(real(file)) not in found:
+            found.append(owner_dir(real(file)))
+    return found
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--list", "list_", is_flag=True, help="List trusted folders and whether their files changed since.")
+@click.option("--revoke", is_flag=True, help="Stop trusting DIRECTORY (default: the project in play here).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def trust(app, directory: Path | None, list_: bool, revoke: bool, as_json: bool) -> None:
+    """Trust a project folder's .qwen/config.toml and .env files.
+
+    A folder you have not trusted can still choose a model, a temperature or a system prompt, and can
+    bring its own key together with its own base URL. It can never send one of your keys elsewhere, set a
+    proxy, a CA bundle, the OAuth host or the statistics endpoint. Trust is pinned to the files' content:
+    edit one and the folder is untrusted again until you re-run `qwen trust`.
+
+    \b
+    Examples:
+      qwen trust                 # the project folder in play here
+      qwen trust ~/src/gateway
+      qwen trust --list
+      qwen trust --revoke ~/src/gateway
+    """
+    from qwen_cli import trust as store
+    from qwen_cli.errors import UsageError
+
+    home = app.settings.home
+    if list_:
+        if directory is not None or revoke:
+            raise UsageError("--list takes no folder and no --revoke", hint="Run `qwen trust --list` alone.")
+        _list(app, store.load(home), as_json)
+        return
+    targets = [directory] if directory is not None else _project_dirs(app)
+    if not targets:
+        raise UsageError(
+            f"no project files in play in {app.cwd}",
+            hint="Run `qwen trust DIR` for the folder holding .qwen/config.toml or .env.",
+        )
+    done = []
+    for target in targets:
+        if revoke:
+            removed = store.revoke(home, target)
+            done.append({"path": store.canonical(target), "revoked": removed})
+            word = "No longer trusted" if removed else "Was not trusted"
+            app.stderr.write(f"{word}: {store.canonical(target)}\n")
+        else:
+            folder = store.trust(home, target)
+            done.append({"path": folder.path, "files": sorted(folder.files)})
+            app.stderr.write(f"Trusted {folder.path} ({', '.join(sorted(folder.files))}) until they change.\n")
+    if as_json:
+        write_json(app.stdout, {"folders": done})
+
+
+def _list(app, folders, as_json: bool) -> None:
+    rows = [{"path": f.path, "trusted_at": f.trusted_at, "files": f.state()} for f in folders.values()]
+    if as_json:
+        write_json(app.stdout, {"folders": rows})
+        return
+    if not rows:
+        app.stderr.write("No trusted folders. Trust one with: qwen trust DIR\n")
+        return
+    for row in rows:
+        files = ", ".join(f"{rel} ({state})" for rel, state in row["files"].items())
+        app.stdout.write(f"{row['path']}  {files}  since {row['trusted_at']}\n")
