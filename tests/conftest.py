@@ -19,6 +19,7 @@ pytest_plugins = ["tests.servers.fixtures"]
 
 _CLEARED_PREFIXES = ("OPENAI_", "DASHSCOPE_", "BAILIAN_", "QWEN_", "ANTHROPIC_", "OPENROUTER_", "DEEPSEEK_")
 _CLEARED_NAMES = (
+    "PYTHONUNBUFFERED",  # would hide a missing flush: stdout to a pipe must be flushed by qwen itself
     "DO_NOT_TRACK",
     "HTTP_PROXY",
     "HTTPS_PROXY",

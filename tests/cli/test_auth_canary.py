@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.auth.helpers import CANARY_ACCESS, CANARY_KEY, CANARY_PLAN_KEY, CANARY_REFRESH, seed_oauth
 from tests.helpers import run_qwen
+from tests.servers.openai_stub import error
 
 CANARIES = (CANARY_KEY, CANARY_PLAN_KEY, CANARY_ACCESS, CANARY_REFRESH)
 SECRET_STORES = {"credentials.toml", "oauth_creds.json"}
@@ -62,6 +63,19 @@ def test_canaries_never_leak(isolated, oauth_server):
     run(["--debug", "ask", "hi"], extra={"OPENAI_API_KEY": CANARY_KEY, "OPENAI_BASE_URL": openai.url,
                                          "OPENAI_MODEL": "m", "QWEN_AUTH_METHOD": "api-key",
                                          "QWEN_AUTH_PROVIDER": "custom"})
+    # servers that push the secrets back at us: an error echoing the key, in text and JSON output, with
+    # --debug (its traceback and HTTP trace), and a token endpoint echoing the refresh token
+    echo_env = {"OPENAI_API_KEY": CANARY_KEY, "OPENAI_BASE_URL": openai.url, "OPENAI_MODEL": "m",
+                "QWEN_AUTH_METHOD": "api-key", "QWEN_AUTH_PROVIDER": "custom"}
+    openai.accept_tokens.add(CANARY_KEY)
+    for output in ("text", "json"):
+        openai.script(error(401, {"error": {"message": f"Incorrect API key provided: {CANARY_KEY}."}}, times=2))
+        echoed = run(["--debug", "ask", "hi", "-o", output], extra=echo_env)
+        assert echoed.exit_code == 3 and "Incorrect API key provided: sk-" in echoed.output
+    seed_oauth(oauth_server, isolated.qwen_home, expires_in=-10, access=CANARY_ACCESS, refresh=CANARY_REFRESH)
+    oauth_server.echo_refresh_token = True
+    echoed = run(["--debug", "ask", "hi"], extra={"QWEN_AUTH_METHOD": "qwen-oauth"})
+    assert echoed.exit_code != 0
     run(["--debug", "auth", "logout", "--all"])
 
     assert any(r.exit_code == 3 for _, r in runs)  # the rejections really happened

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 
 import pexpect
@@ -19,6 +20,7 @@ def _spawn(args, env=None, timeout=30):
     environ["TERM"] = "xterm"
     child = pexpect.spawn(command[0], command[1:] + list(args), env=environ, encoding="utf-8", timeout=timeout,
                           dimensions=(40, 200))
+    child.logfile_read = io.StringIO()  # everything the terminal showed, from the first byte
     return child
 
 
@@ -119,7 +121,7 @@ def test_coding_plan_prompts_for_region_and_hidden_key(isolated, answer):
         answer = "sk-sp-CANARY-second-try-99"
     child.sendline(answer)
     child.expect("Logged in: Alibaba Cloud Coding Plan, global region")
-    rest = _finish(child)
+    _finish(child)
     assert child.exitstatus == 0
-    assert answer not in rest
+    assert answer not in child.logfile_read.getvalue()  # not echoed while typed, not shown after
     assert read_toml(isolated.qwen_home / "credentials.toml")["coding-plan"]["key"] == answer

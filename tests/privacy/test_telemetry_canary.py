@@ -62,6 +62,7 @@ def test_canary_run_leaves_nothing_in_the_spool_or_on_the_wire(planted, collecto
     openai_server.script(
         stream_reply([CANARIES["answer"], " and more"], usage=(11, 4, 15)),
         error(400, {"error": {"message": f"bad model {CANARIES['model']} at {CANARIES['url']}"}}),
+        error(401, {"error": {"message": f"Incorrect API key provided: {CANARIES['key']}"}}),
     )
     runs = [
         ["ask", "-f", str(work / "notes.txt"), CANARIES["prompt"] + " see " + CANARIES["url"]],
@@ -73,6 +74,7 @@ def test_canary_run_leaves_nothing_in_the_spool_or_on_the_wire(planted, collecto
         ["config", "get", "general.model"],
         ["config", "unset", "general.model"],
         ["terms", "show", "--provider", CANARIES["hostname"]],
+        ["ask", CANARIES["prompt"]],  # answered by the 401 that echoes the key
         [CANARIES["prompt"]],
     ]
     codes = []
@@ -80,8 +82,10 @@ def test_canary_run_leaves_nothing_in_the_spool_or_on_the_wire(planted, collecto
         result = run_qwen(args, env=env, cwd=work)
         codes.append(result.exit_code)
         assert "Traceback" not in result.output
+        if args[0] == "ask":  # `config set general.model KEY` echoes what the user typed, on purpose
+            assert CANARIES["key"] not in result.output, f"the key was printed by {args}"
     assert codes[0] == 0, codes
-    assert codes[1] != 0 and codes[2] != 0 and codes[-1] == 2
+    assert codes[1] != 0 and codes[2] != 0 and codes[-2] == 3 and codes[-1] == 2
 
     # The detached export after the first run; the rest goes with a flush.
     assert collector.wait_for(1)

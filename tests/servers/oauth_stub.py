@@ -66,6 +66,7 @@ class OAuthStub(StubServer):
         self.token_expires_in = 3600
         self.resource_url: str | None = None
         self.rotate_refresh = True
+        self.echo_refresh_token = False
         self.token_delay = 0.0
         self.auto_approve_after: int | None = None
         self.on_token_issued = None  # callable(access_token)
@@ -275,6 +276,9 @@ class OAuthStub(StubServer):
 
     def _refresh(self, h, form):
         token = form.get("refresh_token", "")
+        if self.echo_refresh_token:  # a careless server that repeats the secret in its error
+            h.send_json(400, {"error": "invalid_request", "error_description": f"bad refresh_token {token}"})
+            return
         with self._lock:
             valid = token in self.refresh_tokens
             if valid and self.rotate_refresh:

@@ -265,6 +265,15 @@ def _(ctx):
     return run(["--debug", "ask", "hi"], env=ctx.plan())
 
 
+@case("HTTP 401 echoing the key, with --debug", 3, "qwen auth status")
+def _(ctx):
+    # The secret scan at the end of the suite sees this run: the error line must show the key masked.
+    ctx.openai.script(error(401, {"error": {"message": f"Incorrect API key provided: {CANARY_KEY}"}}, times=2))
+    result = run(["--debug", "ask", "hi"], env=ctx.plan())
+    assert "Incorrect API key provided: sk-" in result.stderr
+    return result
+
+
 @case("HTTP 403", 3, "qwen auth login")
 def _(ctx):
     ctx.openai.script(error(403, {"error": {"message": "This key may not use this model"}}))
