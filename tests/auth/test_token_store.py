@@ -163,3 +163,27 @@ def test_concurrent_writes_never_leave_a_torn_file(isolated):
     finally:
         writer.wait(30)
     assert [p.name for p in isolated.qwen_home.iterdir()] == ["oauth_creds.json"]
+
+
+def test_a_refresh_made_by_another_process_while_we_waited_is_used(oauth_server, isolated):
+    """Deterministic: the lock is held by "another program"; while we wait for it, that program stores a fresh
+    token and lets go. The re-read under the lock must find it, so no refresh request is made."""
+    from qwen_cli.auth.http import FormClient
+
+    seed_oauth(oauth_server, isolated.qwen_home, expires_in=-5)
+    fresh = seed_oauth(oauth_server, isolated.qwen_home.parent / "other", expires_in=3600)
+    lock = isolated.qwen_home / "oauth_creds.lock"
+    lock.write_text("held-by-another-program")
+    waits = []
+
+    def other_program_finishes(seconds):
+        waits.append(seconds)
+        if lock.exists():
+            (isolated.qwen_home / "oauth_creds.json").write_text(json.dumps(fresh))
+            lock.unlink()
+
+    endpoints = qwen_oauth.Endpoints.from_settings(settings_for(oauth_server))
+    token = qwen_oauth.fresh_token(isolated.qwen_home, endpoints, FormClient(), sleep=other_program_finishes)
+    assert waits, "the lock was not waited for"
+    assert token.access_token == fresh["access_token"]
+    assert oauth_server.refresh_requests == 0

@@ -41,7 +41,10 @@ def test_guard_never_drops_the_newest_question_even_when_too_big():
 
 def test_guard_is_off_at_zero():
     c = _conversation(3)
+    before = c.request_messages()
     assert c.guard(0) == 0
+    assert c.request_messages() == before  # nothing dropped, however big the conversation
+    assert c.guard(1) > 0  # while any positive cap does drop turns
 
 
 def test_retract_and_empty_cut_answers():
