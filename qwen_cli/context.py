@@ -80,6 +80,7 @@ class AppContext:
 
     def warn(self, message: str) -> None:
         from qwen_cli.render import style
+        from qwen_cli.termsafe import clean
 
-        self.stderr.write(style("Warning: ", "yellow", self.color_for(self.stderr)) + message + "\n")
+        self.stderr.write(style("Warning: ", "yellow", self.color_for(self.stderr)) + clean(message) + "\n")
         self.stderr.flush()

@@ -1,4 +1,4 @@
-"""`--debug` logging to stderr. Every record passes through redaction before it is written."""
+"""`--debug` logging to stderr. Every record passes through redaction and termsafe before it is written."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         from qwen_cli.secrets import redact
+        from qwen_cli.termsafe import clean
 
-        return redact(super().format(record), self.app.secrets)
+        return clean(redact(super().format(record), self.app.secrets))
 
 
 def enable_debug_logging(app) -> None:

@@ -15,7 +15,9 @@ class ExitCode(IntEnum):
     NETWORK = 6
     RATE_LIMIT = 7
     CONFIG = 8
+    HANGUP = 129
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class QwenError(Exception):
@@ -77,6 +79,20 @@ class Interrupted(QwenError):
     kind = "interrupted"
 
 
+class Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised by the handler `cli.main` installs. Like KeyboardInterrupt it is not a
+    QwenError, so nothing treats it as a failed turn: it unwinds `finally` blocks (the live display gives
+    the cursor back, locks are removed) up to the boundary, which exits 128 + the signal number."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode(128 + self.signum)
+
+
 EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "ok",
     ExitCode.INTERNAL: "internal error",
@@ -87,5 +103,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.NETWORK: "network, timeout or TLS",
     ExitCode.RATE_LIMIT: "rate limit or quota",
     ExitCode.CONFIG: "configuration error",
+    ExitCode.HANGUP: "hung up (SIGHUP: the terminal closed)",
     ExitCode.INTERRUPTED: "interrupted",
+    ExitCode.TERMINATED: "terminated (SIGTERM)",
 }

@@ -15,12 +15,17 @@ def style(text: str, colour: str, enabled: bool) -> str:
 
 
 def write_json(stream: IO[str], payload: Any, pretty: bool = True) -> None:
-    stream.write(json.dumps(payload, indent=2 if pretty else None, ensure_ascii=False, default=str) + "\n")
+    from qwen_cli.termsafe import json_text
+
+    text = json.dumps(payload, indent=2 if pretty else None, ensure_ascii=False, default=str)
+    stream.write(json_text(text) + "\n")
     stream.flush()
 
 
 def print_error(app, error) -> None:
-    """One line `Error: <what>` plus an optional hint line on stderr; JSON formats also get an object on stdout."""
+    """One line `Error: <what>` plus an optional hint line on stderr; JSON formats also get an object on stdout.
+
+    The lines on stderr always go through termsafe: messages and hints quote what servers sent."""
     from qwen_cli.secrets import redact
 
     message = redact(error.message, app.secrets)
@@ -40,4 +45,6 @@ def print_error(app, error) -> None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    from qwen_cli.termsafe import clean
+
+    return clean(" ".join(text.split()))

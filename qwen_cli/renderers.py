@@ -7,17 +7,20 @@
 A spinner runs on stderr (when it is a terminal) until the first token. Reasoning goes to stderr when
 asked for and is hidden otherwise. It returns an Answer; a failure or Ctrl-C mid-answer does not raise
 but comes back as `answer.error` with `answer.cut = True`, the text printed so far left in place.
-BrokenPipeError is not caught: the error boundary turns it into a quiet exit.
+Anything else (BrokenPipeError, a termination signal) propagates to the error boundary, after the sink
+is closed so the terminal gets its cursor back.
+Text shown on a terminal, and reasoning (stderr), goes through `termsafe`; `answer.text` keeps the bytes.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from qwen_cli import termsafe
 from qwen_cli.errors import QwenError
 from qwen_cli.providers.events import Finish, ReasoningDelta, TextDelta, Usage
 
@@ -85,6 +88,7 @@ def render_answer(
     start = time.monotonic() if started is None else started
     answer = Answer(model=model)
     spinner = Spinner(app) if fmt == "text" and app.stderr_isatty else None
+    ending: BaseException | None = None
     try:
         if spinner:
             spinner.start()
@@ -106,12 +110,18 @@ def render_answer(
                 answer.model = event.model or answer.model
     except (QwenError, KeyboardInterrupt) as exc:
         answer.cut, answer.error = True, exc
+    except BaseException as exc:
+        answer.cut, answer.error, ending = True, exc, exc
     finally:
         if spinner:
             spinner.stop()
         answer.duration_ms = int((time.monotonic() - start) * 1000)
-    sink.close(answer)
-    return answer
+    if ending is None:
+        sink.close(answer)
+        return answer
+    with contextlib.suppress(OSError, ValueError):  # the terminal or the pipe may be gone already
+        sink.close(answer)
+    raise ending
 
 
 class _Sink:
@@ -119,6 +129,7 @@ class _Sink:
         self.app = app
         self.show_reasoning = show_reasoning
         self._reasoning_open = False
+        self._reasoning_filter = termsafe.Stream()
 
     def text(self, text: str) -> None:
         raise NotImplementedError
@@ -129,14 +140,14 @@ class _Sink:
         from qwen_cli.render import style
 
         err = self.app.stderr
-        err.write(style(text, "dim", self.app.color_for(err)))
+        err.write(style(self._reasoning_filter.feed(text), "dim", self.app.color_for(err)))
         err.flush()
         self._reasoning_open = True
 
     def end_reasoning(self) -> None:
         if self._reasoning_open:
             self._reasoning_open = False
-            self.app.stderr.write("\n")
+            self.app.stderr.write(self._reasoning_filter.flush() + "\n")
             self.app.stderr.flush()
 
     def close(self, answer: Answer) -> None:
@@ -144,23 +155,29 @@ class _Sink:
 
 
 class _PlainSink(_Sink):
+    """Plain text: on a terminal through termsafe, into a pipe or file byte for byte."""
+
     def __init__(self, app, show_reasoning):
         super().__init__(app, show_reasoning)
         self.wrote = False
         self.last = ""
+        self.filter = termsafe.Stream() if app.stdout_isatty else None
 
     def text(self, text: str) -> None:
         self.end_reasoning()
+        if self.filter is not None:
+            text = self.filter.feed(text)
         out = self.app.stdout
         out.write(text)
         out.flush()
         self.wrote = True
-        self.last = text[-1:]
+        self.last = text[-1:] or self.last
 
     def close(self, answer: Answer) -> None:
         super().close(answer)
-        if self.wrote and self.last != "\n":
-            self.app.stdout.write("\n")
+        held = self.filter.flush() if self.filter is not None else ""
+        if self.wrote and (held or self.last != "\n"):
+            self.app.stdout.write(held + "\n")
             self.app.stdout.flush()
 
 
@@ -209,7 +226,8 @@ class _LiveMarkdown:
     def __rich__(self):
         from rich.markdown import Markdown
 
-        return Markdown(self.text)
+        # hyperlinks=False: a link shows its target, so an answer can't hide where a click goes.
+        return Markdown(termsafe.clean(self.text), hyperlinks=False)
 
 
 class _JsonSink(_Sink):
@@ -238,8 +256,9 @@ class _StreamJsonSink(_Sink):
 
 
 def _write_line(stream, payload: dict) -> None:
-    stream.write(json.dumps(payload, ensure_ascii=False) + "\n")
-    stream.flush()
+    from qwen_cli.render import write_json
+
+    write_json(stream, payload, pretty=False)
 
 
 class Spinner:

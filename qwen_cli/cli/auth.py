@@ -242,12 +242,13 @@ def status(app, as_json, verify):
 def _print_status(app, settings, states, rows, now) -> None:
     from qwen_cli.cli.auth_flow import label
     from qwen_cli.render import style
+    from qwen_cli.termsafe import clean
 
     out = app.stdout
     colour = app.color_for(out)
     for state, row in zip(states, rows, strict=True):
         marker = "*" if state.active else " "
-        head = label(state) + ("  (active)" if state.active else "")
+        head = clean(label(state)) + ("  (active)" if state.active else "")
         out.write(f"{marker} {style(head, 'green', colour) if state.active else head}\n")
         lines = []
         if state.problem:
@@ -280,7 +281,7 @@ def _print_status(app, settings, states, rows, now) -> None:
         elif state.usable:
             lines.append(("verified", "not yet (qwen auth status --verify checks with one request)"))
         for name, value in lines:
-            out.write(f"    {name:<9} {value}\n")
+            out.write(f"    {name:<9} {clean(value)}\n")
     out.flush()
 
 

@@ -34,6 +34,13 @@ class LoginResult:
 
 
 def say(app, text: str = "") -> None:
+    """A line on stderr, through termsafe: it may quote what a server sent (codes, URLs, model ids)."""
+    from qwen_cli.termsafe import clean
+
+    _line(app, clean(text))
+
+
+def _line(app, text: str) -> None:
     app.stderr.write(text + "\n")
     app.stderr.flush()
 
@@ -132,7 +139,10 @@ def open_browser(url: str, env) -> bool:
 
 
 def hyperlink(app, url: str) -> str:
-    """The URL itself, wrapped in an OSC-8 hyperlink only when stderr is a real terminal."""
+    """The URL (made terminal-safe) itself, wrapped in an OSC-8 hyperlink only when stderr is a real terminal."""
+    from qwen_cli.termsafe import clean
+
+    url = clean(url)
     if app.stderr_isatty and app.env.get("TERM") != "dumb":
         return f"\x1b]8;;{url}\x1b\\{url}\x1b]8;;\x1b\\"
     return url
@@ -140,7 +150,7 @@ def hyperlink(app, url: str) -> str:
 
 def show_device_code(app, device, no_browser: bool) -> None:
     say(app, "To log in with Qwen OAuth, open this URL in a browser (on any device) and confirm the code:")
-    say(app, hyperlink(app, device.verification_uri_complete))
+    _line(app, hyperlink(app, device.verification_uri_complete))  # say() would neutralise our own OSC 8
     say(app, f"Code: {device.user_code}")
     if browser_usable(app.env, no_browser) and open_browser(device.verification_uri_complete, app.env):
         say(app, "Opened your browser.")

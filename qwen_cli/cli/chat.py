@@ -97,6 +97,7 @@ def resume_credentials(app, loaded, model: str | None):
     from qwen_cli.chat.session_store import recorded_auth
     from qwen_cli.chat.slash import describe
     from qwen_cli.errors import AuthError, ConfigError, UsageError
+    from qwen_cli.termsafe import clean
 
     auth = recorded_auth(loaded)
     method = auth["method"]
@@ -109,10 +110,10 @@ def resume_credentials(app, loaded, model: str | None):
         reason = exc.message
     credentials = credentials_for(app, model=model)
     was = method if not provider else f"{method} ({provider})"
-    app.stderr.write(
+    app.stderr.write(clean(
         f"Notice: session {loaded.id} used {was}, which is not configured now ({reason}); "
         f"using {describe(credentials)}.\n"
-    )
+    ))
     app.stderr.flush()
     return credentials
 
@@ -169,6 +170,7 @@ def banner(host, session, resumed: bool) -> None:
 
 def list_sessions(app, store, as_json: bool) -> int:
     from qwen_cli.render import write_json
+    from qwen_cli.termsafe import clean
 
     summaries = store.summaries()
     if as_json:
@@ -177,7 +179,7 @@ def list_sessions(app, store, as_json: bool) -> int:
     if not summaries:
         app.stderr.write("No saved sessions. Start one with `qwen chat`.\n")
         return 0
-    rows = [(s.id, s.as_dict()["created"].replace("T", " "), str(s.turns), s.first_words) for s in summaries]
+    rows = [(s.id, s.as_dict()["created"].replace("T", " "), str(s.turns), clean(s.first_words)) for s in summaries]
     widths = [max(len(r[i]) for r in rows + [("ID", "DATE", "TURNS", "")]) for i in range(3)]
     header = ("ID", "DATE", "TURNS", "FIRST WORDS")
     for row in [header, *rows]:

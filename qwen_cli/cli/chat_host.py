@@ -22,10 +22,11 @@ class CliHost:
     # -- output
     def notice(self, text: str) -> None:
         from qwen_cli.secrets import redact
+        from qwen_cli.termsafe import clean
 
         stream = self.app.stderr
         try:
-            stream.write(redact(text, self.app.secrets) + "\n")
+            stream.write(clean(redact(text, self.app.secrets)) + "\n")
             stream.flush()
         except (BrokenPipeError, ValueError):
             pass

@@ -18,18 +18,44 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
         sys.exit(0)
     from qwen_cli.context import AppContext
+    from qwen_cli.errors import Terminated
     from qwen_cli.telemetry import install as install_statistics_hook  # imports nothing else
 
     app = AppContext()
     install_statistics_hook(app)
-    sys.exit(run(app, args))
+    _end_on_signals()
+    try:
+        code = run(app, args)
+    except Terminated as exc:  # a signal that landed after the boundary had finished
+        code = exc.exit_code
+    sys.exit(code)
+
+
+def _end_on_signals() -> None:
+    """SIGTERM and SIGHUP raise Terminated, so the process unwinds as it does for Ctrl-C: the terminal is
+    restored, locks and temp files are removed, and the exit code is 143 or 129. A signal the parent set
+    to be ignored (`nohup`) stays ignored; a second signal while unwinding is ignored too."""
+    import signal
+
+    from qwen_cli.errors import Terminated
+
+    def handler(signum, _frame):
+        if not fired:
+            fired.append(signum)
+            raise Terminated(signum)
+
+    fired: list[int] = []
+    for name in ("SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
+            signal.signal(sig, handler)
 
 
 def run(app, args: list[str]) -> int:
     import click
 
     from qwen_cli.cli.root import PipeClosed, root
-    from qwen_cli.errors import ExitCode, QwenError
+    from qwen_cli.errors import ExitCode, QwenError, Terminated
     from qwen_cli.render import print_error
 
     code: int = ExitCode.OK
@@ -54,6 +80,9 @@ def run(app, args: list[str]) -> int:
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
         error, code = exc, ExitCode.INTERRUPTED
         _safe_write(app.stderr, "\nInterrupted.\n")
+    except Terminated as exc:
+        error, code = exc, exc.exit_code
+        _safe_write(app.stderr, "\nTerminated.\n" if code == ExitCode.TERMINATED else "\nHung up.\n")
     except (BrokenPipeError, PipeClosed):
         _silence_stdout()
         code = ExitCode.OK
@@ -95,9 +124,10 @@ def _debug_traceback(app, exc: BaseException) -> None:
     import traceback
 
     from qwen_cli.secrets import redact
+    from qwen_cli.termsafe import clean
 
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    _safe_write(app.stderr, redact(text, app.secrets))
+    _safe_write(app.stderr, clean(redact(text, app.secrets)))
 
 
 def _safe_write(stream, text: str) -> None:

@@ -97,7 +97,9 @@ def show(app, method, provider, region, show_all, as_json, open_browser) -> None
             payload["opened"] = opened
         write_json(app.stdout, payload)
         return
-    out = app.stdout
+    from qwen_cli.termsafe import Writer
+
+    out = Writer(app.stdout)  # provider names and sources come from settings, which a project file may set
     if active is not None and not pages:
         out.write("No authentication method is configured yet, so no terms apply until you choose one.\n")
         out.write("Run `qwen auth login`, or see every method with `qwen terms show --all`.\n\n")
