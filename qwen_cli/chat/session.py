@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from qwen_cli.chat.conversation import Conversation
 from qwen_cli.chat.session_store import SessionFile, SessionStore
-from qwen_cli.errors import QwenError
+from qwen_cli.errors import QwenError, Terminated
 
 
 class Host(Protocol):
@@ -146,7 +146,8 @@ class ChatSession:
     # -- a turn
     def send(self, text: str) -> Turn:
         """Ask, stream, record. Ctrl-C cuts the answer (kept, marked as cut); a QwenError forgets the
-        question and propagates, so the caller decides whether the session goes on."""
+        question and propagates, so the caller decides whether the session goes on. SIGTERM/SIGHUP cut it
+        like Ctrl-C, then propagate: the session ends."""
         conversation = self.conversation
         conversation.add_user(text)
         self._record({"type": "message", "role": "user", "content": text, "time": time.time()})
@@ -160,6 +161,7 @@ class ChatSession:
         collector = None
         cut = False
         failure = None
+        ending = None
         try:
             collector = Collector(self.host.stream(self.credentials, conversation.request_messages()))
             result = self.host.render(collector)
@@ -167,6 +169,8 @@ class ChatSession:
             failure = getattr(result, "error", None)
         except KeyboardInterrupt:
             cut = True
+        except Terminated as stop:
+            cut, ending = True, stop
         except QwenError as error:
             failure = error
         finally:
@@ -193,6 +197,8 @@ class ChatSession:
         if usage is not None:
             stats.prompt_tokens += usage.prompt_tokens or 0
             stats.completion_tokens += usage.completion_tokens or 0
+        if ending is not None:
+            raise ending
         if isinstance(failure, QwenError):
             raise failure  # the partial answer is kept, marked as cut
         if cut:
