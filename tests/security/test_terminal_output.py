@@ -3,13 +3,17 @@ answer passes byte for byte into a pipe, stderr is always filtered, and JSON sta
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import subprocess
 
 import pytest
 
 from qwen_cli import termsafe
+from qwen_cli.context import AppContext
+from qwen_cli.debuglog import RedactingFormatter
 from tests.helpers import qwen_command, run_qwen
 from tests.security import hostile_api as hostile
 from tests.security.terminal import env_for, finish, spawn, violations
@@ -228,3 +232,28 @@ def test_device_code_and_verification_uri_are_filtered(hostile_oauth):
     assert "␛]0;owned title␇␛[2J␛[H" in out  # the user code's tail
     assert "\x1b]8;;" + hostile_oauth.base_url in out  # qwen's own link, around the neutralised URL
     assert "␛]52;c;cm0gLXJmIH4K␇␛[2J" in out
+
+
+def test_debug_output_and_warnings_are_filtered(openai_server):
+    openai_server.script(hostile.hostile_error())
+    result = run_qwen(["--debug", "ask", "hi"], env=_env(openai_server))
+    assert result.exit_code == 4
+    assert "Traceback" in result.stderr and "bad request ␛]52;c;" in result.stderr  # --debug's traceback
+    _safe(result.stderr)
+    stderr = io.StringIO()
+    AppContext(stderr=stderr, env={}).warn("the provider said " + hostile.ATTACK)
+    _safe(stderr.getvalue())
+    record = logging.LogRecord("qwen_cli.http", logging.DEBUG, __file__, 1, "GET %s", (hostile.ATTACK,), None)
+    _safe(RedactingFormatter(AppContext(env={})).format(record))
+
+
+def test_terms_and_the_session_list_are_filtered(openai_server):
+    """Both print text from settings or session files, which a project or an earlier answer may have set."""
+    result = run_qwen(["terms", "show", "--provider", "evil" + hostile.OSC0])
+    assert result.exit_code == 0, result.stderr
+    assert "evil␛]0;owned title␇ (not in the catalogue)" in result.stdout
+    _safe(result.stdout)
+    assert run_qwen(["chat"], input="first " + hostile.OSC52 + "\n", env=_env(openai_server)).exit_code == 0
+    listed = run_qwen(["chat", "--list"])
+    assert "first ␛]52;c;" in listed.stdout
+    _safe(listed.stdout)
