@@ -25,6 +25,10 @@ class NetworkOptions:
     max_retries: int = 3
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+    headers_timeout: float = 180.0  # 0 turns each of these four limits off
+    idle_timeout: float = 300.0
+    max_response_bytes: int = 32 * 1024 * 1024
+    max_event_bytes: int = 8 * 1024 * 1024
     proxy: str | None = None
     ca_bundle: str | None = None
     allow_insecure_http: bool = False
@@ -43,6 +47,10 @@ class NetworkOptions:
             max_retries=settings.get("network.max_retries"),
             connect_timeout=settings.get("network.connect_timeout"),
             read_timeout=settings.get("network.read_timeout"),
+            headers_timeout=settings.get("network.headers_timeout"),
+            idle_timeout=settings.get("network.idle_timeout"),
+            max_response_bytes=settings.get("network.max_response_bytes"),
+            max_event_bytes=settings.get("network.max_event_bytes"),
             proxy=settings.get("network.proxy"),
             ca_bundle=ca_bundle,
             allow_insecure_http=settings.get("network.allow_insecure_http"),

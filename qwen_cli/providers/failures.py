@@ -30,6 +30,10 @@ _PLAN_WINDOWS = (
     (re.compile(r"\bmonth(ly)?\b", re.IGNORECASE), "monthly"),
 )
 _TAG = re.compile(r"<[^>]+>")
+_MISSING_MODEL = re.compile(
+    r"model_not_found|invalid model|unknown model|no such model|model\b.{0,80}?\b(?:does not exist|not found)",
+    re.IGNORECASE,
+)
 MAX_MESSAGE = 300
 
 
@@ -201,12 +205,7 @@ def stream_error(payload, credentials) -> QwenError:
     """An `{"error": ...}` object that arrived inside a 200 stream."""
     message = _clip(message_from_json(payload) or "the server reported an error mid-stream")
     code = error_code(payload)
-    status = None
-    err = payload.get("error") if isinstance(payload, dict) else None
-    if isinstance(err, dict):
-        for key in ("code", "status"):
-            if isinstance(err.get(key), int):
-                status = err[key]
+    status = _status_in(payload)
     if status == 429 or re.search(r"rate.?limit|too many requests|quota", f"{message} {code}", re.IGNORECASE):
         return quota_or_rate_error(message, code, credentials)
     if status in (401, 403):
@@ -218,6 +217,27 @@ def stream_error(payload, credentials) -> QwenError:
     )
 
 
+def _status_in(payload) -> int | None:
+    """An HTTP status carried in an error object's code or status, as a number or a string ("500")."""
+    err = payload.get("error") if isinstance(payload, dict) else None
+    if not isinstance(err, dict):
+        return None
+    for key in ("code", "status"):
+        value = err.get(key)
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and 400 <= value <= 599:
+            return value
+    return None
+
+
+def is_missing_model(status: int, body: bytes) -> bool:
+    """A 404, or a 400/422 that says the model is unknown (LiteLLM answers "Invalid model name" with 400)."""
+    if status == 404:
+        return True
+    return status in (400, 422) and bool(_MISSING_MODEL.search(f"{message_from_body(body)} {error_code(_json(body))}"))
+
+
 def _causes(exc: BaseException):
     seen = set()
     todo = [exc]
@@ -227,8 +247,9 @@ def _causes(exc: BaseException):
             continue
         seen.add(id(e))
         yield e
-        todo.extend(a for a in getattr(e, "args", ()) if isinstance(a, BaseException))
-        todo.extend([getattr(e, "reason", None), e.__cause__, e.__context__])
+        # ssl.SSLError.reason is a string ("WRONG_VERSION_NUMBER"), urllib3's is an exception
+        linked = (*getattr(e, "args", ()), getattr(e, "reason", None), e.__cause__, e.__context__)
+        todo.extend(x for x in linked if isinstance(x, BaseException))
 
 
 def _has(exc: BaseException, *names: str, text: tuple[str, ...] = ()) -> bool:
@@ -252,9 +273,13 @@ def exception_error(exc: BaseException, url: str, network, attempts: int = 1) ->
     host = host_of(url)
     parts = urlsplit(url)
     tried = f" after {attempts} attempts" if attempts > 1 else ""
-    if _has(exc, "SSLError", "SSLCertVerificationError"):
-        detail = _ssl_detail(exc)
-        return NetworkError(f"TLS verification failed for {host}: {detail}", hint=TLS_HINT)
+    if _has(exc, "SSLCertVerificationError", text=("CERTIFICATE_VERIFY_FAILED",)):
+        return NetworkError(f"TLS verification failed for {host}: {_ssl_detail(exc)}", hint=TLS_HINT)
+    if _has(exc, "SSLError"):
+        return NetworkError(
+            f"the TLS handshake with {host} failed: {_ssl_detail(exc)}",
+            hint="Check the base URL's scheme and port: does the server speak https:// there, or plain http://?",
+        )
     if _has(exc, "ProxyError"):
         proxy = getattr(network, "proxy", None)
         proxy = without_userinfo(proxy) if proxy else "set in HTTPS_PROXY/HTTP_PROXY"
@@ -265,11 +290,11 @@ def exception_error(exc: BaseException, url: str, network, attempts: int = 1) ->
             hint="Check your connection or proxy (HTTPS_PROXY, --proxy), or raise network.connect_timeout.",
         )
     if _has(exc, "ReadTimeout", "ReadTimeoutError"):
-        return NetworkError(
+        return StreamTimeout(
             f"{host} sent nothing for {network.read_timeout:g}s (network.read_timeout)",
             hint="The server may be overloaded; try again or raise network.read_timeout.",
         )
-    if _has(exc, "NameResolutionError", "gaierror", text=("Name or service not known", "nodename nor servname")):
+    if is_permanent(exc):
         return NetworkError(
             f"cannot resolve {parts.hostname} (DNS lookup failed){tried}",
             hint="Check the base URL and your connection; behind a proxy set HTTPS_PROXY or --proxy.",
@@ -288,10 +313,30 @@ def exception_error(exc: BaseException, url: str, network, attempts: int = 1) ->
     return NetworkError(f"connection to {host} failed{tried}: {_short(exc)}", hint="Check your connection and retry.")
 
 
+class StreamTimeout(NetworkError):
+    """A timeout waiting for data (network.read_timeout or network.idle_timeout): nothing was cut, nothing came."""
+
+
+def headers_timeout_error(url: str, network) -> NetworkError:
+    return NetworkError(
+        f"{host_of(url)} did not finish sending response headers within {network.headers_timeout:g}s "
+        "(network.headers_timeout)",
+        hint="The server is stalling; try again later, or raise network.headers_timeout for a slow gateway.",
+    )
+
+
+def is_permanent(exc: BaseException) -> bool:
+    """A DNS failure (of the host or of the proxy) won't be fixed by retrying in a second."""
+    return _has(exc, "NameResolutionError", "gaierror", text=_DNS_TEXTS)
+
+
+_DNS_TEXTS = ("Name or service not known", "nodename nor servname", "Temporary failure in name resolution")
+
+
 def _reason(exc: BaseException) -> str:
     if _has(exc, "ConnectionRefusedError", text=("Connection refused",)):
         return "connection refused"
-    if _has(exc, "NameResolutionError", "gaierror", text=("Name or service not known",)):
+    if is_permanent(exc):
         return "its name does not resolve"
     if _has(exc, "ConnectTimeout", "ConnectTimeoutError", "ReadTimeout", "ReadTimeoutError"):
         return "timed out"

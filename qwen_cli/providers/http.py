@@ -17,7 +17,7 @@ from qwen_cli.errors import ConfigError
 
 log = logging.getLogger("qwen_cli.http")
 
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})  # 529: overloaded (LiteLLM, Anthropic)
 BACKOFF_BASE = 0.5  # seconds; attempt n waits about BACKOFF_BASE * 2**n, with jitter
 BACKOFF_MAX = 8.0
 RETRY_AFTER_MAX = 30.0  # a server asking for longer is not retried: we fail now with its message
@@ -31,7 +31,11 @@ def session():
     if _session is None:
         import requests
 
+        from qwen_cli.providers.deadline import Adapter
+
         _session = requests.Session()
+        for prefix in ("http://", "https://"):
+            _session.mount(prefix, Adapter())
     return _session
 
 
@@ -162,11 +166,36 @@ def send(
     """Send one request, retrying connection errors, 429 and 5xx with backoff. Returns the last response.
 
     `should_retry(response)` can veto a retry (a quota 429 won't get better in seconds). Nothing is
-    retried once a response is returned: the caller owns the body from then on.
+    retried once a response is returned: the caller owns the body from then on. Unless `stream` is set
+    and the status is 2xx, the body has been read already, capped at network.max_response_bytes.
+    Redirects are followed within the origin only (see redirects.py); with allow_redirects=False a 3xx
+    is returned as it is.
     """
+    from qwen_cli.providers import redirects
+
+    hops = 0
+    while True:
+        response = _send_retrying(
+            method, url, headers=headers, network=network, json_body=json_body, data=data, stream=stream,
+            should_retry=should_retry, notify=notify, sleep=sleep, retries=retries,
+        )
+        if not allow_redirects or not response.is_redirect:
+            return response
+        location = redirects.target(url, response)
+        response.close()
+        hops += 1
+        redirects.check(url, location, hops)
+        log.debug("HTTP %d: following the redirect to %s", response.status_code, location)
+        if response.status_code == 303:
+            method, json_body, data = "GET", None, None
+        url = location
+
+
+def _send_retrying(method, url, *, headers, network, json_body, data, stream, should_retry, notify, sleep, retries):
     import requests
 
-    from qwen_cli.providers.failures import exception_error
+    from qwen_cli.providers.deadline import Deadline
+    from qwen_cli.providers.failures import exception_error, headers_timeout_error, is_permanent
 
     verify = _verify(network)
     proxies = _proxies(url, network, os.environ)
@@ -175,30 +204,40 @@ def send(
     attempt = 0
     while True:
         log.debug("%s %s (attempt %d)", method, url, attempt + 1)
-        try:
-            response = session().request(
-                method,
-                url,
-                headers=headers,
-                json=json_body,
-                data=data,
-                stream=stream,
-                allow_redirects=allow_redirects,
-                timeout=timeout,
-                verify=verify,
-                proxies=proxies,
-            )
-        except requests.exceptions.SSLError as exc:
-            raise exception_error(exc, url, network) from None
-        except requests.exceptions.ConnectionError as exc:
-            if attempt >= max_retries:
-                raise exception_error(exc, url, network, attempts=attempt + 1) from None
+        response = failure = None
+        with Deadline(network.headers_timeout) as deadline:
+            try:
+                response = session().request(
+                    method,
+                    url,
+                    headers=headers,
+                    json=json_body,
+                    data=data,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=timeout,
+                    verify=verify,
+                    proxies=proxies,
+                )
+            except requests.exceptions.RequestException as exc:
+                failure = exc
+        if deadline.fired:
+            if response is not None:
+                response.close()
+            raise headers_timeout_error(url, network)
+        if isinstance(failure, requests.exceptions.ConnectionError) and not isinstance(
+            failure, requests.exceptions.SSLError
+        ):
+            if attempt >= max_retries or is_permanent(failure):
+                raise exception_error(failure, url, network, attempts=attempt + 1) from None
             delay = backoff(attempt)
             _note(notify, f"connection failed; retrying in {delay:.1f}s ({attempt + 1}/{max_retries})")
-        except requests.exceptions.RequestException as exc:
-            raise exception_error(exc, url, network) from None
+        elif failure is not None:
+            raise exception_error(failure, url, network) from None
         else:
             log.debug("HTTP %d from %s", response.status_code, url)
+            if not stream or response.status_code >= 300:
+                read_body(response, network, url)
             if response.status_code not in RETRY_STATUSES or attempt >= max_retries:
                 response.attempts = attempt + 1
                 return response
@@ -214,6 +253,21 @@ def send(
         attempt += 1
 
 
+def read_body(response, network, url: str) -> bytes:
+    """Read the whole body now, capped (limits.read_body); a failure while reading is a one-line error."""
+    import requests
+    import urllib3
+
+    from qwen_cli.providers import limits
+    from qwen_cli.providers.failures import exception_error, host_of
+
+    try:
+        return limits.read_body(response, network, host_of(url))
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        response.close()
+        raise exception_error(exc, url, network) from None
+
+
 def _note(notify, message: str) -> None:
     log.debug(message)
     if notify is not None:
@@ -221,10 +275,13 @@ def _note(notify, message: str) -> None:
 
 
 def iter_body(response, chunk_size: int = 65536):
-    """Yield body bytes as soon as they arrive (one network read each), for chunked and close-delimited bodies."""
+    """Yield body bytes as soon as they arrive (one network read each), for chunked and close-delimited bodies.
+
+    Every piece is at most chunk_size bytes after decompression: urllib3 inflates only that far ahead.
+    """
     raw = response.raw
     if getattr(raw, "chunked", False) and raw.supports_chunked_reads():
-        yield from raw.read_chunked(decode_content=True)
+        yield from raw.read_chunked(chunk_size, decode_content=True)
         return
     while True:
         data = raw.read1(chunk_size, decode_content=True)

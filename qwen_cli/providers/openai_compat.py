@@ -7,12 +7,13 @@ A failure raises a QwenError. Nothing is retried once the first event has been y
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 
 from qwen_cli.errors import AuthError, NetworkError, QwenError, RequestError, ServerError
-from qwen_cli.providers import failures, http
+from qwen_cli.providers import failures, http, limits
 from qwen_cli.providers.events import ChatRequest, Event, Finish, NetworkOptions, ReasoningDelta, TextDelta, Usage
-from qwen_cli.providers.sse import SSEParser
+from qwen_cli.providers.sse import EventTooLarge, SSEParser
 
 Notify = Callable[[str], None]
 
@@ -47,6 +48,8 @@ def stream(
         if request.stream and _content_type(response) not in ("json", "html"):
             yield from _sse_events(response, credentials, network, model)
         else:
+            if request.stream:  # a JSON or HTML answer to a stream request: read it as a whole, capped
+                http.read_body(response, network, chat_url(credentials))
             yield from _json_events(response, credentials, model)
 
 
@@ -105,13 +108,12 @@ def _open_chat(credentials, request: ChatRequest, network, notify):
         if response.status_code < 400:
             return response, credentials
         with response:
+            status = response.status_code
             error = failures.response_error(response, credentials, url)
-            if usage_option and request.stream and response.status_code in (400, 422) and _mentions(
-                response, "stream_options"
-            ):
+            if usage_option and request.stream and status in (400, 422) and _mentions(response, "stream_options"):
                 usage_option = False  # an older server that rejects stream_options: ask again without it
                 continue
-            if response.status_code == 404:
+            if failures.is_missing_model(status, response.content):
                 error = _model_not_found(credentials, request, network, error)
         raise error
 
@@ -147,10 +149,7 @@ def _model_not_found(credentials, request, network, error: QwenError) -> QwenErr
 
 
 def _mentions(response, word: str) -> bool:
-    try:
-        return word in (response.content or b"").decode("utf-8", "replace")
-    except Exception:  # noqa: BLE001
-        return False
+    return word in (response.content or b"").decode("utf-8", "replace")
 
 
 def _content_type(response) -> str:
@@ -209,13 +208,20 @@ def _sse_events(response, credentials, network, model) -> Iterator[Event]:
     import requests
     import urllib3
 
-    state = {"received": False}
+    url = chat_url(credentials)
+    host = failures.host_of(url)
+    stream = _EventStream(response, network, host)
     finish_reason = None
     usage = None
-    done = False
-    failure: BaseException | None = None
+    done = shown = False
+    failure: QwenError | None = None
     try:
-        for event in _sse_stream(response, state):
+        for event in stream:
+            if not event.complete:
+                # The body ended before this event's blank line. Servers often omit the last one after
+                # [DONE]; anything else unterminated was cut, unless the answer had finished already.
+                done = done or event.data.strip() == "[DONE]"
+                continue
             result = _handle(event, credentials)
             if result is _DONE:
                 done = True
@@ -227,33 +233,66 @@ def _sse_events(response, credentials, network, model) -> Iterator[Event]:
                     finish_reason = item.reason or finish_reason
                     model = item.model or model
                 else:
+                    shown = True
                     yield item
     except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        failure = failures.exception_error(exc, url, network)
+    except failures.StreamTimeout as exc:
         failure = exc
     if not done and finish_reason is None:
-        host = failures.host_of(credentials.base_url)
-        if failure is not None:
-            cause = failures.exception_error(failure, chat_url(credentials), network)
-            raise NetworkError(
-                f"the answer was cut off: {cause.message}", hint="The text so far is incomplete; try again."
-            ) from None
-        if not state["received"]:
+        if failure is None and not stream.received:
             raise ServerError(f"{host} sent an empty response", hint="Try again; check the base URL if it persists.")
-        raise NetworkError(
-            f"the answer was cut off: the stream from {host} ended without [DONE] or a finish reason",
-            hint="The text so far is incomplete; try again.",
-        )
+        if failure is None and stream.truncated:
+            failure = NetworkError(f"{host} closed the connection in the middle of an event")
+        elif failure is None:
+            failure = NetworkError(f"the stream from {host} ended without [DONE] or a finish reason")
+        raise _cut_off(failure, shown)
     if usage is not None:
         yield usage
     yield Finish(finish_reason, model)
 
 
-def _sse_stream(response, state):
-    parser = SSEParser()
-    for chunk in http.iter_body(response):
-        state["received"] = True
-        yield from parser.feed(chunk)
-    yield from parser.close()
+def _cut_off(error: QwenError, shown: bool) -> QwenError:
+    if shown:
+        hint = "The text so far is incomplete; try again."
+        return NetworkError(f"the answer was cut off: {error.message}", hint=hint)
+    if isinstance(error, failures.StreamTimeout):
+        return error  # nothing was cut: nothing came, and its own hint says what to do
+    return NetworkError(f"the answer was cut off: {error.message}", hint="No text had arrived yet; try again.")
+
+
+class _EventStream:
+    """The body as SSE events, within network.max_event_bytes and network.idle_timeout."""
+
+    def __init__(self, response, network, host: str):
+        self.response = response
+        self.network = network
+        self.host = host
+        self.parser = SSEParser(network.max_event_bytes)
+        self.received = False
+
+    @property
+    def truncated(self) -> bool:
+        return self.parser.truncated
+
+    def __iter__(self):
+        idle = self.network.idle_timeout
+        last_data = time.monotonic()
+        try:
+            for chunk in http.iter_body(self.response):
+                self.received = True
+                for event in self.parser.feed(chunk):
+                    yield event
+                    if event.data.strip():
+                        last_data = time.monotonic()
+                if idle and time.monotonic() - last_data > idle:
+                    raise failures.StreamTimeout(
+                        f"{self.host} sent keep-alives but no data for {idle:g}s (network.idle_timeout)",
+                        hint="The model may be stuck; try again, or raise network.idle_timeout for very slow models.",
+                    )
+            yield from self.parser.close()
+        except EventTooLarge as exc:
+            raise limits.too_large(self.host, exc.limit, "a stream event", "network.max_event_bytes") from None
 
 
 _DONE = object()
@@ -266,11 +305,13 @@ def _handle(event, credentials):
         return _DONE
     if not data:
         return []
+    host = failures.host_of(credentials.base_url)
+    limits.check_json_depth(data, host)
     try:
         payload = json.loads(data)
     except ValueError:
         raise ServerError(
-            f"{failures.host_of(credentials.base_url)} sent a malformed stream event: {failures._clip(data)[:120]}",
+            f"{host} sent a malformed stream event: {failures._clip(data)[:120]}",
             hint="The answer is incomplete; try again, or use --no-stream.",
         ) from None
     if event.event == "error" or (isinstance(payload, dict) and payload.get("error") and not payload.get("choices")):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qwen_cli.providers.sse import SSEEvent, SSEParser
+from qwen_cli.providers.sse import EventTooLarge, SSEEvent, SSEParser
 
 
 def parse(*chunks: bytes) -> tuple[list[SSEEvent], bool]:
@@ -73,19 +76,63 @@ def test_done_marker_is_just_data():
     assert datas(b"data: [DONE]\n\n") == ["[DONE]"]
 
 
-def test_final_event_without_blank_line_is_still_dispatched():
+def test_final_event_without_blank_line_comes_back_marked_incomplete():
+    # The adapter takes a bare [DONE] like this one; any other unterminated event means the stream was cut.
     events, truncated = parse(b"data: a\n\ndata: [DONE]\n")
-    assert [e.data for e in events] == ["a", "[DONE]"] and not truncated
+    assert events == [SSEEvent("a"), SSEEvent("[DONE]", complete=False)] and truncated
 
 
-def test_final_cr_is_a_line_ending_at_close():
+def test_cut_multi_line_event_is_marked_incomplete_not_dispatched_whole():
+    events, truncated = parse(b'data: {"a":1}\n\ndata: {\ndata: "choices": [\n')
+    assert events == [SSEEvent('{"a":1}'), SSEEvent('{\n"choices": [', complete=False)] and truncated
+
+
+def test_final_cr_ends_the_line_but_not_the_event():
     events, truncated = parse(b"data: a\r")
-    assert [e.data for e in events] == ["a"] and not truncated
+    assert events == [SSEEvent("a", complete=False)] and truncated
+
+
+def test_blank_line_as_a_cr_at_the_end_of_a_chunk_dispatches_at_once():
+    parser = SSEParser()
+    assert parser.feed(b"data: a\r\r") == [SSEEvent("a")]
+    assert parser.feed(b"\ndata: b\r\n\r") == [SSEEvent("b")]  # the LF after the CR is swallowed
+    assert parser.feed(b"\n") == [] and parser.close() == [] and not parser.truncated
 
 
 def test_half_written_line_is_dropped_and_flagged():
     events, truncated = parse(b'data: {"a":1}\n\ndata: {"b"')
     assert [e.data for e in events] == ['{"a":1}'] and truncated
+
+
+def test_a_line_longer_than_the_cap_raises_without_waiting_for_its_end():
+    parser = SSEParser(max_event_bytes=1000)
+    parser.feed(b"data: " + b"x" * 900)
+    with pytest.raises(EventTooLarge):
+        parser.feed(b"x" * 200)
+
+
+def test_an_event_of_many_lines_longer_than_the_cap_raises():
+    parser = SSEParser(max_event_bytes=1000)
+    with pytest.raises(EventTooLarge):
+        parser.feed(b"data: " + b"x" * 600 + b"\n" + b"data: " + b"y" * 600 + b"\n")
+
+
+def test_events_under_the_cap_pass():
+    parser = SSEParser(max_event_bytes=1000)
+    assert parser.feed((b"data: " + b"x" * 900 + b"\n\n") * 3) == [SSEEvent("x" * 900)] * 3
+
+
+def test_parsing_a_long_line_is_linear_in_its_length():
+    # The old parser re-scanned everything pending on every chunk: 16 MiB in 64 KiB chunks took seconds.
+    chunk = b"x" * 65536
+    parser = SSEParser()
+    start = time.perf_counter()
+    parser.feed(b"data: ")
+    for _ in range(256):
+        parser.feed(chunk)
+    events = parser.feed(b"\n\n")
+    assert len(events[0].data) == 256 * 65536
+    assert time.perf_counter() - start < 1.5
 
 
 def test_empty_data_event():

@@ -1,0 +1,144 @@
+"""network.headers_timeout: a wall-clock deadline from connecting until the response headers are complete.
+
+urllib3's timeouts bound each socket operation, so a server that trickles one header byte a second
+never trips network.read_timeout and holds us forever. Here a timer per request shuts the socket down
+when the deadline passes: shutdown() (unlike close()) wakes a recv() blocked in another thread at once,
+plain or TLS, and the request fails; `send()` then reports the deadline instead of whatever protocol
+error that caused. The socket is found through our own urllib3 connection classes, which hand its file
+descriptor to the deadline running on their thread as soon as the socket exists (so the TCP connect, a
+proxy's CONNECT and the TLS handshake are covered too).
+
+Imported only by http.session(): it subclasses requests and urllib3 classes.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+_local = threading.local()
+
+
+class Deadline:
+    """One request's deadline: watches at most one socket at a time, from start() until stop()."""
+
+    def __init__(self, seconds: float):
+        self._lock = threading.Lock()
+        self._fd: int | None = None
+        self._done = False
+        self.fired = False
+        self._timer = threading.Timer(seconds, self._fire) if seconds else None
+
+    def __enter__(self) -> Deadline:
+        _local.deadline = self
+        if self._timer is not None:
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._done = True
+            self._fd = None
+        if self._timer is not None:
+            self._timer.cancel()
+        _local.deadline = None
+
+    def watch(self, fd: int) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self._fd = fd
+            if self.fired:
+                _shutdown(fd)
+
+    def forget(self, fd: int) -> None:
+        """The socket is about to be closed: its number may be reused, so never shut it down after this."""
+        with self._lock:
+            if self._fd == fd:
+                self._fd = None
+
+    def _fire(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            if self._fd is not None:
+                _shutdown(self._fd)
+
+
+def _shutdown(fd: int) -> None:
+    try:
+        sock = socket.socket(fileno=fd)  # a second handle on the same socket, detached below so it isn't closed
+    except OSError:
+        return
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    finally:
+        sock.detach()
+
+
+def _current() -> Deadline | None:
+    return getattr(_local, "deadline", None)
+
+
+class _Watched:
+    """Mixed into urllib3's connections: report each socket to this thread's deadline."""
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        deadline = _current()
+        if deadline is not None:
+            deadline.watch(sock.fileno())
+        return sock
+
+    def request(self, *args, **kwargs):
+        deadline = _current()
+        if deadline is not None and self.sock is not None:  # a kept-alive connection, reused
+            deadline.watch(self.sock.fileno())
+        return super().request(*args, **kwargs)
+
+    def close(self):
+        deadline = _current()
+        if deadline is not None and self.sock is not None:
+            deadline.forget(self.sock.fileno())
+        super().close()
+
+
+class _HTTPConnection(_Watched, HTTPConnection):
+    pass
+
+
+class _HTTPSConnection(_Watched, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HTTPConnection
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HTTPSConnection
+
+
+_POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class Adapter(HTTPAdapter):
+    """requests' adapter with the watched connections, direct and through an HTTP(S) proxy."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy, **kwargs):
+        manager = super().proxy_manager_for(proxy, **kwargs)
+        if not proxy.lower().startswith("socks"):  # SOCKS pools have their own connection classes
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
