@@ -29,13 +29,9 @@ def session():
     """The process-wide Session: connections are reused across requests (chat turns, /models)."""
     global _session
     if _session is None:
-        import requests
+        from qwen_cli.providers.transport import Session
 
-        from qwen_cli.providers.deadline import Adapter
-
-        _session = requests.Session()
-        for prefix in ("http://", "https://"):
-            _session.mount(prefix, Adapter())
+        _session = Session()
     return _session
 
 
@@ -194,8 +190,8 @@ def send(
 def _send_retrying(method, url, *, headers, network, json_body, data, stream, should_retry, notify, sleep, retries):
     import requests
 
-    from qwen_cli.providers.deadline import Deadline
     from qwen_cli.providers.failures import exception_error, headers_timeout_error, is_permanent
+    from qwen_cli.providers.transport import Deadline
 
     verify = _verify(network)
     proxies = _proxies(url, network, os.environ)

@@ -193,7 +193,10 @@ def respond(status: int, body, headers: dict | None = None):
 
 
 def gzip_bomb(status: int = 200, content_type: str = "application/json", mib: int = 256):
-    return respond(status, gzip_of_zeros(mib), {"Content-Type": content_type, "Content-Encoding": "gzip"})
+    headers = {"Content-Type": content_type, "Content-Encoding": "gzip"}
+    if 300 <= status < 400:
+        headers["Location"] = "/v1/elsewhere"
+    return respond(status, gzip_of_zeros(mib), headers)
 
 
 def sse(*chunks: bytes, delay: float = 0.0):

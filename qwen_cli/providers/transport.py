@@ -1,14 +1,18 @@
-"""network.headers_timeout: a wall-clock deadline from connecting until the response headers are complete.
+"""Our requests/urllib3 layer: a Session that leaves redirects to `http.send`, and the headers deadline.
 
-urllib3's timeouts bound each socket operation, so a server that trickles one header byte a second
-never trips network.read_timeout and holds us forever. Here a timer per request shuts the socket down
-when the deadline passes: shutdown() (unlike close()) wakes a recv() blocked in another thread at once,
-plain or TLS, and the request fails; `send()` then reports the deadline instead of whatever protocol
-error that caused. The socket is found through our own urllib3 connection classes, which hand its file
-descriptor to the deadline running on their thread as soon as the socket exists (so the TCP connect, a
-proxy's CONNECT and the TLS handshake are covered too).
+Session: requests reads the whole body of every 3xx (even with allow_redirects=False, to prepare
+`Response.next`), uncapped; `http.send` handles redirects itself (redirects.py) and reads bodies capped.
 
-Imported only by http.session(): it subclasses requests and urllib3 classes.
+network.headers_timeout is a wall-clock deadline from connecting until the response headers are
+complete. urllib3's timeouts bound each socket operation, so a server that trickles one header byte a
+second never trips network.read_timeout and holds us forever. Here a timer per request shuts the socket
+down when the deadline passes: shutdown() (unlike close()) wakes a recv() blocked in another thread at
+once, plain or TLS, and the request fails; `send()` then reports the deadline instead of whatever
+protocol error that caused. The socket is found through our own urllib3 connection classes, which hand
+its file descriptor to the deadline running on their thread as soon as the socket exists (so the TCP
+connect, a proxy's CONNECT and the TLS handshake are covered too).
+
+Imported only by http.py, inside functions: it subclasses requests and urllib3 classes.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import socket
 import threading
 
+import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -142,3 +147,13 @@ class Adapter(HTTPAdapter):
         if not proxy.lower().startswith("socks"):  # SOCKS pools have their own connection classes
             manager.pool_classes_by_scheme = _POOLS
         return manager
+
+
+class Session(requests.Session):
+    def __init__(self):
+        super().__init__()
+        for prefix in ("http://", "https://"):
+            self.mount(prefix, Adapter())
+
+    def get_redirect_target(self, resp):
+        return None  # never follow, never read a 3xx body here: http.send decides
