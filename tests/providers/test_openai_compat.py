@@ -15,6 +15,7 @@ from qwen_cli.errors import (
     ConfigError,
     NetworkError,
     QuotaError,
+    QwenError,
     RateLimitError,
     RequestError,
     ServerError,
@@ -187,6 +188,52 @@ def test_read_timeout_between_chunks(openai_server):
         run(openai_server, network=NetworkOptions(read_timeout=0.3))
 
 
+def test_read_timeout_before_any_text_does_not_speak_of_text_so_far(openai_server):
+    openai_server.script(hang(5))
+    with pytest.raises(NetworkError) as info:
+        run(openai_server, network=NetworkOptions(read_timeout=0.3))
+    assert info.value.message == f"127.0.0.1:{openai_server.port} sent nothing for 0.3s (network.read_timeout)"
+    assert "text so far" not in info.value.hint and "raise network.read_timeout" in info.value.hint
+
+
+def test_stream_ending_inside_a_multi_line_event_is_cut_off_not_malformed(openai_server):
+    openai_server.script(raw(200, [b'data: {"choices": [{"index": 0,\ndata: "delta": {"con'],
+                             {"Content-Type": "text/event-stream"}))
+    with pytest.raises(NetworkError) as info:
+        run(openai_server)
+    assert "cut off" in info.value.message and "in the middle of an event" in info.value.message
+    assert info.value.hint == "No text had arrived yet; try again."
+
+
+def test_final_done_without_its_blank_line_ends_the_answer(openai_server):
+    openai_server.script(raw(200, [b'data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\ndata: [DONE]\n'],
+                             {"Content-Type": "text/event-stream"}))
+    assert texts(run(openai_server)) == "ok"
+
+
+def test_unterminated_event_after_the_finish_reason_is_harmless(openai_server):
+    body = (b'data: {"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\n'
+            b'data: {"usage": {"prompt_to')
+    openai_server.script(raw(200, [body], {"Content-Type": "text/event-stream"}))
+    assert run(openai_server)[-1] == Finish("stop", "test-model")
+
+
+def test_an_event_ended_by_a_cr_at_the_end_of_a_chunk_arrives_at_once(openai_server):
+    def cr_then_wait(h, rec):
+        out = h.begin_body(200, {"Content-Type": "text/event-stream"})
+        out.write(b'data: {"choices":[{"index":0,"delta":{"content":"now"}}]}\r\r')
+        h.sleep(1.5)
+        out.write(b'\ndata: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\r\n\r\n')
+        out.finish()
+
+    openai_server.script(call(cr_then_wait))
+    start = time.monotonic()
+    for event in openai_compat.stream(creds(openai_server), ChatRequest(HELLO), NetworkOptions()):
+        if isinstance(event, TextDelta):
+            assert event.text == "now" and time.monotonic() - start < 1.2
+    assert event == Finish("stop", "test-model")
+
+
 def test_read_timeout_mid_stream_keeps_the_events_seen(openai_server):
     def slow(h, rec):
         out = h.begin_body(200, {"Content-Type": "text/event-stream"})
@@ -213,7 +260,7 @@ def test_429_then_success_is_retried_honouring_retry_after(openai_server):
     assert gap >= 0.19 and time.monotonic() - start < 3
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 529])
 def test_5xx_is_retried(openai_server, status):
     openai_server.script(error(status, "busy", times=2), stream_reply(["ok"]))
     assert texts(run(openai_server)) == "ok"
@@ -259,6 +306,23 @@ def test_connection_refused_is_retried_then_exit_6():
     c = Credentials("api-key", "custom", f"http://127.0.0.1:{port}/v1", "m", token="sk-test-key")
     with pytest.raises(NetworkError, match=f"connection refused by 127.0.0.1:{port} after 3 attempts"):
         list(openai_compat.stream(c, ChatRequest(HELLO), NetworkOptions(max_retries=2)))
+
+
+def test_dns_failure_is_not_retried():
+    c = Credentials("api-key", "custom", "https://no-such-host.invalid/v1", "m", token="sk-test-key")
+    notes = []
+    with pytest.raises(NetworkError) as info:
+        list(openai_compat.stream(c, ChatRequest(HELLO), NetworkOptions(max_retries=3), notify=notes.append))
+    assert notes == [] and "attempts" not in info.value.message
+
+
+def test_a_proxy_whose_name_does_not_resolve_fails_at_once(openai_server):
+    notes = []
+    network = NetworkOptions(max_retries=3, proxy="http://no-such-proxy.invalid:3128")
+    with pytest.raises(NetworkError) as info:
+        list(openai_compat.stream(creds(openai_server), ChatRequest(HELLO), network, notify=notes.append))
+    assert notes == [] and "its name does not resolve" in info.value.message
+    assert "attempts" not in info.value.message
 
 
 def test_dns_failure_is_exit_6():
@@ -391,6 +455,34 @@ def test_404_on_the_model_lists_the_available_models(openai_server):
         run(openai_server, model="gpt-9")
     assert "'gpt-9' was not found" in info.value.message
     assert "test-model" in info.value.hint and "other-model" in info.value.hint
+
+
+def test_litellm_400_invalid_model_name_lists_the_available_models(openai_server):
+    body = {"error": {"message": "400: {'error': '/chat/completions: Invalid model name passed in model=gpt-9. "
+                                 "Call `/v1/models` to view available models for your key.'}",
+                      "type": "None", "param": "None", "code": "400"}}
+    openai_server.script(error(400, body))
+    with pytest.raises(RequestError) as info:
+        run(openai_server, model="gpt-9")
+    assert "'gpt-9' was not found" in info.value.message
+    assert "Available models: other-model, test-model" in info.value.hint
+
+
+def test_other_400s_do_not_ask_for_the_models(openai_server):
+    openai_server.script(error(400, {"error": {"message": "messages must not be empty"}}))
+    with pytest.raises(RequestError, match="HTTP 400"):
+        run(openai_server, model="gpt-9")
+    assert [r.path for r in openai_server.requests] == ["/v1/chat/completions"]
+
+
+@pytest.mark.parametrize("code, kind", [("401", AuthError), ("400", RequestError), ("500", ServerError),
+                                        (403, AuthError)])
+def test_mid_stream_error_codes_may_be_strings(openai_server, code, kind):
+    payload = json.dumps({"error": {"message": "something went wrong", "code": code}})
+    openai_server.script(raw(200, [f"data: {payload}\n\n"], {"Content-Type": "text/event-stream"}))
+    with pytest.raises(QwenError) as info:
+        run(openai_server)
+    assert type(info.value) is kind
 
 
 def test_404_when_models_cannot_be_listed_keeps_the_server_message(openai_server):

@@ -42,6 +42,14 @@ def test_untrusted_certificate_is_exit_6_naming_the_ca_settings(tls_server):
     assert tls_server.chat_requests == []
 
 
+def test_https_to_a_plain_http_port_is_exit_6_not_an_internal_error(openai_server):
+    env = env_for(openai_server, OPENAI_BASE_URL=f"https://127.0.0.1:{openai_server.port}/v1")
+    result = invoke(["ask", "hi"], env=env)
+    assert result.exit_code == 6, result.stderr
+    assert f"the TLS handshake with 127.0.0.1:{openai_server.port} failed" in result.stderr
+    assert "http://" in result.stderr and "internal error" not in result.stderr
+
+
 @pytest.mark.parametrize("variable", ["QWEN_NETWORK_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"])
 def test_ca_bundle_from_setting_or_environment(tls_server, variable):
     result = invoke(["ask", "hi"], env=env_for(tls_server, **{variable: str(tls_server.cert)}))
