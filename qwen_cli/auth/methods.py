@@ -18,7 +18,7 @@ METHODS: dict[str, Method] = {
         Method("qwen-oauth", "Qwen OAuth",
                "log in with your qwen.ai account in a browser (the free tier ended on 2026-04-15)"),
         Method("coding-plan", "Alibaba Cloud Coding Plan", "a Coding Plan key (sk-sp-...) from Alibaba Cloud Bailian"),
-        Method("api-key", "API Key", "your own key for OpenAI, OpenRouter, DashScope, a local server, ..."),
+        Method("api-key", "API Key", "your own key for OpenAI, OpenRouter, DashScope and others, or a local server"),
     )
 }
 METHOD_IDS = tuple(METHODS)

@@ -45,6 +45,35 @@ def _line(app, text: str) -> None:
     app.stderr.flush()
 
 
+def terminal_width(app) -> int | None:
+    """Columns of the terminal behind stderr (its own size first: that is where it would cut a line), else
+    COLUMNS, else 80. None off a terminal: logs and pipes get whole lines."""
+    if not app.stderr_isatty:
+        return None
+    try:
+        return os.get_terminal_size(app.stderr.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        columns = app.env.get("COLUMNS", "")
+        return int(columns) if columns.isdigit() and int(columns) > 0 else 80
+
+
+def wrap(app, text: str, indent: str = "", first: str | None = None) -> str:
+    """`text` wrapped at spaces to fit the terminal, so the terminal never cuts a word or a URL in two
+    (a URL longer than a line stays whole on a line of its own), nor a `command` in backquotes.
+    Unchanged off a terminal."""
+    import re
+    import textwrap
+
+    first = indent if first is None else first
+    width = terminal_width(app)
+    if width is None:
+        return first + " ".join(text.split())
+    glued = re.sub(r"`[^`]*`", lambda m: m.group().replace(" ", "\xa0"), " ".join(text.split()))
+    lines = textwrap.wrap(glued, width=max(width - 1, 20), initial_indent=first, subsequent_indent=indent,
+                          break_long_words=False, break_on_hyphens=False)
+    return "\n".join(lines).replace("\xa0", " ")
+
+
 def _need_terminal(what: str, flag: str) -> UsageError:
     return UsageError(f"{what} is needed and this is not a terminal, so nothing can be asked",
                       hint=f"Pass {flag}.")
@@ -70,11 +99,17 @@ def ask(app, prompt: str, hidden: bool = False) -> str:
 
 
 def pick(app, title: str, options: list[tuple[str, str]], default: str | None = None) -> str:
-    """A numbered menu on stderr; accepts the number or the id. Returns the chosen id."""
-    say(app, title)
+    """A numbered menu on stderr; accepts the number or the id. Returns the chosen id.
+
+    A label's first line follows its number; further lines (after a newline) are indented under it."""
+    say(app, wrap(app, title))
     width = len(str(len(options)))
     for i, (_value, label) in enumerate(options, 1):
-        say(app, f"  {str(i).rjust(width)}. {label}")
+        number = f"  {str(i).rjust(width)}. "
+        head, *more = label.split("\n")
+        say(app, wrap(app, head, " " * len(number), first=number))
+        for line in more:
+            say(app, wrap(app, line, " " * (len(number) + 2)))
     ids = [value for value, _ in options]
     suffix = f" [{ids.index(default) + 1}]" if default in ids else ""
     for _ in range(MAX_TRIES):
@@ -92,7 +127,7 @@ def pick(app, title: str, options: list[tuple[str, str]], default: str | None = 
 def choose_method(app, intro: str = "How do you want to use qwen?") -> str:
     options = []
     for method in METHODS.values():
-        options.append((method.id, f"{method.title}: {method.blurb}\n       {summary_line(method.id)}"))
+        options.append((method.id, f"{method.title}: {method.blurb}\n{summary_line(method.id)}"))
     return pick(app, intro, options)
 
 
@@ -247,7 +282,7 @@ def verify_and_report(app, method: str, provider: str | None):
 def login_qwen_oauth(app, no_browser: bool = False, verify: bool = False, activate: bool = True) -> LoginResult:
     from qwen_cli.auth import qwen_oauth, token_store
 
-    say(app, summary_line("qwen-oauth"))
+    say(app, wrap(app, summary_line("qwen-oauth")))
     settings = app.settings
     token = qwen_oauth.login(settings, lambda device: show_device_code(app, device, no_browser))
     app.secrets.extend([token.access_token, token.refresh_token])
@@ -277,7 +312,7 @@ def login_coding_plan(app, region: str | None = None, base_url: str | None = Non
         region = pick(app, "Which Alibaba Cloud site is your Coding Plan from?", options)
     reg = catalogue.region(region or "china")
     store = _store_choice(app, store)
-    say(app, summary_line("coding-plan", region=reg.id))
+    say(app, wrap(app, summary_line("coding-plan", region=reg.id)))
     key, source = _key_from(app, key_stdin=key_stdin, env_var=CODING_PLAN_ENV,
                             prompt=f"Coding Plan API key (from {reg.console}, input hidden): ")
     app.secrets.append(key)
@@ -324,7 +359,7 @@ def login_api_key(app, provider: str | None = None, base_url: str | None = None,
         if not model:
             raise UsageError("a model is needed for this provider")
     store = _store_choice(app, store)
-    say(app, summary_line("api-key", provider=prov.id))
+    say(app, wrap(app, summary_line("api-key", provider=prov.id)))
     local = prov.local or is_local_url(base_url or prov.base_url)
     key, source = _key_from(
         app, key_stdin=key_stdin, env_var=prov.key_env,

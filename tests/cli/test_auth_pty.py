@@ -125,3 +125,27 @@ def test_coding_plan_prompts_for_region_and_hidden_key(isolated, answer):
     assert child.exitstatus == 0
     assert answer not in child.logfile_read.getvalue()  # not echoed while typed, not shown after
     assert read_toml(isolated.qwen_home / "credentials.toml")["coding-plan"]["key"] == answer
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_the_chooser_wraps_at_word_boundaries_to_the_terminal(isolated, columns):
+    from qwen_cli.auth.methods import METHODS
+    from qwen_cli.terms import summary_line
+
+    command = qwen_command()
+    environ = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # the terminal's own size decides
+    child = pexpect.spawn(command[0], [*command[1:], "auth", "login"], env=dict(environ, TERM="xterm"),
+                          encoding="utf-8", timeout=30, dimensions=(40, columns))
+    child.expect("Choose 1-3: ")
+    lines = child.before.replace("\r\n", "\n").splitlines()
+    child.sendeof()
+    _finish(child)
+    assert max(len(line) for line in lines) < columns, "\n".join(lines)  # the terminal never has to cut one
+    words = set(" ".join(lines).split())
+    for method in METHODS.values():
+        for text in (f"{method.title}: {method.blurb}", summary_line(method.id)):
+            assert text in " ".join(" ".join(lines).split())  # every word whole, in order
+            assert set(text.split()) <= words
+    assert not [line for line in lines if line.strip() and not any(c.isalnum() for c in line)]  # no lone "."
+    assert any("(https://qwen.ai/termsservice)" in line for line in lines)  # a URL is never split
+    assert any("`qwen terms show --method coding-plan`" in line for line in lines)
