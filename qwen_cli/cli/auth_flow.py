@@ -13,7 +13,7 @@ import sys
 from dataclasses import dataclass
 
 from qwen_cli.auth.methods import METHODS, check_method, login_command
-from qwen_cli.errors import AuthError, UsageError
+from qwen_cli.errors import AuthError, QwenError, UsageError
 from qwen_cli.terms import summary_line
 
 MAX_TRIES = 3
@@ -96,6 +96,63 @@ def ask(app, prompt: str, hidden: bool = False) -> str:
     if not line:
         raise click.Abort()
     return line.rstrip("\r\n")
+
+
+def ask_until(app, prompt: str, problem) -> str | None:
+    """Ask until `problem(answer)` has nothing to say (None), at most MAX_TRIES times, saying each time what
+    was wrong. None when no good answer came: the caller raises its own error."""
+    for _ in range(MAX_TRIES):
+        answer = ask(app, prompt).strip()
+        reason = problem(answer)
+        if reason is None:
+            return answer
+        say(app, wrap(app, reason))
+    return None
+
+
+def _base_url_problem(answer: str) -> str | None:
+    if not answer:
+        return "A base URL is needed: the address of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1."
+    if not answer.startswith(("http://", "https://")):
+        return f"{answer!r} is not an http(s) URL; it looks like https://host/v1."
+    return None
+
+
+MODELS_SHOWN = 20
+
+
+def ask_model(app, prov, base_url: str, key: str | None) -> str:
+    """The model for a provider without a default: picked from the server's GET /models when it answers
+    (a number or an id), else typed. Asked again when the answer is empty or not offered."""
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.cli import model_choice
+
+    try:
+        offered = model_choice.offered(app, Credentials("api-key", prov.id, base_url, "", token=key))
+    except QwenError as error:
+        say(app, wrap(app, f"Could not list the models at {base_url} ({error.message}); type the model's id."))
+        offered = []
+    shown = offered[:MODELS_SHOWN]
+    if shown:
+        say(app, f"Models at {base_url}:")
+        width = len(str(len(shown)))
+        for i, name in enumerate(shown, 1):
+            say(app, f"  {str(i).rjust(width)}. {name}")
+        if len(offered) > len(shown):
+            say(app, f"  ... and {len(offered) - len(shown)} more: type the id of any of them.")
+
+    def problem(answer: str) -> str | None:
+        if not answer:
+            return "A model is needed for this provider: " + (
+                "type a number from the list, or a model id." if shown else "type the id the server serves.")
+        if offered and answer not in offered and not (answer.isdigit() and 1 <= int(answer) <= len(shown)):
+            return model_choice.not_offered(answer, offered, base_url) + "."
+        return None
+
+    answer = ask_until(app, f"Model (1-{len(shown)} or an id): " if shown else "Model id: ", problem)
+    if answer is None:
+        raise UsageError("a model is needed for this provider", hint="Pass it with --model ID.")
+    return shown[int(answer) - 1] if answer not in offered and answer.isdigit() else answer
 
 
 def pick(app, title: str, options: list[tuple[str, str]], default: str | None = None) -> str:
@@ -347,17 +404,15 @@ def login_api_key(app, provider: str | None = None, base_url: str | None = None,
     if prov.id == "custom" and not base_url:
         if not app.interactive:
             raise _need_terminal("a base URL for the custom provider", "--base-url URL")
-        base_url = ask(app, "Base URL (OpenAI-compatible, e.g. https://host/v1): ").strip()
-        if not base_url:
-            raise UsageError("the custom provider needs a base URL")
+        base_url = ask_until(app, "Base URL (OpenAI-compatible, e.g. https://host/v1): ", _base_url_problem)
+        if base_url is None:
+            raise UsageError("the custom provider needs a base URL",
+                             hint="Pass it with --base-url URL, e.g. --base-url http://127.0.0.1:8000/v1")
     if base_url and not base_url.startswith(("http://", "https://")):
         raise UsageError(f"--base-url must be an http(s) URL, got {base_url!r}")
-    if not model and not prov.default_model:
-        if not app.interactive:
-            raise _need_terminal(f"a model for {prov.name}", "--model ID")
-        model = ask(app, "Model id: ").strip() or None
-        if not model:
-            raise UsageError("a model is needed for this provider")
+    needs_model = not model and not prov.default_model
+    if needs_model and not app.interactive:
+        raise _need_terminal(f"a model for {prov.name}", "--model ID")
     store = _store_choice(app, store)
     say(app, wrap(app, summary_line("api-key", provider=prov.id)))
     local = prov.local or is_local_url(base_url or prov.base_url)
@@ -367,6 +422,8 @@ def login_api_key(app, provider: str | None = None, base_url: str | None = None,
     )
     if key:
         app.secrets.append(key)
+    if needs_model:  # after the key, so the server's own list can be offered
+        model = ask_model(app, prov, base_url or prov.base_url, key)
     from_env = source not in ("stdin", "prompt", None)
     manage.store_api_key(settings=app.settings, provider=prov.id, key=None if from_env else key,
                          base_url=base_url, model=model, store=store)

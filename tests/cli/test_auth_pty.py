@@ -46,11 +46,11 @@ def test_first_run_chooser_logs_in_then_continues_the_command(isolated, openai_s
     child.sendline("custom")
     child.expect("Base URL")
     child.sendline(openai_server.url)
-    child.expect("Model id: ")
-    child.sendline("test-model")
     child.expect("input hidden")
     transcript.append(child.before)
     child.sendline(CANARY_KEY)
+    child.expect_exact("Model (1-2 or an id): ")
+    child.sendline("test-model")
     child.expect("Logged in: API Key \\(custom\\)")
     transcript.append(child.before + child.after)
     rest = _finish(child)
@@ -149,3 +149,54 @@ def test_the_chooser_wraps_at_word_boundaries_to_the_terminal(isolated, columns)
     assert not [line for line in lines if line.strip() and not any(c.isalnum() for c in line)]  # no lone "."
     assert any("(https://qwen.ai/termsservice)" in line for line in lines)  # a URL is never split
     assert any("`qwen terms show --method coding-plan`" in line for line in lines)
+
+
+def test_first_run_asks_again_for_what_is_missing_and_offers_the_servers_models(isolated, openai_server):
+    openai_server.accept_tokens.add(CANARY_KEY)
+    child = _spawn(["ask", "hello"])
+    child.expect("Choose 1-3: ")
+    child.sendline("3")
+    child.expect("Choose 1-\\d+: ")
+    child.sendline("custom")
+    child.expect_exact("Base URL")
+    child.sendline("")
+    child.expect_exact("A base URL is needed")
+    child.sendline("127.0.0.1:8000/v1")
+    child.expect_exact("'127.0.0.1:8000/v1' is not an http(s) URL")
+    child.sendline(openai_server.url)
+    child.expect("input hidden")
+    child.sendline(CANARY_KEY)
+    child.expect_exact(f"Models at {openai_server.url}:")
+    child.expect_exact("1. other-model")
+    child.expect_exact("2. test-model")
+    child.expect_exact("Model (1-2 or an id): ")
+    child.sendline("")
+    child.expect_exact("A model is needed for this provider: type a number from the list, or a model id.")
+    child.sendline("test-modle")
+    child.expect_exact("does not offer a model 'test-modle'; did you mean 'test-model'?")
+    child.sendline("2")
+    child.expect_exact("Logged in: API Key (custom); model test-model")
+    rest = _finish(child)
+    assert child.exitstatus == 0 and "Hello from stub" in rest
+    listing = [r for r in openai_server.requests if r.path == "/v1/models"]
+    assert [r.bearer for r in listing] == [CANARY_KEY]  # listed with the key just typed
+    assert openai_server.chat_requests[-1].json["model"] == "test-model"
+    assert read_toml(isolated.qwen_home / "credentials.toml")["api-key"]["custom"]["model"] == "test-model"
+
+
+def test_without_a_model_list_the_model_id_is_asked_again(isolated, openai_server):
+    from tests.servers.openai_stub import error
+
+    openai_server.models_response = error(404, {"error": {"message": "no such route"}})
+    child = _spawn(["auth", "login", "--provider", "custom", "--base-url", openai_server.url])
+    child.expect("input hidden")
+    child.sendline("")  # a loopback server: no key needed
+    child.expect_exact("Could not list the models at")
+    child.expect_exact("Model id: ")
+    child.sendline("")
+    child.expect_exact("A model is needed for this provider: type the id the server serves.")
+    child.expect_exact("Model id: ")
+    child.sendline("my-model")
+    child.expect_exact("Logged in: API Key (custom); model my-model")
+    _finish(child)
+    assert child.exitstatus == 0

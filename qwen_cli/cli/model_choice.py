@@ -1,0 +1,24 @@
+"""The models a provider offers, and the one message for a model it doesn't offer: shared by the login's
+model prompt and chat's /model."""
+
+from __future__ import annotations
+
+
+def offered(app, credentials) -> list[str]:
+    """The provider's GET /models, without retries (a person is waiting). Raises a QwenError when it
+    doesn't answer with a list."""
+    from qwen_cli.providers import openai_compat
+    from qwen_cli.providers.events import NetworkOptions
+
+    network = NetworkOptions.from_settings(app.settings, getattr(credentials, "provider", None))
+    return openai_compat.list_models(credentials, network, retries=0)
+
+
+def not_offered(model: str, models: list[str], base_url: str) -> str:
+    """`HOST does not offer a model 'x'; did you mean 'y'?`"""
+    import difflib
+
+    from qwen_cli.providers.failures import host_of
+
+    guess = difflib.get_close_matches(model, models, n=1)
+    return f"{host_of(base_url)} does not offer a model {model!r}" + (f"; did you mean {guess[0]!r}?" if guess else "")
