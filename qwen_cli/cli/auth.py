@@ -13,6 +13,22 @@ from qwen_cli.errors import AuthError, UsageError
 METHOD_CHOICE = click.Choice(["qwen-oauth", "coding-plan", "api-key"])
 
 
+def provider_argument(f):
+    """`[PROVIDER]` after METHOD, as chat's `/auth METHOD PROVIDER` takes it; the same as --provider."""
+    return click.argument("provider_word", metavar="[PROVIDER]", required=False,
+                          shell_complete=completers.providers)(f)
+
+
+def _one_provider(method, word, option):
+    if word and option and word != option:
+        raise UsageError(f"two providers given: {word} and --provider {option}", hint="Give one of them.")
+    provider = word or option
+    if word and method != "api-key":
+        raise UsageError(f"a provider goes with api-key, not {method}",
+                         hint=f"Run `qwen auth {click.get_current_context().info_name} api-key {word}`.")
+    return provider
+
+
 @click.group()
 def auth() -> None:
     """Log in, switch, inspect or log out of the three authentication methods.
@@ -82,12 +98,13 @@ def login(app, method, provider, region, base_url, model, key_stdin, store, no_b
 
 @auth.command()
 @click.argument("method", required=False, type=METHOD_CHOICE)
+@provider_argument
 @click.option(
     "--provider", "-p", metavar="ID", shell_complete=completers.providers,
-    help="Which api-key provider, when several are configured.",
+    help="Which api-key provider, when several are configured (or give it after api-key).",
 )
 @pass_app
-def switch(app, method, provider):
+def switch(app, method, provider_word, provider):
     """Make another configured method active, without entering anything again.
 
     Without METHOD on a terminal, a picker lists what is configured. Switching to a method that has no
@@ -97,11 +114,11 @@ def switch(app, method, provider):
     Examples:
       qwen auth switch
       qwen auth switch qwen-oauth
-      qwen auth switch api-key --provider openrouter
+      qwen auth switch api-key openrouter
     """
     from qwen_cli.cli.auth_flow import switch as do_switch
 
-    do_switch(app, method, provider)
+    do_switch(app, method, _one_provider(method, provider_word, provider))
 
 
 def _source_text(settings, state) -> str:
@@ -293,12 +310,14 @@ def _epoch(iso: str) -> float:
 
 @auth.command()
 @click.argument("method", required=False, type=METHOD_CHOICE)
+@provider_argument
 @click.option(
-    "--provider", "-p", metavar="ID", shell_complete=completers.providers, help="Which api-key provider to forget."
+    "--provider", "-p", metavar="ID", shell_complete=completers.providers,
+    help="Which api-key provider to forget (or give it after api-key).",
 )
 @click.option("--all", "everything", is_flag=True, help="Forget every stored login.")
 @pass_app
-def logout(app, method, provider, everything):
+def logout(app, method, provider_word, provider, everything):
     """Forget a stored login: the active one, METHOD, or --all.
 
     The Qwen OAuth file is removed under the same lock Qwen Code uses, so a concurrent refresh can't
@@ -308,13 +327,14 @@ def logout(app, method, provider, everything):
     Examples:
       qwen auth logout
       qwen auth logout qwen-oauth
-      qwen auth logout api-key --provider openrouter
+      qwen auth logout api-key openrouter
       qwen auth logout --all
     """
     from qwen_cli.auth import keystore, manage, token_store
     from qwen_cli.auth.resolve import choose
     from qwen_cli.cli.auth_flow import say
 
+    provider = _one_provider(method, provider_word, provider)
     settings = app.settings
     targets: list[tuple[str, str | None]] = []
     if everything:

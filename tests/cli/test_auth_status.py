@@ -104,6 +104,23 @@ def test_several_api_key_providers_and_switch_by_provider(isolated):
     assert _status()[1]["active_provider"] == "openrouter"
 
 
+def test_switch_and_logout_take_the_provider_as_a_word_like_chats_auth(isolated):
+    _login_two(isolated)
+    assert run_qwen(["auth", "login", "--provider", "ollama"]).exit_code == 0
+    result = run_qwen(["auth", "switch", "api-key", "openrouter"])
+    assert result.exit_code == 0, result.stderr
+    assert "Switched to API Key (openrouter)" in result.stderr
+    assert _status()[1]["active_provider"] == "openrouter"
+    for args, words in ((["api-key", "ollama", "--provider", "openrouter"], "two providers given"),
+                        (["coding-plan", "ollama"], "a provider goes with api-key, not coding-plan")):
+        wrong = run_qwen(["auth", "switch", *args])
+        assert wrong.exit_code == 2 and f"Error: {words}" in wrong.stderr, wrong.stderr
+    assert _status()[1]["active_provider"] == "openrouter"
+    result = run_qwen(["auth", "logout", "api-key", "ollama"])
+    assert result.exit_code == 0 and "Logged out of api-key (ollama)" in result.stderr
+    assert "ollama" not in read_toml(isolated.qwen_home / "credentials.toml")["api-key"]
+
+
 def test_logout_forgets_the_active_login_and_unsets_it(isolated):
     _login_two(isolated)
     result = invoke(["auth", "logout"])
