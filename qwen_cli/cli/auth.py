@@ -369,9 +369,11 @@ def logout(app, method, provider_word, provider, everything):
 
     active = settings.get("auth.method")
     active_provider = settings.get("auth.provider")
+    removed = set()
     for m, p in targets:
         name = m + (f" ({p})" if p else "")
         if manage.remove(settings, m, p):
+            removed.add(m)
             say(app, f"Logged out of {name}.")
             if settings.source("auth.method").startswith("user:") and active == m and (
                 m != "api-key" or active_provider == p
@@ -379,6 +381,12 @@ def logout(app, method, provider_word, provider, everything):
                 manage.deactivate(settings)
         else:
             say(app, f"No stored login for {name}.")
+    if everything:  # the auth settings logins wrote go too, whatever is active
+        manage.deactivate(settings)
+    if (everything or "coding-plan" in removed) and settings.user_file.exists():
+        from qwen_cli.settings import write_value
+
+        write_value(settings.user_file, "auth.region", None)  # written by the Coding Plan login
     for var in ("OPENAI_API_KEY", "DASHSCOPE_API_KEY", "BAILIAN_CODING_PLAN_API_KEY"):
         if settings.getenv(var):
             where = settings.env_source(var) or var

@@ -136,6 +136,22 @@ def test_logout_forgets_the_active_login_and_unsets_it(isolated):
     assert _status()[0] == 3
 
 
+def test_logout_all_removes_the_auth_settings_the_logins_wrote(isolated):
+    _login_two(isolated)
+    assert invoke(["auth", "switch", "coding-plan"]).exit_code == 0
+    config = isolated.qwen_home / "config.toml"
+    assert read_toml(config)["auth"] == {"method": "coding-plan", "provider": "openrouter", "region": "global"}
+    assert invoke(["config", "set", "network.max_retries", "5"]).exit_code == 0
+    assert run_qwen(["auth", "logout", "--all"]).exit_code == 0
+    assert read_toml(config) == {"network": {"max_retries": 5}}  # other settings stay
+
+
+def test_logging_out_of_the_coding_plan_forgets_its_region(isolated):
+    _login_two(isolated)
+    assert run_qwen(["auth", "logout", "coding-plan"]).exit_code == 0
+    assert read_toml(isolated.qwen_home / "config.toml")["auth"] == {"method": "api-key", "provider": "openrouter"}
+
+
 def test_logout_oauth_removes_the_file(isolated, oauth_server):
     seed_oauth(oauth_server, isolated.qwen_home)
     result = invoke(["auth", "logout", "qwen-oauth"])
