@@ -79,8 +79,11 @@ def show(app, method, provider, region, show_all, as_json, open_browser) -> None
       qwen terms show --all --json | jq '.pages[].documents'
       qwen terms show --open
     """
+    from qwen_cli import catalogue
     from qwen_cli import terms as lib
 
+    if provider:
+        catalogue.provider(provider)  # the check `qwen auth login --provider` makes: did-you-mean, exit 2
     pages, active = _pages(app, method, provider, region, show_all)
     providers = lib.provider_table() if show_all else None
     opened = _open(app, pages) if open_browser else None

@@ -94,12 +94,22 @@ def test_catalogue_provider_without_urls_says_see_your_providers_terms():
     assert page["documents"] == [] and "see your provider's terms" in page["note"]
 
 
-@pytest.mark.parametrize("provider", ["custom", "my-company-gateway"])
-def test_custom_or_unknown_provider_depends_on_the_provider(provider):
-    result = show("--provider", provider)
+def test_custom_provider_depends_on_the_provider():
+    result = show("--provider", "custom")
     assert "depends on your provider: see its terms" in result.stdout.lower()
-    page = show_json("--provider", provider)["pages"][0]
+    page = show_json("--provider", "custom")["pages"][0]
     assert page["documents"] == [] and page["provider_id"] == "custom"
+
+
+@pytest.mark.parametrize("provider, guess", [("openrouer", "; did you mean 'openrouter'?"), ("my-gateway", "")])
+def test_a_provider_not_in_the_catalogue_is_a_usage_error_as_at_login(provider, guess):
+    for command in (["terms", "show"], ["auth", "login", "--key-stdin"]):
+        result = run_qwen([*command, "--provider", provider], input="sk-unused-0000")
+        assert result.exit_code == 2, result.output
+        assert result.stdout == ""
+        lines = result.stderr.splitlines()
+        assert lines[0] == f"Error: unknown provider {provider!r}{guess}"
+        assert lines[1].startswith("Hint: Known providers: openai, ")
 
 
 @pytest.mark.parametrize("provider", ["ollama", "lmstudio", "vllm"])
