@@ -30,6 +30,7 @@ class AppContext:
     credentials: Any = None  # the Credentials this invocation resolved, if any
     usage: Any = None  # token usage of the answer, for usage statistics
     after_command: Callable[[list[str], int, BaseException | None], None] | None = None
+    shown_once: set[str] = field(default_factory=set)  # lines printed at most once per invocation (terms)
     _settings: Any = None
 
     @staticmethod

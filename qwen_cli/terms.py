@@ -258,6 +258,8 @@ def summary_line(method: str | None, provider: str | None = None, region: str | 
             f"Terms: {p.title} is governed by Alibaba Cloud's terms for your key's region "
             "(see `qwen terms show --method coding-plan`)."
         )
+    if not provider:
+        return f"Terms: {p.title}: the terms of the provider you choose apply, not Qwen's."
     label = f"{p.title} with {p.provider}"
     if p.local:
         return f"Terms: {label}: nothing leaves this machine, so no third-party terms apply."
@@ -265,9 +267,9 @@ def summary_line(method: str | None, provider: str | None = None, region: str | 
         doc = p.documents[0]
         where = doc.terms_url or doc.privacy_url
         return f"Terms: {label}: the terms of {doc.who} apply, not Qwen's ({where})."
-    if p.provider_id in (None, "custom") or p.note == _method("api-key")["custom"]:
-        return f"Terms: {label}: depends on your provider: see its terms."
-    return f"Terms: {label}: your provider's terms apply, not Qwen's; see your provider's terms."
+    if p.provider_id == "custom":
+        return f"Terms: {label}: its own terms apply, not Qwen's."
+    return f"Terms: {label}: the terms of {p.provider} apply, not Qwen's; see its website."
 
 
 def statistics_notice(first_time: bool = True) -> str:

@@ -74,6 +74,14 @@ def wrap(app, text: str, indent: str = "", first: str | None = None) -> str:
     return "\n".join(lines).replace("\xa0", " ")
 
 
+def say_terms(app, line: str) -> None:
+    """The terms line, once per invocation: a first-run login that goes on into chat doesn't repeat it."""
+    if line in app.shown_once:
+        return
+    app.shown_once.add(line)
+    say(app, wrap(app, line))
+
+
 def _need_terminal(what: str, flag: str) -> UsageError:
     return UsageError(f"{what} is needed and this is not a terminal, so nothing can be asked",
                       hint=f"Pass {flag}.")
@@ -339,7 +347,7 @@ def verify_and_report(app, method: str, provider: str | None):
 def login_qwen_oauth(app, no_browser: bool = False, verify: bool = False, activate: bool = True) -> LoginResult:
     from qwen_cli.auth import qwen_oauth, token_store
 
-    say(app, wrap(app, summary_line("qwen-oauth")))
+    say_terms(app, summary_line("qwen-oauth"))
     settings = app.settings
     token = qwen_oauth.login(settings, lambda device: show_device_code(app, device, no_browser))
     app.secrets.extend([token.access_token, token.refresh_token])
@@ -369,7 +377,7 @@ def login_coding_plan(app, region: str | None = None, base_url: str | None = Non
         region = pick(app, "Which Alibaba Cloud site is your Coding Plan from?", options)
     reg = catalogue.region(region or "china")
     store = _store_choice(app, store)
-    say(app, wrap(app, summary_line("coding-plan", region=reg.id)))
+    say_terms(app, summary_line("coding-plan", region=reg.id))
     key, source = _key_from(app, key_stdin=key_stdin, env_var=CODING_PLAN_ENV,
                             prompt=f"Coding Plan API key (from {reg.console}, input hidden): ")
     app.secrets.append(key)
@@ -414,7 +422,7 @@ def login_api_key(app, provider: str | None = None, base_url: str | None = None,
     if needs_model and not app.interactive:
         raise _need_terminal(f"a model for {prov.name}", "--model ID")
     store = _store_choice(app, store)
-    say(app, wrap(app, summary_line("api-key", provider=prov.id)))
+    say_terms(app, summary_line("api-key", provider=prov.id))
     local = prov.local or is_local_url(base_url or prov.base_url)
     key, source = _key_from(
         app, key_stdin=key_stdin, env_var=prov.key_env,

@@ -153,12 +153,15 @@ def _has_fd(stream) -> bool:
 
 def banner(host, session, resumed: bool) -> None:
     from qwen_cli.chat.slash import describe
+    from qwen_cli.cli.auth_flow import wrap
     from qwen_cli.cli.chat_terms import summary_line
 
+    app = host.app
     lines = [f"qwen chat · {describe(session.credentials)}"]
-    terms = summary_line(host.app, session.credentials)
-    if terms:
-        lines.append(terms)
+    terms = summary_line(app, session.credentials)
+    if terms and terms not in app.shown_once:  # else the login just before the banner showed it
+        app.shown_once.add(terms)
+        lines.append(wrap(app, terms))
     if resumed:
         turns = session.conversation.stats.turns
         lines.append(f"Resumed session {session.id} ({turns} turn{'s' if turns != 1 else ''}).")

@@ -200,3 +200,27 @@ def test_without_a_model_list_the_model_id_is_asked_again(isolated, openai_serve
     child.expect_exact("Logged in: API Key (custom); model my-model")
     _finish(child)
     assert child.exitstatus == 0
+
+
+def test_a_first_run_login_that_goes_on_into_chat_shows_the_terms_line_once(isolated, openai_server):
+    from qwen_cli.terms import summary_line
+
+    child = _spawn(["chat"])
+    child.logfile_read = screen = io.StringIO()
+    child.expect("Choose 1-3: ")
+    child.sendline("3")
+    child.expect("Choose 1-\\d+: ")
+    child.sendline("custom")
+    child.expect_exact("Base URL")
+    child.sendline(openai_server.url)
+    child.expect("input hidden")
+    child.sendline("sk-test-key")
+    child.expect_exact("Model (1-2 or an id): ")
+    child.sendline("test-model")
+    child.expect_exact("qwen chat · api-key (custom), model test-model")
+    child.expect_exact("> ")
+    child.sendeof()
+    _finish(child)
+    line = summary_line("api-key", "custom")
+    assert line == "Terms: API Key with a custom provider: its own terms apply, not Qwen's."
+    assert screen.getvalue().count(line) == 1, screen.getvalue()
