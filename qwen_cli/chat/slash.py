@@ -95,8 +95,9 @@ def _auth(session, argument):
 def _model(session, argument):
     host = session.host
     if argument:
+        note = host.check_model(session.credentials, argument)
         session.set_model(argument)
-        host.notice(f"Model: {argument}")
+        host.notice(f"Model: {argument}" + (f" ({note})" if note else ""))
         return
     current = session.credentials.model
     models = host.list_models(session.credentials)

@@ -18,6 +18,7 @@ class CliHost:
         self.app = app
         self.plain = plain  # pipe mode: answers as plain text, no spinner
         self.interactive = app.interactive and not plain
+        self._models: dict[tuple, list[str]] = {}  # (base URL, token) -> the provider's list, once it gave one
 
     # -- output
     def notice(self, text: str) -> None:
@@ -48,7 +49,7 @@ class CliHost:
 
         if credentials.token and credentials.token not in self.app.secrets:
             self.app.secrets.append(credentials.token)
-        request = ChatRequest(messages=messages, model=credentials.model)
+        request = ChatRequest(messages=messages, model=credentials.model, model_choice="/model NAME")
         return openai_compat.stream(credentials, request, self.network(credentials), notify=self.notice)
 
     def current(self, credentials):
@@ -68,15 +69,36 @@ class CliHost:
     def render(self, events):
         return render_answer(self.app, events, plain=self.plain)
 
-    def list_models(self, credentials) -> list[str]:
-        from qwen_cli.providers import openai_compat
+    def offered_models(self, credentials) -> list[str]:
+        """The provider's GET /models, asked once per endpoint and key in a session. Raises a QwenError."""
+        from qwen_cli.cli import model_choice
 
+        key = (credentials.base_url, credentials.token)
+        if key not in self._models:
+            self._models[key] = model_choice.offered(self.app, credentials)
+        return self._models[key]
+
+    def list_models(self, credentials) -> list[str]:
         try:
-            return openai_compat.list_models(credentials, self.network(credentials), retries=0)
+            return self.offered_models(credentials)
         except QwenError as error:
             models = catalogue_models(credentials)
             self.notice(f"Could not list models from the provider ({error.message}); showing the catalogue.")
             return models
+
+    def check_model(self, credentials, name: str) -> str:
+        """A UsageError when the provider's list doesn't have `name`; when there is no list, a note saying
+        the name was not checked."""
+        from qwen_cli.cli import model_choice
+
+        try:
+            models = self.offered_models(credentials)
+        except QwenError as error:
+            return f"not checked: the provider did not list its models ({error.message})"
+        if name not in models:
+            raise UsageError(model_choice.not_offered(name, models, credentials.base_url),
+                             hint="Type /model to list the models and pick one.")
+        return ""
 
     def choose(self, title: str, options: list[str], current: str | None = None) -> str | None:
         lines = [f"{title}:"]

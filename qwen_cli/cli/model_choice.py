@@ -15,10 +15,10 @@ def offered(app, credentials) -> list[str]:
 
 
 def not_offered(model: str, models: list[str], base_url: str) -> str:
-    """`HOST does not offer a model 'x'; did you mean 'y'?`"""
+    """`model 'x' was not found at HOST; did you mean 'y'?`: the adapter's words for a 404, plus a guess."""
     import difflib
 
     from qwen_cli.providers.failures import host_of
 
     guess = difflib.get_close_matches(model, models, n=1)
-    return f"{host_of(base_url)} does not offer a model {model!r}" + (f"; did you mean {guess[0]!r}?" if guess else "")
+    return f"model {model!r} was not found at {host_of(base_url)}" + (f"; did you mean {guess[0]!r}?" if guess else "")

@@ -18,6 +18,7 @@ class ChatRequest:
     max_tokens: int | None = None
     seed: int | None = None
     stream: bool = True
+    model_choice: str = "-m MODEL"  # how the person picks another model where they are, for the not-found hint
 
 
 @dataclass

@@ -353,3 +353,34 @@ def test_ask_continue_with_another_method_records_it(openai_server, env, isolate
     openai_server.requests.clear()
     assert run_qwen(["chat", "--continue"], input="back in chat\n", env=env).exit_code == 0
     assert openai_server.chat_requests[0].bearer == "sk-second-key"
+
+
+def test_model_is_checked_against_the_providers_list(openai_server, env, isolated):
+    result = run_qwen(["chat"], input="/model other-model\n/model test-modle\nnever sent\n", env=env)
+    assert result.exit_code == 2
+    host = openai_server.url.split("/")[2]
+    assert "Model: other-model\n" in result.stderr
+    assert f"Error: model 'test-modle' was not found at {host}; did you mean 'test-model'?" in result.stderr
+    assert "Hint: Type /model to list the models and pick one." in result.stderr
+    assert openai_server.chat_requests == []
+    assert [r.path for r in openai_server.requests if r.method == "GET"] == ["/v1/models"]  # asked once
+
+
+def test_model_says_it_was_not_checked_when_the_provider_has_no_list(openai_server, env):
+    openai_server.models_response = error(500, {"error": {"message": "no list today"}})
+    result = run_qwen(["chat"], input="/model anything\nhi\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert "Model: anything (not checked: the provider did not list its models (" in result.stderr
+    assert openai_server.chat_requests[0].json["model"] == "anything"
+
+
+def test_a_missing_model_hint_names_the_way_to_choose_where_the_user_is(openai_server, env):
+    gone = dict(env, OPENAI_MODEL="gone-model")
+    missing = {"error": {"message": "The model `gone-model` does not exist", "code": "model_not_found"}}
+    hint = "Hint: Available models: other-model, test-model. Choose one with {}."
+    openai_server.script(error(404, missing))
+    chat = run_qwen(["chat"], input="hi\n", env=gone)
+    assert chat.exit_code == 4 and hint.format("/model NAME") in chat.stderr, chat.stderr
+    openai_server.script(error(404, missing))
+    ask = run_qwen(["ask", "hi"], env=gone)
+    assert ask.exit_code == 4 and hint.format("-m MODEL") in ask.stderr, ask.stderr
