@@ -78,10 +78,10 @@ def login(app, method, provider, region, base_url, model, key_stdin, store, no_b
     Examples:
       qwen auth login
       qwen auth login --method qwen-oauth --no-browser
-      printf %s "$KEY" | qwen auth login --method coding-plan --region global --key-stdin --verify
+      qwen auth login --method coding-plan --region global --key-stdin --verify
       qwen auth login --method api-key --provider openrouter --key-stdin < key.txt
       qwen auth login --method api-key --provider ollama --model qwen3-coder
-      qwen auth login --method api-key --base-url https://gw.example/v1 --model m --key-stdin
+      qwen auth login --base-url https://gw.example/v1 --model m --key-stdin
     """
     from qwen_cli.cli.auth_flow import login as do_login
 

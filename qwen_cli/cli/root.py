@@ -21,11 +21,33 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class HelpFormatter(click.RichHelpFormatter):
+    def rich_text(self, text, style=""):
+        # rich-click dedents the text after a help's first paragraph a second time (inspect.cleandoc, which
+        # leaves the first line out): when that text is only an indented `Examples:` block, the examples lose
+        # their indentation. Starting it with a newline makes the second dedent a no-op.
+        return super().rich_text("\n" + text if isinstance(text, str) else text, style)
+
+
+class HelpContext(click.RichContext):
+    formatter_class = HelpFormatter
+
+
+def _with_help_context(command):
+    """Every command renders its help with HelpFormatter (a command's own context class makes its formatter)."""
+    command.context_class = HelpContext
+    for sub in getattr(command, "commands", {}).values():
+        _with_help_context(sub)
+    return command
+
+
 class PipeClosed(Exception):
     """The reader of stdout went away (`| head`). Not an OSError, so Click can't turn it into exit 1."""
 
 
 class LazyGroup(click.RichGroup):
+    context_class = HelpContext
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -50,7 +72,7 @@ class LazyGroup(click.RichGroup):
         if name not in COMMANDS:
             return None
         module_name, attr = COMMANDS[name].split(":")
-        return getattr(importlib.import_module(module_name), attr)
+        return _with_help_context(getattr(importlib.import_module(module_name), attr))
 
 
 @click.group(
@@ -74,7 +96,7 @@ def root(ctx: click.Context, no_color: bool) -> None:
 
     \b
     Examples:
-      qwen auth login                      # choose Qwen OAuth, Coding Plan or an API key
+      qwen auth login           # choose Qwen OAuth, Coding Plan or an API key
       git diff | qwen ask "write a commit message"
       qwen terms show --provider openrouter
     """

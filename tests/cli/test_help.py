@@ -62,3 +62,24 @@ def test_help_renders_in_a_real_process(path):
     result = run_qwen([*path, "--help"])
     assert result.exit_code == 0, result.stderr
     assert "Examples:" in result.stdout and "qwen " in result.stdout.split("Examples:")[1]
+
+
+def _command(path: tuple[str, ...]) -> click.Command:
+    command = root
+    for name in path:
+        command = command.get_command(click.Context(command, info_name=name), name)
+    return command
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: " ".join(("qwen",) + p))
+def test_examples_are_indented_and_fit_in_80_columns(path, capsys, monkeypatch):
+    import inspect
+
+    monkeypatch.setenv("COLUMNS", "80")
+    help_text = inspect.cleandoc(_command(path).help)
+    examples = help_text.split("Examples:\n", 1)[1].split("\n\n")[0].splitlines()
+    result = invoke([*path, "--help"])
+    lines = [line.rstrip() for line in (result.stdout + capsys.readouterr().out).splitlines()]
+    heading = next(line for line in lines if line.strip() == "Examples:")
+    for example in examples:  # as written, two spaces in from "Examples:", and never wrapped
+        assert heading[: -len("Examples:")] + example.rstrip() in lines, (example, "\n".join(lines))
