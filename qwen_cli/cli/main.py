@@ -71,12 +71,7 @@ def run(app, args: list[str]) -> int:
         code = exc.exit_code
     except click.ClickException as exc:
         error, code = exc, exc.exit_code
-        if app.output_format in ("json", "stream-json"):
-            from qwen_cli.errors import UsageError
-
-            print_error(app, UsageError(exc.format_message()))
-        else:
-            exc.show(file=app.stderr)
+        print_error(app, _click_error(exc))
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
         error, code = exc, ExitCode.INTERRUPTED
         _safe_write(app.stderr, "\nInterrupted.\n")
@@ -104,6 +99,22 @@ def run(app, args: list[str]) -> int:
     except (BrokenPipeError, ValueError):
         _silence_stdout()
     return int(code)
+
+
+def _click_error(exc):
+    """A Click failure (no such option, a missing argument, a bad choice...) as the usual one `Error:` line,
+    with the command's usage line as the hint, instead of rich-click's usage box."""
+    import click
+
+    from qwen_cli.errors import QwenError, UsageError
+
+    if not isinstance(exc, click.UsageError):
+        return QwenError(exc.format_message())
+    ctx = exc.ctx
+    if ctx is None:
+        return UsageError(exc.format_message(), hint="See `qwen --help`.")
+    usage = " ".join([ctx.command_path, *ctx.command.collect_usage_pieces(ctx)])
+    return UsageError(exc.format_message(), hint=f"Usage: {usage} (more with `{ctx.command_path} --help`).")
 
 
 def _after_command(app, args: list[str], code: int, error: BaseException | None) -> None:

@@ -29,15 +29,22 @@ class HelpFormatter(click.RichHelpFormatter):
         return super().rich_text("\n" + text if isinstance(text, str) else text, style)
 
 
-class HelpContext(click.RichContext):
+_NEWEST = "qwen.newest_context"
+
+
+class Context(click.RichContext):
     formatter_class = HelpFormatter
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meta[_NEWEST] = self  # the command being parsed, for the errors click raises without a context
 
-def _with_help_context(command):
-    """Every command renders its help with HelpFormatter (a command's own context class makes its formatter)."""
-    command.context_class = HelpContext
+
+def _with_context(command):
+    """Every command gets Context (a command's own context class decides its help formatter)."""
+    command.context_class = Context
     for sub in getattr(command, "commands", {}).values():
-        _with_help_context(sub)
+        _with_context(sub)
     return command
 
 
@@ -46,13 +53,17 @@ class PipeClosed(Exception):
 
 
 class LazyGroup(click.RichGroup):
-    context_class = HelpContext
+    context_class = Context
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except BrokenPipeError as exc:
             raise PipeClosed() from exc
+        except click.UsageError as exc:
+            if exc.ctx is None:  # e.g. "Option '--resume' requires an argument."
+                exc.ctx = ctx.meta.get(_NEWEST, ctx)
+            raise
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -72,7 +83,7 @@ class LazyGroup(click.RichGroup):
         if name not in COMMANDS:
             return None
         module_name, attr = COMMANDS[name].split(":")
-        return _with_help_context(getattr(importlib.import_module(module_name), attr))
+        return _with_context(getattr(importlib.import_module(module_name), attr))
 
 
 @click.group(
