@@ -133,6 +133,20 @@ def handle(session, text: str):
     return None
 
 
+# Typed without the slash, these are far more often meant as the command than as a message.
+BARE_COMMANDS = ("exit", "quit", "clear", "help")
+
+
+def confirm_bare_command(host, text: str) -> str:
+    """On a terminal, `exit` (etc.) alone asks "Did you mean /exit?": yes (or Enter) runs the command,
+    anything else sends the word as typed. Pipe mode never asks."""
+    word = text.strip().lower()
+    if word not in BARE_COMMANDS:
+        return text
+    answer = host.ask(f"Did you mean /{word}? [Y/n] ").strip().lower()
+    return f"/{word}" if answer in ("", "y", "yes") else text
+
+
 def run_interactive(session, read: Callable[[str], str], host) -> int:
     """The terminal loop. A failed turn or command prints its error and the session goes on."""
     while True:
@@ -147,7 +161,7 @@ def run_interactive(session, read: Callable[[str], str], host) -> int:
         if not text.strip():
             continue
         try:
-            if handle(session, text) == slash.EXIT:
+            if handle(session, confirm_bare_command(host, text)) == slash.EXIT:
                 return 0
         except QwenError as error:
             host.error(error)

@@ -23,6 +23,7 @@ class Host(Protocol):
     def error(self, error: QwenError) -> None: ...  # the one-line error and hint, session goes on
     def stream(self, credentials, messages: list[dict]) -> Iterable[Any]: ...  # provider events
     def render(self, events: Iterable[Any]) -> Any: ...  # draws the answer; may return an object with .cut
+    def ask(self, prompt: str) -> str: ...  # one line from the person at the terminal ("" on Ctrl-D)
     def list_models(self, credentials) -> list[str]: ...
     def check_model(self, credentials, name: str) -> str: ...  # raises UsageError if not offered; else a note
     def choose(self, title: str, options: list[str], current: str | None = None) -> str | None: ...
@@ -99,6 +100,11 @@ class ChatSession:
     @property
     def id(self) -> str:
         return self.file.id
+
+    @property
+    def saved(self) -> bool:
+        """True once something was recorded in the session file (an empty chat leaves no file)."""
+        return self._started
 
     def _new_file(self) -> SessionFile:
         c = self.credentials

@@ -126,7 +126,7 @@ def _system(session, argument):
 
 @command("clear", "", "Start a fresh conversation (the current one stays saved).")
 def _clear(session, argument):
-    old = session.id if session._started else None
+    old = session.id if session.saved else None
     session.clear()
     session.host.notice("Fresh conversation." + (f" The previous one is saved as {old}." if old else ""))
 

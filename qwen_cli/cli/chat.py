@@ -81,11 +81,14 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
         banner(host, session, resumed=loaded is not None)
         reader = make_reader(app)
         try:
-            return repl.run_interactive(session, reader, host)
+            code = repl.run_interactive(session, reader, host)
         finally:
             save = getattr(reader, "save", None)
             if save:
                 save()
+        if session.saved:
+            host.notice(f"Session {session.id} saved; resume it with: qwen chat --resume {session.id}")
+        return code
     finally:
         session.close()
 

@@ -384,3 +384,10 @@ def test_a_missing_model_hint_names_the_way_to_choose_where_the_user_is(openai_s
     openai_server.script(error(404, missing))
     ask = run_qwen(["ask", "hi"], env=gone)
     assert ask.exit_code == 4 and hint.format("-m MODEL") in ask.stderr, ask.stderr
+
+
+def test_bare_exit_in_a_script_is_a_message_as_typed(openai_server, env):
+    result = run_qwen(["chat"], input="exit\nclear\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert [r.json["messages"][-1]["content"] for r in openai_server.chat_requests] == ["exit", "clear"]
+    assert "Did you mean" not in result.stderr and "resume it with" not in result.stderr

@@ -316,3 +316,54 @@ def test_stdout_redirected_answers_go_plain_to_the_file_and_line_editing_still_w
     assert "Hello from stub" not in screen.getvalue() and "Title" not in screen.getvalue()
     history = (isolated.qwen_home / "chat_history").read_text()
     assert "first question" in history and "again: first question" in history
+
+
+@pytest.mark.parametrize("how", ["eof", "exit"])
+def test_leaving_says_where_the_session_is_and_how_to_resume_it(openai_server, env, isolated, how):
+    child = spawn(env)
+    prompt(child)
+    child.sendline("hello")
+    child.expect_exact("Hello from stub")
+    prompt(child)
+    if how == "eof":
+        child.sendeof()
+    else:
+        child.sendline("/exit")
+    [path] = (isolated.qwen_home / "sessions").glob("*.jsonl")
+    child.expect_exact(f"Session {path.stem} saved; resume it with: qwen chat --resume {path.stem}")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert run_qwen(["chat", "--resume", path.stem], input="/stats\n", env=env).exit_code == 0
+
+
+def test_an_empty_chat_leaves_without_a_session_line(openai_server, env, isolated):
+    child = spawn(env)
+    prompt(child)
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and "saved" not in child.before
+    assert not (isolated.qwen_home / "sessions").exists() or not list((isolated.qwen_home / "sessions").iterdir())
+
+
+def test_bare_exit_quit_or_clear_asks_did_you_mean_first(openai_server, env, isolated):
+    child = spawn(env)
+    prompt(child)
+    child.sendline("quit")
+    child.expect_exact("Did you mean /quit? [Y/n] ")
+    child.sendline("n")  # no: it is a message
+    child.expect_exact("Hello from stub")
+    prompt(child)
+    child.sendline("clear")
+    child.expect_exact("Did you mean /clear? [Y/n] ")
+    child.sendline("")  # Enter: yes
+    child.expect_exact("Fresh conversation.")
+    prompt(child)
+    child.sendline("exit")
+    child.expect_exact("Did you mean /exit? [Y/n] ")
+    child.sendline("y")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert [contents(r) for r in openai_server.chat_requests] == [["quit"]]
