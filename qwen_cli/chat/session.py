@@ -119,7 +119,7 @@ class ChatSession:
 
     def set_system(self, text: str | None) -> None:
         self.conversation.system = text or None
-        if self._started or text:
+        if self._started:  # else it is written before the first message: a file always holds a message
             self._record({"type": "system", "content": text or ""})
 
     def set_model(self, model: str) -> None:
@@ -150,6 +150,17 @@ class ChatSession:
     def close(self) -> None:
         self.file.close()
 
+    def _discard(self) -> None:
+        """Remove a session file that holds only a failed first question: no empty sessions in `--list`.
+        The next message starts a new file (the system prompt and model are still in memory)."""
+        self.file.close()
+        try:
+            self.file.path.unlink()
+        except OSError:
+            pass
+        self.file = self._new_file()
+        self._started = False
+
     # -- a turn
     def send(self, text: str) -> Turn:
         """Ask, stream, record. Ctrl-C cuts the answer (kept, marked as cut); a QwenError forgets the
@@ -157,6 +168,7 @@ class ChatSession:
         like Ctrl-C, then propagate: the session ends."""
         conversation = self.conversation
         conversation.add_user(text)
+        first = not self._started
         self._record({"type": "message", "role": "user", "content": text, "time": time.time()})
         dropped = conversation.guard(self.max_context_chars)
         if dropped:
@@ -187,7 +199,10 @@ class ChatSession:
         if isinstance(failure, QwenError) and not answer:
             conversation.retract_user()
             conversation.stats.failed += 1
-            self._record({"type": "failed"})
+            if first:
+                self._discard()
+            else:
+                self._record({"type": "failed"})
             raise failure
         seconds = self.clock() - started
         self.credentials = self.host.current(self.credentials)

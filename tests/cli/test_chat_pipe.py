@@ -313,6 +313,7 @@ def test_resume_after_auth_mid_session_uses_the_last_method(openai_server, env, 
 
 def test_auth_before_the_first_message_is_the_sessions_method(openai_server, env, isolated):
     login_second_api_key(openai_server, env)
+    openai_server.models.append("third-model")
     assert run_qwen(["auth", "switch", "api-key", "--provider", "custom"], env=env).exit_code == 0
     result = run_qwen(["chat"], input="/auth api-key openrouter\n/model third-model\nhi\n", env=env)
     assert result.exit_code == 0, result.stderr
@@ -391,3 +392,13 @@ def test_bare_exit_in_a_script_is_a_message_as_typed(openai_server, env):
     assert result.exit_code == 0, result.stderr
     assert [r.json["messages"][-1]["content"] for r in openai_server.chat_requests] == ["exit", "clear"]
     assert "Did you mean" not in result.stderr and "resume it with" not in result.stderr
+
+
+def test_a_chat_whose_only_turn_failed_saves_no_session(openai_server, env, isolated):
+    openai_server.script(error(401, {"error": {"message": "Invalid API key"}}))
+    result = run_qwen(["chat"], input="/system be brief\nhello\n", env=env)
+    assert result.exit_code == 3
+    assert _sessions(isolated) == []
+    listed = run_qwen(["chat", "--list", "--json"], env=env)
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == []
+

@@ -150,7 +150,7 @@ def test_model_lists_from_the_provider_and_picks_one(openai_server, env):
     assert openai_server.chat_requests[0].json["model"] == "other-model"
 
 
-def test_failed_turn_prints_the_error_and_the_session_goes_on(openai_server, env):
+def test_failed_turn_prints_the_error_and_the_session_goes_on(openai_server, env, isolated):
     openai_server.script(error(401, {"error": {"message": "Invalid API key"}}))
     child = spawn(env)
     prompt(child)
@@ -165,6 +165,10 @@ def test_failed_turn_prints_the_error_and_the_session_goes_on(openai_server, env
     prompt(child)
     assert leave(child) == 0
     assert contents(openai_server.chat_requests[-1]) == ["second"]
+    [path] = (isolated.qwen_home / "sessions").glob("*.jsonl")  # the failed first question left no file
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["type"], r.get("content")) for r in records[1:]] == [("message", "second"),
+                                                                    ("message", "Hello from stub")]
 
 
 def test_auth_switches_method_mid_session_and_each_request_has_the_right_key(openai_server, env, isolated):
