@@ -46,7 +46,8 @@ def regions(ctx):
 
 @_safe
 def models(ctx):
-    """Models of the method being configured (from --method/--provider on the line), else the active one."""
+    """Models of the method being configured (from --method/--provider on the line), else the active one:
+    the stored login's own model first (the only one a `custom` login has), then the catalogue's."""
     from qwen_cli import catalogue
     from qwen_cli.settings import Settings
 
@@ -54,14 +55,29 @@ def models(ctx):
     settings = Settings.load()
     method = params.get("method") or settings.get("auth.method")
     provider = params.get("provider") or settings.get("auth.provider")
+    if method is None and provider:
+        method = "api-key"
     if method == "coding-plan":
+        known = list(catalogue.coding_plan()["models"])
+    elif method == "qwen-oauth":
+        known = [catalogue.qwen_oauth()["model"]]
+    elif provider:
+        entry = catalogue.providers().get(provider)
+        known = [entry.default_model] if entry and entry.default_model else []
+    else:
         return list(catalogue.coding_plan()["models"])
-    if method == "qwen-oauth":
-        return [catalogue.qwen_oauth()["model"]]
-    if provider:
-        model = catalogue.providers().get(provider)
-        return [model.default_model] if model and model.default_model else []
-    return list(catalogue.coding_plan()["models"])
+    stored = _stored_model(settings.home, method, provider)
+    return list(dict.fromkeys(([stored] if stored else []) + known))
+
+
+def _stored_model(home, method: str, provider: str | None) -> str | None:
+    from qwen_cli.auth import keystore
+
+    if method not in ("coding-plan", "api-key"):
+        return None
+    entry = keystore.get(home, method, provider)
+    model = entry.data.get("model") if entry else None
+    return model if isinstance(model, str) and model else None
 
 
 @_safe

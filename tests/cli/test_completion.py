@@ -95,6 +95,17 @@ def test_bash_completes_models_of_the_configured_method(isolated):
     assert bash_complete(["qwen", "chat", "-m", ""]) == ["coder-model"]
 
 
+def test_bash_completes_the_stored_logins_model_even_for_custom(isolated):
+    login = ["auth", "login", "--provider", "custom", "--base-url", "http://127.0.0.1:9/v1", "--model",
+             "my-local-model"]
+    assert invoke(login, input="").exit_code == 0
+    assert bash_complete(["qwen", "ask", "--model", ""]) == ["my-local-model"]
+    assert bash_complete(["qwen", "chat", "-m", "my"]) == ["my-local-model"]
+    assert bash_complete(["qwen", "auth", "login", "--provider", "custom", "--model", ""]) == ["my-local-model"]
+    assert invoke(["auth", "login", "--provider", "ollama", "--model", "llama3"]).exit_code == 0
+    assert bash_complete(["qwen", "ask", "--model", ""]) == ["llama3", "qwen3-coder"]  # stored, then catalogue
+
+
 def test_bash_completes_session_ids_for_chat_resume(isolated):
     sessions = isolated.qwen_home / "sessions"
     sessions.mkdir(parents=True)
