@@ -147,12 +147,16 @@ def _stats(session, argument):
     )
 
 
-@command("save", "[PATH]", "Save the transcript as markdown (default: ./qwen-chat-<id>.md).")
+@command("save", "[PATH]", "Save the transcript as markdown (default: qwen-chat-<id>.md in the current directory).")
 def _save(session, argument):
+    turns = session.conversation.stats.turns
+    if not session.conversation.transcript:
+        session.host.notice("Nothing to save yet: the conversation is empty.")
+        return
     path = argument or f"qwen-chat-{session.id}.md"
     text = to_markdown(session.conversation, f"qwen chat {session.id}")
-    written = session.host.write_file(str(Path(path).expanduser()), text)
-    session.host.notice(f"Saved the transcript to {written}")
+    written = session.host.write_file(str(Path(path).expanduser()), text)  # an absolute path
+    session.host.notice(f"Saved the transcript ({turns} turn{'s' if turns != 1 else ''}) to {written}")
 
 
 @command("terms", "", "Show the terms of service and privacy notice for the active method.")

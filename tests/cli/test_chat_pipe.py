@@ -192,6 +192,15 @@ def test_save_writes_a_markdown_transcript(openai_server, env, isolated):
     assert "## You\n\nhi\n\n## Assistant\n\nHello from stub" in text
 
 
+def test_save_says_where_it_writes_before_and_after(openai_server, env, isolated):
+    result = run_qwen(["chat"], input="/help\n/save\nhi\n/save\n", env=env, cwd=isolated.work)
+    assert result.exit_code == 0, result.stderr
+    assert "(default: qwen-chat-<id>.md in the current directory)" in result.stderr
+    assert "Nothing to save yet: the conversation is empty." in result.stderr
+    [path] = isolated.work.glob("qwen-chat-*.md")
+    assert f"Saved the transcript (1 turn) to {path}\n" in result.stderr  # the absolute path
+
+
 def test_without_credentials_exits_3(isolated):
     result = run_qwen(["chat"], input="hi\n")
     assert result.exit_code == 3
