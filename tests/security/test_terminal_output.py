@@ -249,10 +249,14 @@ def test_debug_output_and_warnings_are_filtered(openai_server):
 
 def test_terms_and_the_session_list_are_filtered(openai_server):
     """Both print text from settings or session files, which a project or an earlier answer may have set."""
-    result = run_qwen(["terms", "show", "--provider", "evil" + hostile.OSC0])
+    settings = {"QWEN_AUTH_METHOD": "api-key", "QWEN_AUTH_PROVIDER": "evil" + hostile.OSC0}
+    result = run_qwen(["terms", "show"], env=settings)
     assert result.exit_code == 0, result.stderr
     assert "evil␛]0;owned title␇ (not in the catalogue)" in result.stdout
     _safe(result.stdout)
+    flagged = run_qwen(["terms", "show", "--provider", "evil" + hostile.OSC0])  # on the line: not in the catalogue
+    assert flagged.exit_code == 2 and "unknown provider" in flagged.stderr
+    _safe(flagged.stderr)
     assert run_qwen(["chat"], input="first " + hostile.OSC52 + "\n", env=_env(openai_server)).exit_code == 0
     listed = run_qwen(["chat", "--list"])
     assert "first ␛]52;c;" in listed.stdout
