@@ -1,7 +1,8 @@
 """Qwen OAuth: the device authorization grant (RFC 8628) with PKCE S256, refresh, and the token lifecycle.
 
-oauthlib builds the token-endpoint bodies and turns error replies into typed exceptions; requests
-(through auth.http) does the HTTP, so loopback test servers and enterprise gateways over http work too.
+oauthlib builds the token-endpoint bodies; requests (through auth.http, which never follows redirects) does
+the HTTP; `oauth_replies` reads the answers by status and content type before trusting any JSON;
+`oauth_endpoints` decides and checks where requests go; `polling` says when to poll.
 """
 
 from __future__ import annotations
@@ -12,26 +13,28 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
+from qwen_cli import secrets as redaction
+from qwen_cli.auth import oauth_replies as replies
 from qwen_cli.auth import token_store
 from qwen_cli.auth.credentials import Credentials
 from qwen_cli.auth.http import FormClient
 from qwen_cli.auth.methods import dashscope_headers
+from qwen_cli.auth.oauth_endpoints import Endpoints
+from qwen_cli.auth.oauth_replies import DeviceAuthorization
+from qwen_cli.auth.polling import PollSchedule
 from qwen_cli.auth.token_store import OAuthToken
-from qwen_cli.errors import AuthError, RateLimitError, ServerError
+from qwen_cli.errors import AuthError, NetworkError, RateLimitError
 
 log = logging.getLogger("qwen_cli.auth")
 
 METHOD = "qwen-oauth"
-DEVICE_PATH = "/api/v1/oauth2/device/code"
-TOKEN_PATH = "/api/v1/oauth2/token"
-DEFAULT_POLL_INTERVAL = 2.0
-MAX_POLL_INTERVAL = 10.0
 LOGIN_AGAIN = "qwen auth login --method qwen-oauth"
-
+BASE_URL_HINT = "Check auth.qwen_oauth.base_url (QWEN_OAUTH_BASE_URL) if you changed it"
+UNCHANGED = "your stored login was not changed"
+TRANSIENT = ("server_error", "temporarily_unavailable")  # RFC 6749 §4.1.2.1 codes some token endpoints send too
 
 class NotLoggedIn(AuthError):
     def __init__(self):
@@ -46,40 +49,13 @@ class LoginGone(AuthError):
         )
 
 
-@dataclass(frozen=True)
-class Endpoints:
-    base_url: str
-    client_id: str
-    scope: str
-    default_api_base: str
-    model: str
-
-    @property
-    def device_url(self) -> str:
-        return self.base_url + DEVICE_PATH
-
-    @property
-    def token_url(self) -> str:
-        return self.base_url + TOKEN_PATH
-
-    @classmethod
-    def from_settings(cls, settings) -> Endpoints:
-        from qwen_cli import catalogue
-
-        data = catalogue.qwen_oauth()
-        base = settings.get("auth.qwen_oauth.base_url") or data["base_url"]
-        return cls(base.rstrip("/"), data["client_id"], data["scope"], data["default_api_base"], data["model"])
+# Looked up at call time, so in-process tests can swap in a virtual clock (no user-facing knob).
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
 
 
-@dataclass
-class DeviceAuthorization:
-    device_code: str
-    user_code: str
-    verification_uri: str
-    verification_uri_complete: str
-    expires_in: float
-    interval: float
-    code_verifier: str
+def _clock() -> float:
+    return time.monotonic()
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -111,18 +87,10 @@ def _device_client(endpoints: Endpoints):
     return DeviceClient(endpoints.client_id)
 
 
-def _json(text: str) -> dict | None:
-    import json
-
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def request_device_code(endpoints: Endpoints, client: FormClient) -> DeviceAuthorization:
+    url = endpoints.urls(client).device
     verifier, challenge = pkce_pair()
+    redaction.register(verifier)
     body = urlencode(
         {
             "client_id": endpoints.client_id,
@@ -131,61 +99,37 @@ def request_device_code(endpoints: Endpoints, client: FormClient) -> DeviceAutho
             "code_challenge_method": "S256",
         }
     )
-    reply = client.post_form(endpoints.device_url, body)
-    data = _json(reply.text)
-    if reply.status >= 500:
-        raise ServerError(f"the Qwen OAuth server failed to start a login (HTTP {reply.status})",
-                          hint="Try again in a moment.")
-    if reply.status != 200 or data is None or not data.get("device_code") or not data.get("user_code"):
-        detail = _error_text(data) or f"HTTP {reply.status}"
-        raise AuthError(f"the Qwen OAuth server refused to start a login: {detail}",
-                        hint="Check auth.qwen_oauth.base_url (QWEN_OAUTH_BASE_URL) if you changed it.")
-    uri = str(data.get("verification_uri") or "")
-    complete = str(data.get("verification_uri_complete") or "")
-    if not complete:
-        sep = "&" if "?" in uri else "?"
-        complete = f"{uri}{sep}{urlencode({'user_code': data['user_code']})}"
-    interval = data.get("interval")
-    return DeviceAuthorization(
-        device_code=str(data["device_code"]),
-        user_code=str(data["user_code"]),
-        verification_uri=uri or complete,
-        verification_uri_complete=complete,
-        expires_in=float(data.get("expires_in") or 300),
-        interval=float(interval) if isinstance(interval, (int, float)) and interval >= 0 else DEFAULT_POLL_INTERVAL,
-        code_verifier=verifier,
-    )
-
-
-def _error_text(data: dict | None) -> str:
-    if not data:
-        return ""
-    error = data.get("error")
-    if isinstance(error, dict):  # OpenAI-style {"error": {"message": ...}}
-        return str(error.get("message") or error.get("code") or "")
-    text = str(error or "")
-    if data.get("error_description"):
-        text += f": {data['error_description']}"
-    return text
+    reply = client.post_form(url, body)
+    answer = replies.classify(reply)
+    data = replies.json_object(reply)
+    if reply.status == 200 and data is not None and not isinstance(answer, replies.Refusal):
+        return replies.device_authorization(data, reply.host, verifier, endpoints.allow_http)
+    if isinstance(answer, replies.Refusal) and reply.status < 500:
+        raise AuthError(f"{reply.host} refused to start a Qwen OAuth login: {answer.detail}",
+                        hint=BASE_URL_HINT + ".")
+    if reply.status == 429:
+        raise RateLimitError(f"{reply.host} is rate limiting logins (HTTP 429)", hint="Wait a minute and try again.")
+    raise replies.server_error(reply, "the device login request", answer,
+                               hint=("Try again in a moment." if reply.status >= 500 else BASE_URL_HINT + "."))
 
 
 def token_from_reply(params: dict, previous: OAuthToken | None = None, now: float | None = None) -> OAuthToken:
     """Build the stored token from a token-endpoint reply, keeping the old refresh token and resource_url
-    when the server sends none."""
+    when the server sends none. Without a usable expires_in the expiry is unknown (None), not guessed."""
     now = time.time() if now is None else now
-    try:
-        lifetime = float(params.get("expires_in"))
-    except (TypeError, ValueError):
-        lifetime = 3600.0
-    refresh = params.get("refresh_token") or (previous.refresh_token if previous else "")
-    resource = params.get("resource_url") or (previous.resource_url if previous else None)
+    lifetime = replies.token_lifetime(params)
+
+    def text(name: str, fallback: str | None) -> str | None:
+        value = params.get(name)
+        return value if isinstance(value, str) and value else fallback
+
     return OAuthToken(
-        access_token=str(params["access_token"]),
-        refresh_token=str(refresh),
-        token_type=str(params.get("token_type") or "Bearer"),
-        expiry_date=int((now + lifetime) * 1000),
-        resource_url=str(resource) if resource else None,
-        id_token=params.get("id_token") or (previous.id_token if previous else None),
+        access_token=params["access_token"],
+        refresh_token=text("refresh_token", previous.refresh_token if previous else "") or "",
+        token_type=text("token_type", "Bearer"),
+        expiry_date=None if lifetime is None else int((now + lifetime) * 1000),
+        resource_url=text("resource_url", previous.resource_url if previous else None),
+        id_token=text("id_token", previous.id_token if previous else None),
     )
 
 
@@ -193,53 +137,57 @@ def poll_for_token(
     endpoints: Endpoints,
     client: FormClient,
     device: DeviceAuthorization,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> OAuthToken:
-    """Poll until the user approves; RFC 8628 errors handled, transient failures retried until expiry."""
-    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
-
-    from qwen_cli.errors import NetworkError
-
-    oauth = _device_client(endpoints)
-    body = oauth.prepare_request_body(
+    """Poll until the user approves, on the schedule of RFC 8628 §3.5 (see `polling`); transient failures
+    are retried, less often each time, until the device code expires."""
+    sleep = sleep or _sleep
+    clock = clock or _clock
+    url = endpoints.urls(client).token
+    body = _device_client(endpoints).prepare_request_body(
         device.device_code, include_client_id=True, client_id=endpoints.client_id, code_verifier=device.code_verifier
     )
-    interval = device.interval
+    schedule = PollSchedule(device.interval)
     deadline = clock() + device.expires_in
     while True:
-        sleep(interval)
+        remaining = deadline - clock()
+        if remaining > 0:
+            sleep(schedule.wait(remaining))
         if clock() >= deadline:
             raise _expired()
         try:
-            reply = client.post_form(endpoints.token_url, body)
-        except NetworkError:
+            reply = client.post_form(url, body)
+        except NetworkError as exc:
+            schedule.failed()
+            log.debug("poll failed (%s); next in %.1f s", exc.message, schedule.wait(deadline - clock()))
             continue
-        if reply.status >= 500:
-            continue
-        try:
-            params = oauth.parse_request_body_response(reply.text)
-        except OAuth2Error as exc:
-            error = exc.error
-            if error == "authorization_pending":
-                continue
-            if error == "slow_down":
-                interval = min(interval * 1.5, MAX_POLL_INTERVAL)
-                continue
-            if error == "expired_token":
-                raise _expired() from None
-            if error == "access_denied":
-                raise AuthError("the Qwen OAuth login was denied in the browser",
-                                hint=f"Run `{LOGIN_AGAIN}` to try again.") from None
-            detail = error + (f": {exc.description}" if exc.description else "")
-            raise AuthError(f"Qwen OAuth login failed: {detail}", hint=f"Run `{LOGIN_AGAIN}` to try again.") from None
-        except (ValueError, Warning):
-            if reply.status == 429:
-                interval = min(interval * 1.5, MAX_POLL_INTERVAL)
-                continue
-            raise AuthError(f"Qwen OAuth login failed: unexpected reply (HTTP {reply.status})",
-                            hint=f"Run `{LOGIN_AGAIN}` to try again.") from None
-        return token_from_reply(dict(params))
+        answer = replies.classify(reply)
+        if isinstance(answer, replies.Tokens):
+            return token_from_reply(answer.params)
+        if reply.status == 429:  # Qwen's slow_down, whatever the body says
+            schedule.slow_down()
+        elif reply.status >= 500 or (isinstance(answer, replies.Refusal) and answer.error in TRANSIENT):
+            schedule.failed()
+        elif isinstance(answer, replies.Refusal):
+            _on_refusal(answer, schedule)
+        else:
+            raise replies.server_error(reply, "the login poll", answer, hint=BASE_URL_HINT + ".")
+        log.debug("poll: HTTP %d; next in %.1f s", reply.status, schedule.wait(deadline - clock()))
+
+
+def _on_refusal(answer: replies.Refusal, schedule: PollSchedule) -> None:
+    """The RFC 8628 §3.5 error codes; returns to keep polling, raises to stop."""
+    if answer.error == "authorization_pending":
+        schedule.answered()
+    elif answer.error == "slow_down":
+        schedule.slow_down()
+    elif answer.error == "expired_token":
+        raise _expired()
+    elif answer.error == "access_denied":
+        raise AuthError("the Qwen OAuth login was denied in the browser", hint=f"Run `{LOGIN_AGAIN}` to try again.")
+    else:
+        raise AuthError(f"Qwen OAuth login failed: {answer.detail}", hint=f"Run `{LOGIN_AGAIN}` to try again.")
 
 
 def _expired() -> AuthError:
@@ -247,29 +195,25 @@ def _expired() -> AuthError:
 
 
 def refresh(endpoints: Endpoints, client: FormClient, token: OAuthToken) -> OAuthToken:
-    """One refresh_token grant. invalid_grant (or any 400/401) means the login is gone."""
-    from oauthlib.oauth2.rfc6749.errors import OAuth2Error
-
-    oauth = _device_client(endpoints)
-    body = oauth.prepare_refresh_body(refresh_token=token.refresh_token, client_id=endpoints.client_id)
-    reply = client.post_form(endpoints.token_url, body)
-    if reply.status >= 500:
-        raise ServerError(f"the Qwen OAuth server failed to refresh the token (HTTP {reply.status})",
-                          hint="Try again in a moment.")
-    if reply.status == 429:
-        raise RateLimitError("the Qwen OAuth server is rate limiting token refreshes (HTTP 429)",
-                             hint="Wait a minute and try again.")
-    try:
-        params = oauth.parse_request_body_response(reply.text)
-    except OAuth2Error as exc:
-        raise LoginGone(exc.error) from None
-    except (ValueError, Warning):
-        if reply.status in (400, 401, 403):
-            raise LoginGone(f"HTTP {reply.status}") from None
-        raise ServerError(f"unexpected reply from the Qwen OAuth token endpoint (HTTP {reply.status})") from None
-    if reply.status in (400, 401, 403):
-        raise LoginGone(f"HTTP {reply.status}")
-    return token_from_reply(dict(params), previous=token)
+    """One refresh_token grant (RFC 6749 §6). Only a JSON invalid_grant with 400/401 means the login is gone;
+    any other failure leaves it usable for a later try."""
+    url = endpoints.urls(client).token
+    body = _device_client(endpoints).prepare_refresh_body(refresh_token=token.refresh_token,
+                                                          client_id=endpoints.client_id)
+    reply = client.post_form(url, body)
+    answer = replies.classify(reply)
+    if isinstance(answer, replies.Tokens):
+        return token_from_reply(answer.params, previous=token)
+    if isinstance(answer, replies.Refusal) and answer.error == "invalid_grant" and answer.status in (400, 401):
+        raise LoginGone(answer.error)
+    if reply.status == 429 or (isinstance(answer, replies.Refusal) and answer.error == "slow_down"):
+        raise RateLimitError(f"{reply.host} is rate limiting token refreshes (HTTP {reply.status})",
+                             hint=f"Wait a minute and try again; {UNCHANGED}.")
+    if isinstance(answer, replies.Refusal) and reply.status < 500 and answer.error not in TRANSIENT:
+        raise AuthError(f"{reply.host} refused the token refresh (HTTP {reply.status}): {answer.detail}",
+                        hint=f"{BASE_URL_HINT}; {UNCHANGED}. If it persists, log in again: {LOGIN_AGAIN}")
+    hint = "Try again in a moment" if reply.status >= 500 else f"{BASE_URL_HINT}; a proxy or portal may be answering"
+    raise replies.server_error(reply, "the token refresh", answer, hint=f"{hint}; {UNCHANGED}.")
 
 
 def fresh_token(
@@ -303,16 +247,18 @@ def fresh_token(
         return new
 
 
-def to_credentials(settings, token: OAuthToken, model: str | None, client: FormClient | None = None) -> Credentials:
-    """Credentials for the OpenAI-compatible adapter; `refresh` forces one refresh (used after an API 401/403)."""
-    endpoints = Endpoints.from_settings(settings)
+def to_credentials(settings, token: OAuthToken, model: str | None, client: FormClient | None = None,
+                   endpoints: Endpoints | None = None) -> Credentials:
+    """Credentials for the OpenAI-compatible adapter; `refresh` forces one refresh (used after an API 401/403,
+    and the only refresh a token of unknown lifetime gets)."""
+    endpoints = endpoints or Endpoints.from_settings(settings)
     home = settings.home
     if client is None:
         client = _client(settings)
 
     def force_refresh() -> Credentials:
         new = fresh_token(home, endpoints, client, force=True, stale_access_token=token.access_token)
-        return to_credentials(settings, new, model, client)
+        return to_credentials(settings, new, model, client, endpoints)
 
     return Credentials(
         method=METHOD,
@@ -336,15 +282,16 @@ def _client(settings) -> FormClient:
 def credentials(settings, model: str | None = None) -> Credentials:
     """Resolve Qwen OAuth credentials, refreshing the access token first when it is about to expire."""
     client = _client(settings)
-    token = fresh_token(settings.home, Endpoints.from_settings(settings), client)
-    return to_credentials(settings, token, model, client)
+    endpoints = Endpoints.from_settings(settings)
+    token = fresh_token(settings.home, endpoints, client)
+    return to_credentials(settings, token, model, client, endpoints)
 
 
 def login(
     settings,
     on_device: Callable[[DeviceAuthorization], None],
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> OAuthToken:
     """Run the whole device flow and store the token. Nothing is written unless the login succeeds."""
     endpoints = Endpoints.from_settings(settings)
@@ -352,7 +299,7 @@ def login(
     device = request_device_code(endpoints, client)
     on_device(device)
     token = poll_for_token(endpoints, client, device, sleep=sleep, clock=clock)
-    with token_store.locked(settings.home, sleep=sleep):
+    with token_store.locked(settings.home, sleep=sleep or time.sleep):
         token_store.write_token(settings.home, token)
     return token
 

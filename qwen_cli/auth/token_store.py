@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import threading
@@ -37,21 +38,31 @@ class OAuthToken:
     access_token: str
     refresh_token: str
     token_type: str
-    expiry_date: int  # epoch milliseconds, as Qwen Code writes it
+    expiry_date: int | None  # epoch milliseconds, as Qwen Code writes it; None: the server did not say
     resource_url: str | None = None
     id_token: str | None = None
 
+    def __post_init__(self):
+        # Every token read from the file or received from the server is hidden from all output from now on.
+        from qwen_cli.secrets import register
+
+        register(self.access_token, self.refresh_token, self.id_token)
+
     @property
-    def expires_at(self) -> float:
-        return self.expiry_date / 1000.0
+    def expires_at(self) -> float | None:
+        return None if self.expiry_date is None else self.expiry_date / 1000.0
 
     def seconds_left(self, now: float | None = None) -> float:
-        return self.expires_at - (time.time() if now is None else now)
+        """Seconds of validity left; infinite when the lifetime is unknown (it is refreshed after a 401)."""
+        if self.expiry_date is None:
+            return math.inf
+        return self.expiry_date / 1000.0 - (time.time() if now is None else now)
 
     def needs_refresh(self, now: float | None = None) -> bool:
         return self.seconds_left(now) < REFRESH_MARGIN
 
     def to_json(self) -> dict:
+        """Qwen Code's fields; expiry_date is left out when unknown (RFC 6749 makes expires_in optional)."""
         data: dict = {
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
@@ -61,6 +72,8 @@ class OAuthToken:
         }
         if self.resource_url is None:
             del data["resource_url"]
+        if self.expiry_date is None:
+            del data["expiry_date"]
         if self.id_token:
             data["id_token"] = self.id_token
         return data
@@ -79,14 +92,16 @@ def lock_path(home: Path) -> Path:
 
 
 def parse_token(data: object) -> OAuthToken | None:
-    """An OAuthToken from parsed JSON, or None when it lacks a required field (Qwen Code's validity rule)."""
+    """An OAuthToken from parsed JSON, or None when it lacks a required field (Qwen Code's validity rule,
+    except that a missing or null expiry_date means "unknown", as this program writes it then)."""
     if not isinstance(data, dict):
         return None
     strings = ("access_token", "refresh_token", "token_type")
     if not all(isinstance(data.get(k), str) for k in strings):
         return None
     expiry = data.get("expiry_date")
-    if isinstance(expiry, bool) or not isinstance(expiry, (int, float)):
+    if expiry is not None and (isinstance(expiry, bool) or not isinstance(expiry, (int, float))
+                               or not math.isfinite(expiry)):
         return None
     resource = data.get("resource_url")
     id_token = data.get("id_token")
@@ -94,7 +109,7 @@ def parse_token(data: object) -> OAuthToken | None:
         access_token=data["access_token"],
         refresh_token=data["refresh_token"],
         token_type=data["token_type"],
-        expiry_date=int(expiry),
+        expiry_date=None if expiry is None else int(expiry),
         resource_url=resource if isinstance(resource, str) and resource else None,
         id_token=id_token if isinstance(id_token, str) and id_token else None,
     )
@@ -114,7 +129,7 @@ def read_token(home: Path) -> OAuthToken | None:
         ) from None
     try:
         token = parse_token(json.loads(raw.decode("utf-8")))
-    except ValueError:  # not UTF-8 (UnicodeDecodeError is a ValueError) or not JSON
+    except (ValueError, RecursionError):  # not UTF-8 (a UnicodeDecodeError is a ValueError), not JSON, too deep
         token = None
     if token is None:
         raise InvalidCredentialsFile(

@@ -99,26 +99,6 @@ def test_expired_device_code_is_auth_error(oauth_server, isolated):
     assert not (isolated.qwen_home / "oauth_creds.json").exists()
 
 
-def test_slow_down_increases_interval_and_504_is_retried(oauth_server, isolated):
-    oauth_server.interval = 1
-    oauth_server.script_poll("slow_down", 504, 503, "slow_down")
-    oauth_server.auto_approve_after = 0
-    waits = []
-    token, _ = _login(oauth_server, sleep=waits.append)
-    assert token.access_token
-    # one wait per poll: 1, then x1.5 after each slow_down, unchanged after the 5xx answers
-    assert waits[:5] == [1.0, 1.5, 1.5, 1.5, 2.25]
-
-
-def test_slow_down_interval_is_capped_at_ten_seconds(oauth_server, isolated):
-    oauth_server.interval = 8
-    oauth_server.script_poll("slow_down", "slow_down", "slow_down")
-    oauth_server.auto_approve_after = 0
-    waits = []
-    _login(oauth_server, sleep=waits.append)
-    assert waits[:4] == [8.0, 10.0, 10.0, 10.0]
-
-
 def test_polling_gives_up_when_the_device_code_expires_locally(oauth_server, isolated):
     oauth_server.device_expires_in = 2
     oauth_server.interval = 1

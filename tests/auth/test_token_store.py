@@ -22,7 +22,11 @@ from tests.auth.helpers import read_creds, seed_oauth, settings_for
         ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": 1}, True),
         ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": 1.5,
           "resource_url": "portal.qwen.ai", "id_token": "i"}, True),
-        ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer"}, False),
+        # no expiry_date (or null): the lifetime is unknown, as written after a reply without expires_in
+        ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer"}, True),
+        ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": None}, True),
+        ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": float("inf")}, False),
+        ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": float("nan")}, False),
         ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": "1"}, False),
         ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": True}, False),
         ({"access_token": 1, "refresh_token": "r", "token_type": "Bearer", "expiry_date": 1}, False),
@@ -30,7 +34,7 @@ from tests.auth.helpers import read_creds, seed_oauth, settings_for
         ([], False),
     ],
 )
-def test_validity_rule_matches_qwen_code(data, valid):
+def test_validity_rule_is_qwen_codes_with_an_optional_expiry(data, valid):
     assert (token_store.parse_token(data) is not None) is valid
 
 
