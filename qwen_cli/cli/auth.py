@@ -289,6 +289,8 @@ def _print_status(app, settings, states, rows, now) -> None:
             when = relative(left)
             note = " (refreshed automatically on next use)" if left < 30 and state.usable else ""
             lines.append(("expires" if left >= 0 else "expired", when + note))
+        elif state.method == "qwen-oauth" and state.masked_key:
+            lines.append(("expires", "unknown: the server did not say (refreshed when the API rejects it)"))
         lines.append(("terms", row["terms"]))
         verified = row["verified"]
         if verified:

@@ -44,3 +44,26 @@ def seed_oauth(oauth_server, qwen_home: Path, expires_in: float = 3600, access: 
 
 def read_creds(qwen_home: Path) -> dict:
     return json.loads((qwen_home / "oauth_creds.json").read_text())
+
+
+class VirtualClock:
+    """A monotonic clock that only moves when slept on: poll waits take no real time and are recorded."""
+
+    def __init__(self, start: float = 1000.0):
+        self.now = start
+        self.waits: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def install(self, monkeypatch) -> VirtualClock:
+        """Make in-process device logins (`qwen auth login` through invoke()) poll on this clock."""
+        from qwen_cli.auth import qwen_oauth
+
+        monkeypatch.setattr(qwen_oauth, "_sleep", self.sleep)
+        monkeypatch.setattr(qwen_oauth, "_clock", self)
+        return self

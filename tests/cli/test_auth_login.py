@@ -207,7 +207,7 @@ def test_coding_plan_model_is_kept_across_switches(isolated):
 # -- qwen-oauth ----------------------------------------------------------------------------------------
 
 
-def test_qwen_oauth_login_prints_url_and_code_on_their_own_lines(isolated, oauth_server):
+def test_qwen_oauth_login_prints_url_and_code_on_their_own_lines(isolated, oauth_server, instant_polls):
     oauth_server.auto_approve_after = 1
     result = invoke(["auth", "login", "--method", "qwen-oauth"], env={"QWEN_OAUTH_BASE_URL": oauth_server.base_url})
     assert result.exit_code == 0, result.output
@@ -226,7 +226,7 @@ def test_qwen_oauth_login_prints_url_and_code_on_their_own_lines(isolated, oauth
     assert creds["access_token"] not in result.output and creds["refresh_token"] not in result.output
 
 
-def test_qwen_oauth_login_denied_and_expired_exit_3_without_files(isolated, oauth_server):
+def test_qwen_oauth_login_denied_and_expired_exit_3_without_files(isolated, oauth_server, instant_polls):
     env = {"QWEN_OAUTH_BASE_URL": oauth_server.base_url}
     oauth_server.script_poll("access_denied")
     result = invoke(["auth", "login", "--method", "qwen-oauth"], env=env)
@@ -254,7 +254,7 @@ def test_qwen_oauth_unreachable_server_names_proxy_and_ca_settings(isolated):
     assert "HTTPS_PROXY" in result.stderr and "REQUESTS_CA_BUNDLE" in result.stderr
 
 
-def test_browser_is_opened_only_where_usable(isolated, oauth_server, tmp_path):
+def test_browser_is_opened_only_where_usable(isolated, oauth_server, instant_polls, tmp_path):
     from qwen_cli.cli.auth_flow import browser_usable
 
     assert not browser_usable({})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.servers.oauth_script import OAuthScript
 from tests.servers.oauth_stub import OAuthStub
 from tests.servers.openai_stub import OpenAIStub
 
@@ -35,3 +36,27 @@ def oauth_server(openai_server):
         yield stub
     finally:
         stub.stop()
+
+
+@pytest.fixture
+def oauth_script(openai_server):
+    """A started OAuthScript (every answer scriptable) wired to `openai_server` like `oauth_server`: the tokens
+    it issues are accepted there and resource_url points at it. The OpenAI stub is `oauth_script.openai`."""
+    stub = OAuthScript()
+    stub.resource_url = openai_server.url
+    stub.on_token = openai_server.accept_tokens.add
+    stub.openai = openai_server
+    stub.start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+@pytest.fixture
+def instant_polls(monkeypatch):
+    """In-process device logins poll on a virtual clock (tests.auth.helpers.VirtualClock): the RFC 8628
+    interval floor stays in force, it just takes no real time. Returns the clock (its `waits` are recorded)."""
+    from tests.auth.helpers import VirtualClock
+
+    return VirtualClock().install(monkeypatch)
