@@ -265,8 +265,9 @@ def test_device_lifetime_is_at_most_an_hour_and_defaults_to_five_minutes(script)
 def test_unsafe_verification_uris_are_refused_before_anything_is_shown(script, field, uri):
     script.device(**{field: uri})
     shown = []
+    clock = VirtualClock()
     with pytest.raises(AuthError) as info:
-        qwen_oauth.login(_settings(script), shown.append, sleep=lambda s: None)
+        qwen_oauth.login(_settings(script), shown.append, sleep=clock.sleep, clock=clock)
     assert field in info.value.message and info.value.exit_code == 3
     assert shown == [] and script.poll_requests == []
 
@@ -437,7 +438,7 @@ def _seed(home, expires_in=3600.0, expiry=True, resource_url=None):
 @pytest.mark.parametrize("answer, status", [
     (html(200, "Hotel Wi-Fi login"), 200), (html(404, "Not Found"), 404), (empty(200), 200),
     (text(502, "Bad Gateway"), 502), (json_answer(200, {"ok": True}), 200),
-    (json_answer(200, "{" + '"a":' * 50000 + "1" + "}" * 50000), 200),  # nesting that would overflow the parser
+    (json_answer(200, '{"a":' * 50000 + "1" + "}" * 50000), 200),  # nesting that would overflow the parser
 ])
 def test_a_refresh_answered_by_something_else_is_a_server_problem_and_keeps_the_login(script, isolated, answer,
                                                                                      status):
