@@ -222,6 +222,7 @@ def hostile_oauth(openai_server):
 
 
 def test_device_code_and_verification_uri_are_filtered(hostile_oauth):
+    hostile_oauth.URI_TAIL = ""  # a verification URI with control characters is refused before it is shown (below)
     child = spawn(["auth", "login", "--method", "qwen-oauth"], env_for(QWEN_OAUTH_BASE_URL=hostile_oauth.base_url))
     child.expect_exact(b"Waiting for approval")
     hostile_oauth.approve()
@@ -230,8 +231,16 @@ def test_device_code_and_verification_uri_are_filtered(hostile_oauth):
     assert child.exitstatus == 0, out
     _safe(out)
     assert "␛]0;owned title␇␛[2J␛[H" in out  # the user code's tail
-    assert "\x1b]8;;" + hostile_oauth.base_url in out  # qwen's own link, around the neutralised URL
-    assert "␛]52;c;cm0gLXJmIH4K␇␛[2J" in out
+    assert "\x1b]8;;" + hostile_oauth.base_url in out  # qwen's own link
+
+
+def test_a_verification_uri_with_control_characters_is_refused_with_a_safe_error(hostile_oauth):
+    child = spawn(["auth", "login", "--method", "qwen-oauth"], env_for(QWEN_OAUTH_BASE_URL=hostile_oauth.base_url))
+    out = finish(child)
+    assert child.exitstatus == 3, out
+    _safe(out)
+    assert "may not be shown or opened: it contains spaces or control characters" in out
+    assert "Waiting for approval" not in out and hostile_oauth.poll_requests == 0
 
 
 def test_debug_output_and_warnings_are_filtered(openai_server):
