@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from qwen_cli.errors import ConfigError, NetworkError
+from qwen_cli.errors import ConfigError, NetworkError, ServerError
 
 log = logging.getLogger("qwen_cli.auth")
 
@@ -152,7 +152,7 @@ class Endpoints:
         url = metadata_url(self.base_url)
         try:
             reply = client.get_json(url)
-        except NetworkError as exc:
+        except (NetworkError, ServerError) as exc:  # optional: unreachable, too large or too deep is "none"
             log.debug("no OAuth metadata from %s: %s", url, exc.message)
             return {}
         data = json_object(reply) if reply.status == 200 else None
