@@ -187,6 +187,7 @@ class _MarkdownSink(_Sink):
     def __init__(self, app, show_reasoning):
         super().__init__(app, show_reasoning)
         self.live = None
+        self.echo_off = None
         self.doc = _LiveMarkdown()
 
     def text(self, text: str) -> None:
@@ -198,6 +199,10 @@ class _MarkdownSink(_Sink):
     def _start(self):
         from rich.console import Console
         from rich.live import Live
+
+        from qwen_cli.tty_echo import EchoOff
+
+        self.echo_off = EchoOff(self.app.stdin).__enter__()
 
         colour = self.app.color_for(self.app.stdout)
         console = Console(file=self.app.stdout, no_color=not colour, highlight=False, soft_wrap=False)
@@ -214,9 +219,14 @@ class _MarkdownSink(_Sink):
 
     def close(self, answer: Answer) -> None:
         super().close(answer)
-        if self.live is not None:
-            self.live.stop()
-            self.live = None
+        try:
+            if self.live is not None:
+                self.live.stop()
+                self.live = None
+        finally:
+            if self.echo_off is not None:
+                self.echo_off.__exit__(None, None, None)
+                self.echo_off = None
 
 
 class _LiveMarkdown:
