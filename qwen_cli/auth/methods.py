@@ -32,10 +32,10 @@ def check_method(method: str) -> str:
         raise UsageError(f"unknown auth method {method!r}", hint="Use one of: " + ", ".join(METHOD_IDS) + ".")
     return method
 
-THREE_WAYS = (
-    "no credentials configured: run `qwen auth login --method qwen-oauth`, "
-    "`qwen auth login --method coding-plan --region global --key-stdin`, "
-    "or set OPENAI_API_KEY + OPENAI_BASE_URL + OPENAI_MODEL (or `qwen auth login --method api-key`)"
+THREE_WAYS = "no credentials configured: log in with Qwen OAuth, an Alibaba Cloud Coding Plan key, or an API key"
+THREE_WAYS_HINT = (
+    "Run `qwen auth login` (on a terminal it lets you choose; off one add --method qwen-oauth|coding-plan|api-key), "
+    "or set OPENAI_API_KEY, OPENAI_BASE_URL and OPENAI_MODEL."
 )
 
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from qwen_cli.auth import binding, keystore
 from qwen_cli.auth.credentials import Credentials
-from qwen_cli.auth.methods import THREE_WAYS, check_method, dashscope_headers, login_command
+from qwen_cli.auth.methods import THREE_WAYS, THREE_WAYS_HINT, check_method, dashscope_headers, login_command
 from qwen_cli.errors import AuthError, ConfigError, UsageError
 from qwen_cli.providers.http import is_local_url
 
 NOTHING_CONFIGURED = THREE_WAYS
-NOTHING_CONFIGURED_HINT = "On a terminal, `qwen auth login` lets you choose."
+NOTHING_CONFIGURED_HINT = THREE_WAYS_HINT
 CODING_PLAN_ENV = "BAILIAN_CODING_PLAN_API_KEY"
 DEFAULT_REGION = "china"
 

@@ -242,9 +242,9 @@ def status(app, as_json, verify):
         _print_status(app, settings, states, rows, now)
     if not states or choice is None:
         if not as_json:
-            from qwen_cli.auth.methods import THREE_WAYS
+            from qwen_cli.auth.methods import THREE_WAYS, THREE_WAYS_HINT
 
-            print_error(app, AuthError(THREE_WAYS))
+            print_error(app, AuthError(THREE_WAYS, hint=THREE_WAYS_HINT))
         return 3
     if active is None or not active.usable:
         if not as_json and active is not None:

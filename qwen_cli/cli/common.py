@@ -49,7 +49,7 @@ def credentials_for(app, method: str | None = None, provider: str | None = None,
         creds = resolve(app.settings, method=method, provider=provider, model=model)
     except NotConfigured as exc:
         if not app.interactive:
-            raise AuthError(exc.message) from None
+            raise AuthError(exc.message, hint=exc.hint) from None
         from qwen_cli.cli.auth_flow import login_interactive
 
         login_interactive(app)

@@ -183,7 +183,9 @@ def response_error(response, credentials, url: str) -> QwenError:
     if status == 429:
         return quota_or_rate_error(message, error_code(data), credentials, attempts)
     if 400 <= status < 500:
-        return RequestError(f"{host} rejected the request with HTTP {status}: {message}", hint=_request_hint(status))
+        return RequestError(
+            f"{host} rejected the request with HTTP {status}: {message}", hint=_request_hint(status, message)
+        )
     if status >= 500:
         tried = f" after {attempts} attempts" if attempts > 1 else ""
         return ServerError(
@@ -193,12 +195,22 @@ def response_error(response, credentials, url: str) -> QwenError:
     return ServerError(f"unexpected HTTP {status} from {host}: {message}", hint="Check the base URL.")
 
 
-def _request_hint(status: int) -> str | None:
+_TOO_LONG = re.compile(
+    r"context.?(length|window)|maximum.{0,20}tokens|too many tokens|prompt is too long|input.{0,20}too long"
+    r"|reduce the length",
+    re.IGNORECASE,
+)
+TOO_LONG_HINT = "The input is longer than the model's context: send less (a shorter -f file or prompt), or pick a " \
+    "model with a larger context window."
+
+
+def _request_hint(status: int, message: str = "") -> str:
+    """Every rejection gets advice: the specific kind where the status or the text says which."""
+    if status == 413 or _TOO_LONG.search(message):
+        return TOO_LONG_HINT
     if status == 404:
         return "Check the base URL (it usually ends in /v1) and the model name."
-    if status == 413:
-        return "The prompt is too large for this provider; send less context."
-    return None
+    return "The provider refused this request as it was sent; its reason is above. Check the model and options."
 
 
 def stream_error(payload, credentials) -> QwenError:
@@ -211,7 +223,9 @@ def stream_error(payload, credentials) -> QwenError:
     if status in (401, 403):
         return AuthError(f"the server rejected the credentials mid-stream: {message}", hint="Run `qwen auth status`.")
     if status is not None and 400 <= status < 500:
-        return RequestError(f"the server rejected the request mid-stream: {message}")
+        return RequestError(
+            f"the server rejected the request mid-stream: {message}", hint=_request_hint(status, message)
+        )
     return ServerError(
         f"the server reported an error mid-stream: {message}", hint="Try again; the answer is incomplete."
     )

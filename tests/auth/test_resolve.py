@@ -45,8 +45,10 @@ def test_nothing_configured_is_its_own_error(isolated):
     with pytest.raises(NotConfigured) as info:
         resolve(settings_for())
     assert info.value.exit_code == 3
-    for way in ("qwen-oauth", "coding-plan", "OPENAI_API_KEY"):
+    for way in ("Qwen OAuth", "Coding Plan", "API key"):
         assert way in info.value.message
+    for way in ("qwen auth login", "qwen-oauth", "coding-plan", "OPENAI_API_KEY"):
+        assert way in info.value.hint
 
 
 def test_auto_detection_order(isolated):

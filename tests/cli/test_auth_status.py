@@ -227,13 +227,13 @@ def test_qwen_model_and_openai_model_precedence(isolated, openai_server):
     assert _status(dict(env, QWEN_MODEL="qwen-model"))[1]["methods"][0]["model"] == "qwen-model"
 
 
-def test_first_run_off_a_terminal_exits_3_with_one_line(isolated):
+def test_first_run_off_a_terminal_exits_3_with_an_error_and_a_hint(isolated):
     result = run_qwen(["ask", "hello"])
     assert result.exit_code == 3
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    line = lines[0]
-    assert "qwen-oauth" in line and "coding-plan" in line and "OPENAI_API_KEY" in line
+    error, hint = result.stderr.strip().splitlines()
+    assert error.startswith("Error: no credentials configured") and len(error) <= 120
+    assert hint.startswith("Hint: ")
+    assert "qwen-oauth" in hint and "coding-plan" in hint and "OPENAI_API_KEY" in hint
 
 
 def test_status_verify_reports_what_and_when(isolated, openai_server):
