@@ -200,6 +200,8 @@ def _send_retrying(method, url, *, headers, network, json_body, data, stream, sh
     attempt = 0
     while True:
         log.debug("%s %s (attempt %d)", method, url, attempt + 1)
+        _trace_headers(">", headers)
+        sent_at = time.monotonic()
         response = failure = None
         with Deadline(network.headers_timeout) as deadline:
             try:
@@ -231,7 +233,8 @@ def _send_retrying(method, url, *, headers, network, json_body, data, stream, sh
         elif failure is not None:
             raise exception_error(failure, url, network) from None
         else:
-            log.debug("HTTP %d from %s", response.status_code, url)
+            log.debug("HTTP %d from %s after %.0f ms", response.status_code, url, (time.monotonic() - sent_at) * 1000)
+            _trace_headers("<", response.headers)
             if not stream or response.status_code >= 300:
                 read_body(response, network, url)
             if response.status_code not in RETRY_STATUSES or attempt >= max_retries:
@@ -262,6 +265,25 @@ def read_body(response, network, url: str) -> bytes:
     except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
         response.close()
         raise exception_error(exc, url, network) from None
+
+
+# Header values that are credentials: shown masked in --debug traces, whatever else redaction catches.
+_SECRET_HEADERS = frozenset(
+    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie"}
+)
+
+
+def _trace_headers(direction: str, headers) -> None:
+    """`--debug`: each header of the exchange on its own line, credentials masked."""
+    if not log.isEnabledFor(logging.DEBUG):
+        return
+    from qwen_cli.secrets import mask
+
+    for name, value in headers.items():
+        if name.lower() in _SECRET_HEADERS:
+            scheme, _, rest = str(value).partition(" ")
+            value = f"{scheme} {mask(rest)}" if rest else mask(str(value))
+        log.debug("%s %s: %s", direction, name, value)
 
 
 def _note(notify, message: str) -> None:
