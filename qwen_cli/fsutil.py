@@ -1,10 +1,13 @@
-"""Atomic, private writes of user state: temp file in the same directory, fsync, os.replace."""
+"""Private writes of user state: atomic (temp file beside the target, fsync, os.replace), through symlinks to
+their targets, and read-modify-write cycles serialised across processes by a sidecar flock."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -21,12 +24,15 @@ def ensure_private_dir(path: Path) -> Path:
 
 def atomic_write(path: Path, data: bytes | str, mode: int = 0o600) -> None:
     """Replace `path` with `data` so a crash leaves either the old file or the new one, never a torn one.
-    An OSError (read-only or full disk, no permission) becomes a ConfigError naming the file."""
+    When `path` is a symlink (a dotfile manager's), its target is replaced, from a temp file in the target's
+    directory, and the link stays a link. An OSError (read-only or full disk, no permission) becomes a
+    ConfigError naming the file."""
     if isinstance(data, str):
         data = data.encode("utf-8")
     path = Path(path)
     try:
         ensure_private_dir(path.parent)
+        path = real_target(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise _unwritable(path, exc) from None
@@ -47,6 +53,125 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o600) -> None:
         raise
     _fsync_dir(path.parent)
     _sweep_orphans(path)
+
+
+def real_target(path: Path) -> Path:
+    """The file a write to `path` must replace: `path` itself, or the end of its chain of symlinks."""
+    if not path.is_symlink():
+        return path
+    return Path(os.path.realpath(path))
+
+
+LOCK_TIMEOUT = 30.0  # seconds; a holder keeps a settings or credentials lock for milliseconds
+
+
+def lock_file_for(path: Path) -> Path:
+    """The sidecar lock of a state file: `credentials.toml.lock` beside `credentials.toml` (beside the name
+    qwen uses, which for a symlinked file is in $QWEN_HOME, not in the dotfile repository)."""
+    return path.with_name(path.name + ".lock")
+
+
+@contextlib.contextmanager
+def locked_update(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+    """Hold the cross-process lock of `path` around one read-modify-write of it, so concurrent writers of
+    different entries all keep theirs. The lock file is removed afterwards; one that can't be created is
+    reported as `path` being unwritable."""
+    path = Path(path)
+    try:
+        ensure_private_dir(path.parent)
+    except OSError as exc:
+        raise _unwritable(path, exc) from None
+    with file_lock(lock_file_for(path), timeout=timeout, unwritable=path, remove=True):
+        yield
+
+
+@contextlib.contextmanager
+def file_lock(lock_path: Path, timeout: float | None = None, unwritable: Path | None = None,
+              remove: bool = False) -> Iterator[None]:
+    """An exclusive flock on `lock_path` (created 0600, never through a symlink) for the block. The kernel
+    drops it when the process dies, so a killed holder can't leave it stuck. timeout=None waits as long as
+    it takes; otherwise a ConfigError after `timeout` seconds. With remove=True the file is deleted on the
+    way out, and a waiter that then holds the deleted file's lock lets go and locks the new one."""
+    fd = _lock_fd(lock_path, timeout, unwritable, remove)
+    try:
+        yield
+    finally:
+        if remove:
+            with contextlib.suppress(OSError):
+                os.unlink(lock_path)
+        _release(fd)
+        os.close(fd)
+
+
+def _lock_fd(lock_path: Path, timeout: float | None, unwritable: Path | None, remove: bool) -> int:
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        try:
+            fd = os.open(lock_path, flags, 0o600)
+        except OSError as exc:
+            raise _unwritable(unwritable or lock_path, exc) from None
+        try:
+            _acquire(fd, timeout, lock_path)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not remove or _is_current(fd, lock_path):
+            return fd
+        _release(fd)
+        os.close(fd)
+
+
+def _is_current(fd: int, path: Path) -> bool:
+    """Whether the locked descriptor is still the file at `path` (not one a previous holder deleted)."""
+    if os.name == "nt":
+        return True
+    try:
+        here, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+def _acquire(fd: int, timeout: float | None, lock_path: Path) -> None:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.005
+    try:
+        import fcntl
+    except ModuleNotFoundError:  # Windows
+        fcntl = None
+    while True:
+        try:
+            if fcntl is None:
+                import msvcrt
+
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            elif deadline is None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            else:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except OSError:  # BlockingIOError from flock, PermissionError/OSError from msvcrt
+            if deadline is not None and time.monotonic() > deadline:
+                from qwen_cli.errors import ConfigError
+
+                raise ConfigError(
+                    f"another qwen process has held {lock_path} for over {timeout:g} s",
+                    hint="Wait for it to finish and try again; the lock goes away when that process exits.",
+                ) from None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+
+def _release(fd: int) -> None:
+    try:
+        import fcntl
+    except ModuleNotFoundError:  # Windows
+        import msvcrt
+
+        with contextlib.suppress(OSError):
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+        return
+    fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 ORPHAN_AGE = 60.0  # seconds; a live writer holds its temp file for milliseconds

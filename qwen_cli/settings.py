@@ -7,6 +7,7 @@ Every resolved value remembers the layer it came from. Nothing is read at import
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_cli import paths
-from qwen_cli.errors import ConfigError
+from qwen_cli.errors import ConfigError, QwenError
 from qwen_cli.providers.events import CA_ENV_VARS
 
 
@@ -106,8 +107,9 @@ class Value:
     source: str
 
 
-def coerce(key: Key, raw: Any, origin: str) -> Any:
-    """Turn a raw TOML or string value into the key's type, or raise ConfigError naming the key."""
+def coerce(key: Key, raw: Any, origin: str, error: type[QwenError] = ConfigError) -> Any:
+    """Turn a raw TOML or string value into the key's type, or raise `error` (ConfigError: exit 8; `qwen config
+    set` passes UsageError, as a bad argument is a usage mistake) naming the key and where the value came from."""
     expected = key.type.__name__
     if raw is None:
         return None
@@ -129,22 +131,49 @@ def coerce(key: Key, raw: Any, origin: str) -> Any:
             value = float(raw) if isinstance(raw, (int, float, str)) else _fail()
         else:
             value = raw if isinstance(raw, str) else _fail()
-    except (ValueError, TypeError):
-        raise ConfigError(
+    except (ValueError, TypeError, OverflowError):
+        raise error(
             f"{key.name} must be {_article(expected)} {expected}, got {raw!r} ({origin})",
             hint=f"Fix it with: qwen config set {key.name} VALUE",
         ) from None
     if key.choices and value not in key.choices:
-        raise ConfigError(
+        raise error(
             f"{key.name} must be one of {', '.join(key.choices)}, got {value!r} ({origin})",
             hint=f"Fix it with: qwen config set {key.name} {key.choices[0]}",
         )
-    if key.type in (int, float) and value < 0:
-        raise ConfigError(
-            f"{key.name} must not be negative, got {value!r} ({origin})",
+    problem = _out_of_range(key, value)
+    if problem:
+        raise error(
+            f"{key.name} {problem}, got {value!r} ({origin})",
             hint=f"Fix it with: qwen config set {key.name} {key.default if key.default is not None else 0}",
         )
     return value
+
+
+MAX_SECONDS = 86400.0  # one day: a longer timeout is a typo, and 1e308 or inf overflows the socket layer
+# Integers that size a buffer or a window: 0 would refuse everything.
+_POSITIVE_INTS = ("network.max_response_bytes", "network.max_event_bytes", "input.max_bytes",
+                  "chat.max_context_chars")
+
+
+def _out_of_range(key: Key, value: Any) -> str | None:
+    """Why a number is unusable, or None. Floats (all timeouts) must be finite, above 0 and at most a day;
+    sizes must be positive; other integers (retries, history lines) must not be negative."""
+    if key.type is float:
+        if math.isnan(value) or math.isinf(value):
+            return "must be a finite number of seconds"
+        if value < 0:
+            return "must not be negative"
+        if value == 0:
+            return "must be more than 0 seconds"
+        if value > MAX_SECONDS:
+            return f"must be at most {MAX_SECONDS:g} seconds (one day)"
+    elif key.type is int:
+        if value < 0:
+            return "must not be negative"
+        if value == 0 and key.name in _POSITIVE_INTS:
+            return "must be at least 1"
+    return None
 
 
 def _fail():
@@ -450,27 +479,42 @@ def _parse_dotenv(data: bytes) -> dict[str, str]:
 
 
 def write_value(path: Path, name: str, value: Any) -> None:
-    """Set (or with value None, remove) one dotted key in a TOML file, atomically."""
+    """Set (or with value None, remove) one dotted key in a TOML file: see write_values."""
+    write_values(path, {name: value})
+
+
+def write_values(path: Path, values: Mapping[str, Any]) -> None:
+    """Set (or with value None, remove) dotted keys in a TOML file in one atomic write, under the file's lock
+    so that concurrent writers of other keys keep theirs. A symlinked file is written at its target."""
     import tomli_w
 
-    from qwen_cli.fsutil import atomic_write
+    from qwen_cli.fsutil import atomic_write, locked_update
 
-    data = read_toml(path)
+    with locked_update(path):
+        data = read_toml(path)
+        changed = [_set_dotted(data, name, value) for name, value in values.items()]
+        if not any(changed):
+            return
+        if any(value is None for value in values.values()):
+            _prune(data)
+        atomic_write(path, tomli_w.dumps(data))
+
+
+def _set_dotted(data: dict, name: str, value: Any) -> bool:
+    """Set or remove one dotted key in nested tables; False when a removal found nothing to remove."""
     parts = name.split(".")
     node = data
     for part in parts[:-1]:
         child = node.get(part)
         if not isinstance(child, dict):
             if value is None:
-                return
+                return False
             child = node[part] = {}
         node = child
     if value is None:
-        node.pop(parts[-1], None)
-        _prune(data)
-    else:
-        node[parts[-1]] = value
-    atomic_write(path, tomli_w.dumps(data))
+        return node.pop(parts[-1], None) is not None
+    node[parts[-1]] = value
+    return True
 
 
 def _prune(table: dict) -> None:

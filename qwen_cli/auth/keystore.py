@@ -98,7 +98,10 @@ def _write(home: Path, data: dict) -> None:
 
 
 def save(home: Path, entry: Entry, secret: str | None, store: str = "file") -> None:
-    """Store (replacing) one entry. With store="keyring" the secret goes to the OS keyring, not the file."""
+    """Store (replacing) one entry. With store="keyring" the secret goes to the OS keyring, not the file.
+    The file is read, changed and written under its lock, so concurrent logins all keep their entries."""
+    from qwen_cli.fsutil import locked_update
+
     record = {k: v for k, v in entry.data.items() if v is not None and k not in ("key", "store")}
     if secret:
         if store == "keyring":
@@ -106,31 +109,37 @@ def save(home: Path, entry: Entry, secret: str | None, store: str = "file") -> N
             record["store"] = "keyring"
         else:
             record["key"] = secret
-    data = load(home)
-    if entry.method == "coding-plan":
-        data["coding-plan"] = record
-    else:
-        data.setdefault("api-key", {})[entry.provider] = record
-    old = get(home, entry.method, entry.provider)
-    _write(home, data)
+    with locked_update(path_for(home)):
+        data = load(home)
+        if entry.method == "coding-plan":
+            data["coding-plan"] = record
+        else:
+            data.setdefault("api-key", {})[entry.provider] = record
+        old = get(home, entry.method, entry.provider)
+        _write(home, data)
     if old is not None and old.store == "keyring" and record.get("store") != "keyring":
         keyring_delete(entry.id, missing_ok=True)
     entry.data = record
 
 
 def remove(home: Path, method: str, provider: str | None = None) -> bool:
-    old = get(home, method, provider)
-    if old is None:
-        return False
-    data = load(home)
-    if method == "coding-plan":
-        data.pop("coding-plan", None)
-    else:
-        api = data.get("api-key", {})
-        api.pop(provider, None)
-        if not api:
-            data.pop("api-key", None)
-    _write(home, data)
+    from qwen_cli.fsutil import locked_update
+
+    if get(home, method, provider) is None:
+        return False  # nothing to remove: don't create a lock (or $QWEN_HOME) just to find that out
+    with locked_update(path_for(home)):
+        old = get(home, method, provider)
+        if old is None:
+            return False
+        data = load(home)
+        if method == "coding-plan":
+            data.pop("coding-plan", None)
+        else:
+            api = data.get("api-key", {})
+            api.pop(provider, None)
+            if not api:
+                data.pop("api-key", None)
+        _write(home, data)
     if old.store == "keyring":
         keyring_delete(old.id, missing_ok=True)
     return True

@@ -46,21 +46,21 @@ def store_api_key(settings, provider: str, key: str | None, base_url: str | None
 
 def activate(settings, method: str, provider: str | None = None, region: str | None = None) -> None:
     """Make a method the active one in the user's config.toml (never a secret there)."""
-    from qwen_cli.settings import write_value
+    from qwen_cli.settings import write_values
 
-    write_value(settings.user_file, "auth.method", method)
+    values = {"auth.method": method}
     if method == "api-key" and provider:
-        write_value(settings.user_file, "auth.provider", provider)
+        values["auth.provider"] = provider
     if method == "coding-plan" and region:
-        write_value(settings.user_file, "auth.region", region)
+        values["auth.region"] = region
+    write_values(settings.user_file, values)  # one write: a concurrent login can't mix its half in
 
 
 def deactivate(settings) -> None:
-    from qwen_cli.settings import write_value
+    from qwen_cli.settings import write_values
 
     if settings.user_file.exists():
-        write_value(settings.user_file, "auth.method", None)
-        write_value(settings.user_file, "auth.provider", None)
+        write_values(settings.user_file, {"auth.method": None, "auth.provider": None})
 
 
 def remove(settings, method: str, provider: str | None = None) -> bool:

@@ -69,11 +69,12 @@ def _path(home: Path) -> Path:
 
 
 def record(home: Path, key: str, result: Verification) -> None:
-    from qwen_cli.fsutil import atomic_write
+    from qwen_cli.fsutil import atomic_write, locked_update
 
-    data = load_all(home)
-    data[key] = asdict(result)
-    atomic_write(_path(home), json.dumps(data, indent=2) + "\n")
+    with locked_update(_path(home)):
+        data = load_all(home)
+        data[key] = asdict(result)
+        atomic_write(_path(home), json.dumps(data, indent=2) + "\n")
 
 
 def load_all(home: Path) -> dict:
@@ -95,9 +96,12 @@ def last(home: Path, key: str) -> Verification | None:
 
 
 def forget(home: Path, key: str) -> None:
-    data = load_all(home)
-    if key in data:
-        from qwen_cli.fsutil import atomic_write
+    if key not in load_all(home):
+        return
+    from qwen_cli.fsutil import atomic_write, locked_update
 
-        del data[key]
-        atomic_write(_path(home), json.dumps(data, indent=2) + "\n")
+    with locked_update(_path(home)):
+        data = load_all(home)
+        if key in data:
+            del data[key]
+            atomic_write(_path(home), json.dumps(data, indent=2) + "\n")

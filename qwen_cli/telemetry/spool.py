@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 from qwen_cli.telemetry import events as _events
@@ -45,51 +43,11 @@ def stamp_file(home: Path) -> Path:
     return directory(home) / "last-export"
 
 
-@contextlib.contextmanager
-def _locked(path: Path, timeout: float = 15.0) -> Iterator[None]:
-    from qwen_cli.fsutil import ensure_private_dir
+def _locked(path: Path):
+    from qwen_cli.fsutil import ensure_private_dir, file_lock
 
     ensure_private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        _acquire(fd, timeout)
-        try:
-            yield
-        finally:
-            _release(fd)
-    finally:
-        os.close(fd)
-
-
-def _acquire(fd: int, timeout: float) -> None:
-    try:
-        import fcntl
-    except ModuleNotFoundError:  # Windows
-        import msvcrt
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-
-
-def _release(fd: int) -> None:
-    try:
-        import fcntl
-    except ModuleNotFoundError:  # Windows
-        import msvcrt
-
-        with contextlib.suppress(OSError):
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
-        return
-    fcntl.flock(fd, fcntl.LOCK_UN)
+    return file_lock(path)
 
 
 def spool_lock(home: Path):
