@@ -35,6 +35,10 @@ class Continuation:
             continuation.auth = recorded_auth(loaded)
         return continuation
 
+    def check_writable(self) -> None:
+        """ConfigError (exit 8) now, before any request, when the turn could not be recorded."""
+        self.store.check_writable(self.session_id)
+
     def messages(self, user_text: str, system: str | None, max_chars: int) -> list[dict]:
         """The request: the session's system prompt (or `system`, which replaces it), the history, the turn."""
         if system and system != self.conversation.system:

@@ -20,12 +20,13 @@ import json
 import os
 import re
 import secrets
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qwen_cli.errors import UsageError
+from qwen_cli.errors import ConfigError, UsageError
 from qwen_cli.fsutil import ensure_private_dir
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
@@ -76,6 +77,7 @@ class SessionFile:
         self.id = self.path.stem
         self._pending_meta = meta
         self._fd: int | None = None
+        self._created = False  # this object created the file (and may remove it while it is still empty)
 
     @property
     def exists(self) -> bool:
@@ -89,16 +91,38 @@ class SessionFile:
         return True
 
     def append(self, record: dict) -> None:
-        if self._fd is None:
-            self._open()
-        if self._pending_meta is not None:
-            meta, self._pending_meta = self._pending_meta, None
-            self._write({"type": "meta", "id": self.id, **meta})
-        self._write(record)
+        """Write one record (the meta line first). An OSError (full disk, lost permission) is a ConfigError,
+        and a file this object created is not left behind empty."""
+        try:
+            if self._fd is None:
+                self._open()
+            if self._pending_meta is not None:
+                meta = self._pending_meta
+                self._write({"type": "meta", "id": self.id, **meta})
+                self._pending_meta = None
+            self._write(record)
+        except OSError as exc:
+            self._drop_if_empty()
+            raise unwritable(self.path, exc) from None
+
+    def _drop_if_empty(self) -> None:
+        if not self._created or self._fd is None:
+            return
+        try:
+            if os.fstat(self._fd).st_size == 0:
+                os.unlink(self.path)
+                self.close()
+                self._created = False
+        except OSError:
+            pass
 
     def _open(self) -> None:
         ensure_private_dir(self.path.parent)
-        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+            self._created = True
+        except FileExistsError:
+            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND, 0o600)
         size = os.fstat(self._fd).st_size
         if size > 0:
             self._pending_meta = None  # resuming: the file already has its meta line
@@ -145,6 +169,24 @@ class SessionStore:
     def reopen(self, session_id: str) -> SessionFile:
         return SessionFile(self.path_for(session_id))
 
+    def check_writable(self, session_id: str | None = None) -> None:
+        """Fail now, before a request is sent, when the turn could not be saved: a ConfigError (exit 8) naming
+        the directory or file, and nothing left behind. With `session_id`, that session's file must take
+        appends; without, the directory must take a new file."""
+        path = self.path_for(session_id) if session_id else None
+        target = self.dir
+        try:
+            ensure_private_dir(self.dir)
+            if path is not None and path.exists():
+                target = path
+                os.close(os.open(path, os.O_WRONLY | os.O_APPEND))
+            else:
+                fd, probe = tempfile.mkstemp(prefix=".probe-", suffix=".tmp", dir=self.dir)
+                os.close(fd)
+                os.unlink(probe)
+        except OSError as exc:
+            raise unwritable(target, exc) from None
+
     def files(self) -> list[Path]:
         """Session files, newest first (by last write)."""
         try:
@@ -176,6 +218,14 @@ class SessionStore:
             first = users[0]["content"] if users else ""
             out.append(Summary(path.stem, path, float(created), first_words(first), len(users)))
         return out
+
+
+def unwritable(path: Path, exc: OSError) -> ConfigError:
+    where = path if path.is_dir() else path.parent
+    return ConfigError(
+        f"cannot save the chat session: {path}: {exc.strerror or exc}",
+        hint=f"Make {where} writable (or point QWEN_HOME at a writable directory) and try again.",
+    )
 
 
 def read(path: Path) -> Loaded:

@@ -9,7 +9,6 @@ A continuation prepends the newest chat session's messages to `ask_messages()`'s
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import rich_click as click
 
@@ -20,7 +19,8 @@ from qwen_cli.errors import Interrupted, UsageError
 
 @click.command(name="ask")
 @click.argument("prompt", nargs=-1)
-@click.option("-f", "--file", "files", multiple=True, metavar="PATH", help="Attach a file's text (repeatable).")
+@click.option("-f", "--file", "files", multiple=True, metavar="PATH",
+              help="Attach a regular file's text (repeatable; -f - reads stdin).")
 @click.option("-s", "--system", metavar="TEXT", help="System prompt.")
 @click.option(
     "-m", "--model", metavar="MODEL", shell_complete=complete_models,
@@ -77,6 +77,7 @@ def ask(
         from qwen_cli.chat.continuation import Continuation
 
         thread = Continuation.newest(app.settings.home, app.warn)
+        thread.check_writable()  # before the request: an answer that can't be saved is not sent for
         messages = thread.messages(user_text, system, app.settings.get("chat.max_context_chars"))
     from qwen_cli.providers.events import ChatRequest
 
@@ -98,17 +99,23 @@ def ask(
 
 
 def read_prompt(app, words: tuple[str, ...], files: tuple[str, ...] = ()) -> str:
-    """The user's turn: arguments, then piped stdin as context, then attached files. Empty is a usage error."""
+    """The user's turn: arguments, then piped stdin as context, then attached files (`-f -` is stdin, in its
+    place among them). All of it together is capped at input.max_bytes. Empty is a usage error."""
+    from qwen_cli.local_input import STDIN, Budget
+
+    if files.count(STDIN) > 1:
+        raise UsageError("-f - (stdin) can be given only once", hint="Stdin can be read only once.")
+    budget = Budget(app.settings.get("input.max_bytes"))
     parts = []
     prompt = " ".join(words).strip()
     if prompt:
         parts.append(prompt)
-    if not app.stdin_isatty:
-        piped = _read_stdin(app)
+    if not app.stdin_isatty and STDIN not in files:
+        piped = _read_stdin(app, budget)
         if piped.strip():
             parts.append(piped.rstrip("\n"))
     for path in files:
-        parts.append(_attachment(app, path))
+        parts.append(_attachment(app, path, budget))
     if not parts:
         raise UsageError(
             "nothing to ask: give a prompt as arguments or on stdin",
@@ -164,26 +171,21 @@ def finish_notes(app, result, show_usage: bool) -> None:
         app.stderr.flush()
 
 
-def _read_stdin(app) -> str:
-    buffer = getattr(app.stdin, "buffer", None)
-    if buffer is None:
-        return app.stdin.read()
-    return _decode(app, buffer.read(), "stdin")
+def _read_stdin(app, budget) -> str:
+    from qwen_cli.local_input import read_stream
+
+    return _decode(app, read_stream(getattr(app.stdin, "buffer", app.stdin), budget), "stdin")
 
 
-def _attachment(app, path: str) -> str:
-    file = Path(path).expanduser()
-    try:
-        data = file.read_bytes()
-    except FileNotFoundError:
-        raise UsageError(f"-f {path}: no such file", hint="Check the path.") from None
-    except IsADirectoryError:
-        raise UsageError(f"-f {path}: is a directory", hint="Attach files one by one with -f.") from None
-    except OSError as exc:
-        raise UsageError(f"-f {path}: {exc.strerror or exc}") from None
-    text = _decode(app, data, path)
+def _attachment(app, path: str, budget) -> str:
+    from qwen_cli.local_input import STDIN, read_file
+
+    if path == STDIN:
+        text, name = _read_stdin(app, budget), "stdin"
+    else:
+        text, name = _decode(app, read_file(path, budget), path), os.path.basename(path) or path
     fence = "````" if "```" in text else "```"
-    return f"File: {os.path.basename(path) or path}\n{fence}\n{text.rstrip()}\n{fence}"
+    return f"File: {name}\n{fence}\n{text.rstrip()}\n{fence}"
 
 
 def _decode(app, data: bytes, where: str) -> str:

@@ -53,6 +53,7 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
     from qwen_cli.cli.chat_host import CliHost
 
     plain = not app.stdin_isatty
+    store.check_writable(session_id)  # exit 8 before any login or request when the session can't be saved
     host = CliHost(app, plain=plain)
     loaded = store.load(session_id) if session_id else None
     if loaded is not None:
@@ -77,7 +78,9 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
         session.conversation.system = system
     try:
         if plain:
-            return repl.run_lines(session, app.stdin)
+            from qwen_cli.local_input import capped_lines
+
+            return repl.run_lines(session, capped_lines(app.stdin, app.settings.get("input.max_bytes")))
         banner(host, session, resumed=loaded is not None)
         reader = make_reader(app)
         try:

@@ -150,7 +150,7 @@ def set_(app, key: str, value: str, project: bool) -> None:
     definition = _key_or_fail(key)
     if project and (definition.secret or looks_secret(key)):
         raise ConfigError(f"{key} is a secret and may not go in the project file", hint="Use `qwen auth login`.")
-    typed = coerce(definition, value, "argument")
+    typed = coerce(definition, value, "argument", error=UsageError)  # a bad argument: exit 2
     target = _target_file(app, project)
     write_value(target, key, typed)
     app.stderr.write(f"Set {key} = {_display(typed)} in {target}\n")

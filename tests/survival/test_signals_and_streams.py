@@ -112,8 +112,8 @@ def test_non_utf8_stdin_is_replaced_with_one_warning(isolated, openai_server):
 
 def test_20_mb_of_stdin_is_sent_and_answered(isolated, openai_server):
     start = time.monotonic()
-    result = run(["ask", "count the x"], env=_plan(isolated, openai_server), input=b"x" * (20 * 1024 * 1024),
-                 timeout=120)
+    env = _plan(isolated, openai_server, QWEN_INPUT_MAX_BYTES=str(32 * 1024 * 1024))  # above the 8 MiB default cap
+    result = run(["ask", "count the x"], env=env, input=b"x" * (20 * 1024 * 1024), timeout=120)
     elapsed = time.monotonic() - start
     assert result.exit_code == 0, result.output[-2000:]
     assert result.stdout.strip() == "Hello from stub"
