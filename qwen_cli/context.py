@@ -68,8 +68,12 @@ class AppContext:
     @property
     def settings(self):
         if self._settings is None:
+            from qwen_cli import homecheck, paths
             from qwen_cli.settings import Settings
 
+            # StrictModes first: nothing is read from (or written to) a home that others can change.
+            for warning in homecheck.check(paths.qwen_home(self.env)):
+                self.warn(warning)
             self._settings = Settings.load(env=self.env, cwd=self.cwd, flags=self.flags)
             for warning in self._settings.warnings:
                 self.warn(warning)

@@ -53,8 +53,10 @@ def _settings(app):
     loaded = getattr(app, "_settings", None)
     if loaded is not None:
         return loaded
+    from qwen_cli import homecheck, paths
     from qwen_cli.settings import Settings
 
+    homecheck.refuse_unsafe(paths.qwen_home(app.env))  # no statistics written into a home others can change
     # Loaded quietly: warnings about the config belong to the command, not to the statistics hook.
     return Settings.load(env=app.env, cwd=app.cwd, flags=getattr(app, "flags", None))
 
