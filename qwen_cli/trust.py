@@ -136,18 +136,26 @@ def trust(home: Path, directory: Path) -> Folder:
             f"{path} has no project files to trust ({', '.join(PROJECT_FILES)})",
             hint="Run `qwen trust` in the folder that holds them, or give it: qwen trust DIR",
         )
-    folders = load(home)
+    from qwen_cli.fsutil import locked_update
+
     folder = Folder(path, {rel: digest(data) for rel, data in files.items()}, time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-    folders[path] = folder
-    _save(home, folders)
+    with locked_update(store_path(home)):  # a concurrent `qwen trust` of another folder keeps its entry
+        folders = load(home)
+        folders[path] = folder
+        _save(home, folders)
     return folder
 
 
 def revoke(home: Path, directory: Path) -> bool:
-    folders = load(home)
-    removed = folders.pop(canonical(directory), None)
-    if removed is not None:
-        _save(home, folders)
+    from qwen_cli.fsutil import locked_update
+
+    if canonical(directory) not in load(home):
+        return False
+    with locked_update(store_path(home)):
+        folders = load(home)
+        removed = folders.pop(canonical(directory), None)
+        if removed is not None:
+            _save(home, folders)
     return removed is not None
 
 
