@@ -18,6 +18,7 @@ def _plan(isolated, openai_server, **extra) -> dict:
     openai_server.accept_tokens.add(CANARY_KEY)
     isolated.qwen_home.mkdir(parents=True, exist_ok=True)
     (isolated.qwen_home / "credentials.toml").write_text(f'[coding-plan]\nbase_url = "{openai_server.url}"\n')
+    (isolated.qwen_home / "credentials.toml").chmod(0o600)  # as qwen writes it: no "made private" warning
     return {"QWEN_AUTH_METHOD": "coding-plan", "BAILIAN_CODING_PLAN_API_KEY": CANARY_KEY, **extra}
 
 
