@@ -74,92 +74,107 @@ def lock_file_for(path: Path) -> Path:
 @contextlib.contextmanager
 def locked_update(path: Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the cross-process lock of `path` around one read-modify-write of it, so concurrent writers of
-    different entries all keep theirs. The lock file is removed afterwards; one that can't be created is
-    reported as `path` being unwritable."""
+    different entries all keep theirs. A lock file that can't be created is reported as `path` being unwritable."""
     path = Path(path)
     try:
         ensure_private_dir(path.parent)
     except OSError as exc:
         raise _unwritable(path, exc) from None
-    with file_lock(lock_file_for(path), timeout=timeout, unwritable=path, remove=True):
+    with file_lock(lock_file_for(path), timeout=timeout, unwritable=path):
         yield
 
 
 @contextlib.contextmanager
-def file_lock(lock_path: Path, timeout: float | None = None, unwritable: Path | None = None,
-              remove: bool = False) -> Iterator[None]:
-    """An exclusive flock on `lock_path` (created 0600, never through a symlink) for the block. The kernel
-    drops it when the process dies, so a killed holder can't leave it stuck. timeout=None waits as long as
-    it takes; otherwise a ConfigError after `timeout` seconds. With remove=True the file is deleted on the
-    way out, and a waiter that then holds the deleted file's lock lets go and locks the new one."""
-    fd = _lock_fd(lock_path, timeout, unwritable, remove)
-    try:
-        yield
-    finally:
-        if remove:
-            with contextlib.suppress(OSError):
-                os.unlink(lock_path)
-        _release(fd)
-        os.close(fd)
-
-
-def _lock_fd(lock_path: Path, timeout: float | None, unwritable: Path | None, remove: bool) -> int:
+def file_lock(lock_path: Path, timeout: float | None = None, unwritable: Path | None = None) -> Iterator[None]:
+    """An exclusive flock on `lock_path` (created 0600 and kept, never opened through a symlink) for the block.
+    The kernel drops it when the process dies, so a killed holder can't leave it stuck. timeout=None waits as
+    long as it takes; otherwise a ConfigError after `timeout` seconds."""
     flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    while True:
+    try:
+        fd = os.open(lock_path, flags, 0o600)
+    except OSError as exc:
+        raise _unwritable(unwritable or lock_path, exc) from None
+    try:
+        _acquire(fd, timeout, lock_path)
         try:
-            fd = os.open(lock_path, flags, 0o600)
-        except OSError as exc:
-            raise _unwritable(unwritable or lock_path, exc) from None
-        try:
-            _acquire(fd, timeout, lock_path)
-        except BaseException:
-            os.close(fd)
-            raise
-        if not remove or _is_current(fd, lock_path):
-            return fd
-        _release(fd)
+            yield
+        finally:
+            _release(fd)
+    finally:
         os.close(fd)
 
 
-def _is_current(fd: int, path: Path) -> bool:
-    """Whether the locked descriptor is still the file at `path` (not one a previous holder deleted)."""
-    if os.name == "nt":
-        return True
-    try:
-        here, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
-    except OSError:
-        return False
-    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+class _LockWait(Exception):
+    pass
 
 
 def _acquire(fd: int, timeout: float | None, lock_path: Path) -> None:
-    deadline = None if timeout is None else time.monotonic() + timeout
-    delay = 0.005
     try:
         import fcntl
     except ModuleNotFoundError:  # Windows
-        fcntl = None
+        _acquire_windows(fd, timeout, lock_path)
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        pass
+    # Wait in the kernel, which wakes a waiter the moment the holder lets go (polling would let a busy writer
+    # starve it), with an alarm for the deadline.
+    try:
+        with _alarm(timeout):
+            fcntl.flock(fd, fcntl.LOCK_EX)
+    except _LockWait:
+        raise _busy(lock_path, timeout) from None
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float | None) -> Iterator[None]:
+    """Raise _LockWait in the main thread after `seconds`; without a deadline (or off the main thread, or when
+    SIGALRM is someone else's) just wait."""
+    import signal
+    import threading
+
+    usable = (seconds is not None and hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread()
+              and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None))
+    if not usable:
+        yield
+        return
+
+    def expired(_signum, _frame):
+        raise _LockWait
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _acquire_windows(fd: int, timeout: float | None, lock_path: Path) -> None:
+    import msvcrt
+
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         try:
-            if fcntl is None:
-                import msvcrt
-
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-            elif deadline is None:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            else:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
             return
-        except OSError:  # BlockingIOError from flock, PermissionError/OSError from msvcrt
+        except OSError:
             if deadline is not None and time.monotonic() > deadline:
-                from qwen_cli.errors import ConfigError
+                raise _busy(lock_path, timeout) from None
+            time.sleep(0.02)
 
-                raise ConfigError(
-                    f"another qwen process has held {lock_path} for over {timeout:g} s",
-                    hint="Wait for it to finish and try again; the lock goes away when that process exits.",
-                ) from None
-            time.sleep(delay)
-            delay = min(delay * 2, 0.05)
+
+def _busy(lock_path: Path, timeout: float | None):
+    from qwen_cli.errors import ConfigError
+
+    return ConfigError(
+        f"another qwen process has held {lock_path} for over {timeout:g} s",
+        hint="Wait for it to finish and try again; the lock goes away when that process exits.",
+    )
 
 
 def _release(fd: int) -> None:

@@ -164,7 +164,7 @@ def test_write_value_is_atomic_no_temp_files_left(isolated):
     path = isolated.qwen_home / "config.toml"
     for i in range(20):
         write_value(path, "network.max_retries", i)
-    assert sorted(p.name for p in isolated.qwen_home.iterdir()) == ["config.toml"]
+    assert sorted(p.name for p in isolated.qwen_home.iterdir()) == ["config.toml", "config.toml.lock"]  # the flock
     assert "max_retries = 19" in path.read_text()
 
 

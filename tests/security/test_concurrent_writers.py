@@ -74,9 +74,10 @@ def assert_clean(results: list[Result]) -> None:
 
 
 def assert_no_leftovers(home) -> None:
-    """No lock file, no temp file: only the state itself."""
-    extra = [p.name for p in home.iterdir() if p.name.endswith((".lock", ".tmp"))]
-    assert extra == [], extra
+    """No temp file; the lock files are empty (they hold no copy of anything) and private."""
+    assert [p.name for p in home.iterdir() if p.name.endswith(".tmp")] == []
+    for lock in home.glob("*.lock"):
+        assert lock.stat().st_size == 0 and stat.S_IMODE(lock.stat().st_mode) == 0o600, lock
 
 
 def test_16_parallel_logins_for_different_providers_all_keep_their_key(isolated):

@@ -39,8 +39,9 @@ def assert_still_links(isolated, repo) -> None:
         link = isolated.qwen_home / name
         assert link.is_symlink(), name
         assert link.resolve() == (repo / name).resolve()
-    leftovers = [p.name for p in [*repo.iterdir(), *isolated.qwen_home.iterdir()] if p.name.endswith((".tmp", ".lock"))]
+    leftovers = [p.name for p in [*repo.iterdir(), *isolated.qwen_home.iterdir()] if p.name.endswith(".tmp")]
     assert leftovers == []
+    assert not [p for p in repo.iterdir() if p.name.endswith(".lock")]  # locks stay in $QWEN_HOME, by the link
 
 
 def test_config_set_through_a_symlink_writes_the_target(isolated, dotfiles):
