@@ -151,20 +151,23 @@ def coerce(key: Key, raw: Any, origin: str, error: type[QwenError] = ConfigError
 
 
 MAX_SECONDS = 86400.0  # one day: a longer timeout is a typo, and 1e308 or inf overflows the socket layer
-# Integers that size a buffer or a window: 0 would refuse everything.
-_POSITIVE_INTS = ("network.max_response_bytes", "network.max_event_bytes", "input.max_bytes",
-                  "chat.max_context_chars")
+# Server caps where 0 means off (see their help); any other 0 would refuse everything or crash the socket layer.
+_ZERO_IS_OFF = ("network.headers_timeout", "network.idle_timeout", "network.max_response_bytes",
+                "network.max_event_bytes")
+# Integers that size a buffer or a window: at least 1.
+_POSITIVE_INTS = ("input.max_bytes", "chat.max_context_chars")
 
 
 def _out_of_range(key: Key, value: Any) -> str | None:
     """Why a number is unusable, or None. Floats (all timeouts) must be finite, above 0 and at most a day;
-    sizes must be positive; other integers (retries, history lines) must not be negative."""
+    sizes must be positive; other integers (retries, history lines) must not be negative. A server cap may be
+    0, which turns it off."""
     if key.type is float:
         if math.isnan(value) or math.isinf(value):
             return "must be a finite number of seconds"
         if value < 0:
             return "must not be negative"
-        if value == 0:
+        if value == 0 and key.name not in _ZERO_IS_OFF:
             return "must be more than 0 seconds"
         if value > MAX_SECONDS:
             return f"must be at most {MAX_SECONDS:g} seconds (one day)"

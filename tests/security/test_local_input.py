@@ -111,9 +111,9 @@ def test_bad_timeout_in_the_environment_is_exit_8_naming_key_and_origin(openai_s
     assert openai_server.chat_requests == []
 
 
-@pytest.mark.parametrize("toml", ["connect_timeout = nan", "headers_timeout = inf", "idle_timeout = 0",
+@pytest.mark.parametrize("toml", ["connect_timeout = nan", "headers_timeout = inf", "read_timeout = 0",
                                   "read_timeout = 99999999999999999999", "max_retries = -1",
-                                  "max_event_bytes = 0", "max_response_bytes = -3"])
+                                  "idle_timeout = -1.5", "max_response_bytes = -3"])
 def test_bad_number_in_config_toml_is_exit_8_naming_the_file(openai_server, isolated, toml):
     isolated.qwen_home.mkdir(parents=True)
     cfg = isolated.qwen_home / "config.toml"
@@ -136,8 +136,11 @@ def test_config_set_with_a_bad_value_is_a_usage_error_and_keeps_the_file(isolate
 
 
 @pytest.mark.parametrize("key,value", [("network.max_retries", "0"), ("network.read_timeout", "0.5"),
-                                       ("network.connect_timeout", "86400"), ("chat.history_size", "0")])
+                                       ("network.connect_timeout", "86400"), ("chat.history_size", "0"),
+                                       ("network.idle_timeout", "0"), ("network.headers_timeout", "0"),
+                                       ("network.max_event_bytes", "0"), ("network.max_response_bytes", "0")])
 def test_edge_values_that_work_are_accepted(isolated, key, value):
+    """Including 0 for the server caps, where it means off."""
     result = run_qwen(["config", "set", key, value])
     assert result.exit_code == 0, result.stderr
 
