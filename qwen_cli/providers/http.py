@@ -267,10 +267,13 @@ def read_body(response, network, url: str) -> bytes:
         raise exception_error(exc, url, network) from None
 
 
-# Header values that are credentials: shown masked in --debug traces, whatever else redaction catches.
-_SECRET_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie"}
+# Request headers whose values --debug shows as they are; any other (Authorization, a [providers.*.headers]
+# value that may be an org token) is masked. Response headers are the server's and shown, but for cookies.
+_SHOWN_REQUEST_HEADERS = frozenset(
+    {"user-agent", "accept", "accept-encoding", "content-type", "content-length", "connection",
+     "x-dashscope-cachecontrol", "x-dashscope-authtype", "x-dashscope-useragent", "anthropic-version"}
 )
+_SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
 
 
 def _trace_headers(direction: str, headers) -> None:
@@ -280,9 +283,11 @@ def _trace_headers(direction: str, headers) -> None:
     from qwen_cli.secrets import mask
 
     for name, value in headers.items():
-        if name.lower() in _SECRET_HEADERS:
+        lower = name.lower()
+        hidden = lower not in _SHOWN_REQUEST_HEADERS if direction == ">" else lower in _SECRET_RESPONSE_HEADERS
+        if hidden:
             scheme, _, rest = str(value).partition(" ")
-            value = f"{scheme} {mask(rest)}" if rest else mask(str(value))
+            value = f"{scheme} {mask(rest)}" if rest and scheme.lower() in ("bearer", "basic") else mask(str(value))
         log.debug("%s %s: %s", direction, name, value)
 
 
