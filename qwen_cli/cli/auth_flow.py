@@ -265,7 +265,10 @@ def _key_from(app, *, key_stdin: bool, env_var: str | None, prompt: str, optiona
     from qwen_cli.auth.manage import clean_key
 
     if key_stdin:
-        key = clean_key(app.stdin.read())
+        from qwen_cli.local_input import Budget, read_stream
+
+        raw = read_stream(app.stdin, Budget(app.settings.get("input.max_bytes")), "--key-stdin")
+        key = clean_key(raw.decode("utf-8", "replace"))
         if not key:
             raise UsageError("--key-stdin was given but stdin was empty",
                              hint="printf %s \"$KEY\" | qwen auth login ... --key-stdin")

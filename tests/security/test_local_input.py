@@ -203,3 +203,21 @@ def test_sessions_still_work_when_writable(openai_server, isolated):
     assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
     assert CANARY not in path.read_text()
     assert_no_canary(second)
+
+
+def test_a_key_on_stdin_is_read_under_the_input_cap(isolated):
+    import subprocess
+    import time
+
+    from tests.helpers import qwen_command
+
+    started = time.monotonic()
+    with open("/dev/zero", "rb") as zero:
+        proc = subprocess.run(
+            qwen_command() + ["auth", "login", "--method", "api-key", "--provider", "openai", "--key-stdin"],
+            stdin=zero, capture_output=True, timeout=30, env={**os.environ, "QWEN_INPUT_MAX_BYTES": "4096"},
+        )
+    assert proc.returncode == 2, proc.stderr
+    assert b"--key-stdin: the input is larger than input.max_bytes" in proc.stderr
+    assert time.monotonic() - started < 20
+    assert not (isolated.qwen_home / "credentials.toml").exists()
