@@ -70,14 +70,6 @@ def _login(server: OAuthScript, **env):
     return result, client, clock
 
 
-@pytest.fixture
-def script():
-    server = OAuthScript().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
 
 # -- RFC 8628 §3.2 and §3.5: when to poll -------------------------------------------------------------
 
@@ -314,15 +306,6 @@ def test_allow_insecure_http_lets_a_trusted_gateway_use_http():
     urls = Endpoints.from_settings(settings).urls(client=None)  # both paths set: no metadata request
     assert (urls.device, urls.token) == ("http://gw.corp.example/d", "http://gw.corp.example/t")
 
-
-@pytest.fixture
-def trap():
-    """A second server that must never be reached."""
-    server = OAuthScript().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

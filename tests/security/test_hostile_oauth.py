@@ -59,23 +59,6 @@ def _unchanged(home, before: bytes) -> None:
     assert not (home / "oauth_creds.lock").exists()
 
 
-@pytest.fixture
-def script():
-    server = OAuthScript().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def trap():
-    """A second loopback server that must never receive anything."""
-    server = OAuthScript().start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 # -- secrets echoed back by the server -------------------------------------------------------------------

@@ -60,3 +60,23 @@ def instant_polls(monkeypatch):
     from tests.auth.helpers import VirtualClock
 
     return VirtualClock().install(monkeypatch)
+
+
+@pytest.fixture
+def script():
+    """A started OAuthScript on its own (not wired to an OpenAI stub): every answer is scripted per test."""
+    server = OAuthScript().start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def trap():
+    """A second loopback authorization server that must never receive anything."""
+    server = OAuthScript().start()
+    try:
+        yield server
+    finally:
+        server.stop()
