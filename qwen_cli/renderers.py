@@ -87,7 +87,8 @@ def render_answer(
         sink = _PlainSink(app, show_reasoning)
     start = time.monotonic() if started is None else started
     answer = Answer(model=model)
-    spinner = Spinner(app) if fmt == "text" and app.stderr_isatty else None
+    # A dumb terminal can't erase a line: no spinner there (rich already turns the live display off).
+    spinner = Spinner(app) if fmt == "text" and app.stderr_isatty and app.env.get("TERM") != "dumb" else None
     ending: BaseException | None = None
     try:
         if spinner:

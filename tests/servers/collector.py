@@ -3,6 +3,7 @@
     collector = Collector().start()      # url = http://127.0.0.1:PORT/v1/logs
     collector.status = 500               # answer every request with this status
     collector.delay = 2.0                # wait before answering
+    collector.redirect = "/v1/elsewhere"  # answer POST /v1/logs with 307 to there (other paths get `status`)
     collector.snapshot()                 # (connections, requests, bytes) so far
     collector.stop()
 
@@ -48,7 +49,10 @@ class _Handler(BaseHTTPRequestHandler):
         if owner.delay:
             time.sleep(owner.delay)
         payload = b"{}"
-        self.send_response(owner.status)
+        redirect = owner.redirect if self.path == "/v1/logs" else None
+        self.send_response(307 if redirect else owner.status)
+        if redirect:
+            self.send_header("Location", redirect)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.send_header("Connection", "close")
@@ -62,6 +66,7 @@ class Collector:
     def __init__(self, status: int = 200, delay: float = 0.0):
         self.status = status
         self.delay = delay
+        self.redirect: str | None = None
         self.lock = threading.Lock()
         self.connections = 0
         self.requests: list[dict] = []
