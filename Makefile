@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test lint completions bench smoke clean
+.PHONY: install run test lint completions bench smoke mutation clean
 
 $(BIN)/qwen: pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ completions: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Mutation testing with cosmic-ray, on a throwaway copy with its own venv (never this tree); slow, not in CI.
+# MODULES=qwen_cli/secrets.py to pick; WORK=DIR to reuse a copy from an earlier run.
+mutation: install
+	$(BIN)/python bench/mutation.py $(if $(WORK),--work $(WORK)) $(MODULES)
 
 smoke: install
 	.ci/smoke-wheel.sh

@@ -1,0 +1,165 @@
+"""`make mutation`: cosmic-ray on a throwaway copy of the tree, one module at a time, with the tests that use it.
+
+    python bench/mutation.py                      # every scoped module, smallest first
+    python bench/mutation.py qwen_cli/secrets.py  # just these
+    python bench/mutation.py --work DIR ...       # reuse a copy made earlier (its venv too)
+
+cosmic-ray edits the module in place and runs a test command per mutant. Most tests run `qwen` as a
+subprocess through the editable install, so the copy gets its own venv with `pip install -e .`: the
+mutants live only there, never in this checkout. Slow (minutes per module on 2 cores); not run in CI.
+Each module's report (the surviving mutants) is written to WORK/mutation/<module>.txt; docs/testing.md says
+which survivors are equivalent. Mutants inside type annotations are skipped: they are never evaluated.
+An interrupted run can leave a mutant in the copy's module: start again from a fresh copy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 120.0  # seconds per mutant; a mutant that hangs the tests counts as killed
+PYTEST = ".venv/bin/python -m pytest -x -q -p no:cacheprovider -m 'not slow'"
+
+# The test files that exercise each module, and only those (a mutant's run stops at the first failure).
+MODULES = {
+    "qwen_cli/secrets.py": ["tests/test_secrets.py", "tests/cli/test_boundary.py"],
+    "qwen_cli/auth/binding.py": ["tests/auth/test_resolve.py", "tests/security/test_trust.py"],
+    "qwen_cli/fsutil.py": ["tests/test_settings.py", "tests/chat/test_session_store.py",
+                           "tests/auth/test_token_store.py"],
+    "qwen_cli/providers/sse.py": ["tests/providers/test_sse.py", "tests/providers/test_openai_compat.py"],
+    "qwen_cli/trust.py": ["tests/security/test_trust.py", "tests/test_settings.py"],
+    "qwen_cli/telemetry/policy.py": ["tests/privacy/test_telemetry_policy.py",
+                                     "tests/privacy/test_telemetry_export.py"],
+    "qwen_cli/auth/token_store.py": ["tests/auth/test_token_store.py", "tests/test_guards.py",
+                                     "tests/cli/test_auth_oauth_use.py"],
+    "qwen_cli/auth/resolve.py": ["tests/auth/test_resolve.py", "tests/cli/test_auth_status.py",
+                                 "tests/security/test_trust.py"],
+    "qwen_cli/providers/failures.py": ["tests/providers/test_openai_compat.py", "tests/cli/test_ask.py"],
+}
+
+
+def run(cmd, cwd, **kw):
+    print("+", " ".join(map(str, cmd)), flush=True)
+    return subprocess.run([str(c) for c in cmd], cwd=cwd, check=True, **kw)
+
+
+def make_copy(work: Path) -> None:
+    """The checkout as it is now (tracked and new files, uncommitted edits too), with its own venv."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
+                           capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, work / name)
+    run([sys.executable, "-m", "venv", ".venv"], work)
+    run([".venv/bin/pip", "install", "--quiet", "-e", ".[test]"], work)
+
+
+def config(module: str, tests: list[str]) -> str:
+    return (
+        "[cosmic-ray]\n"
+        f'module-path = "{module}"\n'
+        f"timeout = {TIMEOUT}\n"
+        "excluded-modules = []\n"
+        f'test-command = "{PYTEST} {" ".join(tests)}"\n'
+        "\n[cosmic-ray.distributor]\n"
+        'name = "local"\n'
+    )
+
+
+def mutate(work: Path, module: str) -> dict:
+    out = work / "mutation"
+    out.mkdir(exist_ok=True)
+    stem = module.replace("/", ".").removesuffix(".py")
+    cfg, db = out / f"{stem}.toml", out / f"{stem}.sqlite"
+    cfg.write_text(config(module, MODULES[module]))
+    bin_ = work / ".venv" / "bin"
+    db.unlink(missing_ok=True)
+    run([bin_ / "cosmic-ray", "init", cfg, db], work)
+    print(f"skipped {skip_annotations(db, work / module)} mutants inside type annotations", flush=True)
+    run([bin_ / "cosmic-ray", "baseline", cfg], work)  # the tests must pass on the unmutated module
+    run([bin_ / "cosmic-ray", "exec", cfg, db], work)
+    report = subprocess.run([bin_ / "cr-report", "--show-diff", "--surviving-only", db], cwd=work,
+                            capture_output=True, text=True, check=True).stdout
+    (out / f"{stem}.txt").write_text(report)
+    return summarize(report)
+
+
+def annotation_spans(path: Path) -> set[tuple[int, int, int, int]]:
+    """Where the type annotations are: with `from __future__ import annotations` they are never evaluated, so
+    a mutant inside one (`str | None` -> `str + None`) cannot change behaviour."""
+    import ast
+
+    spans = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        parts = []
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            parts = [node.returns] + [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
+                                                             args.vararg, args.kwarg) if a is not None]
+        elif isinstance(node, ast.AnnAssign):
+            parts = [node.annotation]
+        spans |= {(p.lineno, p.col_offset, p.end_lineno, p.end_col_offset) for p in parts if p is not None}
+    return spans
+
+
+def skip_annotations(db: Path, module: Path) -> int:
+    from cosmic_ray.work_db import use_db
+    from cosmic_ray.work_item import WorkerOutcome, WorkResult
+
+    spans = annotation_spans(module)
+    skipped = 0
+    with use_db(str(db)) as work_db:
+        for item in list(work_db.pending_work_items):
+            if all(any((a, b) <= tuple(m.start_pos) and tuple(m.end_pos) <= (c, d) for a, b, c, d in spans)
+                   for m in item.mutations):
+                skip = WorkResult(output=None, test_outcome=None, diff=None, worker_outcome=WorkerOutcome.SKIPPED)
+                work_db.set_result(item.job_id, skip)
+                skipped += 1
+    return skipped
+
+
+def summarize(report: str) -> dict:
+    total = re.search(r"total jobs: (\d+)", report)
+    complete = re.search(r"complete: (\d+)", report)
+    survivors = re.search(r"surviving mutants: (\d+)", report)
+    n = int(total.group(1)) if total else 0
+    done = int(complete.group(1)) if complete else 0
+    alive = int(survivors.group(1)) if survivors else 0
+    return {"mutants": n, "done": done, "survived": alive,
+            "score": f"{100 * (done - alive) / done:.0f}%" if done else "-"}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="default: all, smallest first")
+    parser.add_argument("--work", type=Path, help="a copy made by an earlier run (skips copying and the venv)")
+    args = parser.parse_args(argv)
+    modules = args.modules or sorted(MODULES, key=lambda m: (ROOT / m).stat().st_size)
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        parser.error(f"not in scope: {', '.join(unknown)} (choose from {', '.join(MODULES)})")
+    if args.work is None:
+        work = Path(tempfile.mkdtemp(prefix="qwen-mutation-")) / "qwen"
+        work.mkdir()
+        make_copy(work)
+    else:
+        work = args.work.resolve()
+    if any((d / ".git").exists() for d in (work, *work.parents)):
+        parser.error(f"{work} is in a git checkout: cosmic-ray edits the files it mutates, so use a copy")
+    results = {m: mutate(work, m) for m in modules}
+    print(f"\nReports in {work / 'mutation'}\n\n| module | mutants | survived | score |\n|---|---|---|---|")
+    for module, r in results.items():
+        print(f"| {module} | {r['mutants']} | {r['survived']} | {r['score']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
