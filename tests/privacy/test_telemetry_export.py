@@ -170,6 +170,19 @@ def test_setting_false_by_hand_also_stops_sending(collector):
     assert collector.snapshot() == (0, 0, 0)
 
 
+def test_a_user_opt_out_blocks_flush_even_when_a_project_file_says_true(collector, isolated):
+    """Events queued before the opt-out (say by an older qwen) stay here: the user file's false wins."""
+    from tests.privacy.util import write_user_config
+
+    write_user_config("[privacy]\nusage_statistics = false\n")
+    (isolated.work / ".qwen").mkdir()
+    (isolated.work / ".qwen" / "config.toml").write_text("[privacy]\nusage_statistics = true\n")
+    fill(2)
+    result = invoke(["telemetry", "flush"], env=env_for(collector))
+    assert result.exit_code == 0 and "Sent 0 events" in result.stdout, result.output
+    assert collector.snapshot() == (0, 0, 0)
+
+
 def test_do_not_track_blocks_flush(collector):
     fill(2)
     result = invoke(["telemetry", "flush"], env=env_for(collector, DO_NOT_TRACK="1"))

@@ -123,7 +123,14 @@ def test_user_opt_out_in_config_file():
 def test_explicit_setting_on():
     write_user_config("[privacy]\nusage_statistics = true\n")
     data = status(COLLECTING)
-    assert (data["enabled"], data["reason"]) == (True, "setting_on")
+    assert (data["enabled"], data["reason"], data["rule"]) == (True, "setting_on", 3)
+
+
+def test_setting_on_in_a_dotenv_file_is_named_as_the_reason_not_the_default(isolated):
+    (isolated.work / ".env").write_text("QWEN_PRIVACY_USAGE_STATISTICS=true\n")
+    data = status(COLLECTING)
+    assert (data["enabled"], data["reason"], data["rule"]) == (True, "setting_on", 3)
+    assert data["setting_source"].startswith(".env:")
 
 
 def test_user_opt_out_cannot_be_overridden_by_project_dotenv_or_environment(isolated):
