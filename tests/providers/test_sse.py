@@ -153,3 +153,10 @@ def test_any_chunking_gives_the_same_events(payloads, newline, cuts):
     points = sorted({c for c in cuts if c < len(raw)})
     chunks = [raw[a:b] for a, b in zip([0, *points], [*points, len(raw)], strict=True)]
     assert datas(*chunks) == payloads
+
+
+def test_a_crlf_split_between_chunks_is_one_line_ending_not_a_blank_line():
+    parser = SSEParser()
+    assert parser.feed(b"data: a\r") == []
+    assert parser.feed(b"\ndata: b\r\n\r\n") == [SSEEvent("a\nb")]  # not "a" dispatched early, then "b"
+    assert parser.close() == [] and not parser.truncated
