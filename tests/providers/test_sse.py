@@ -160,3 +160,52 @@ def test_a_crlf_split_between_chunks_is_one_line_ending_not_a_blank_line():
     assert parser.feed(b"data: a\r") == []
     assert parser.feed(b"\ndata: b\r\n\r\n") == [SSEEvent("a\nb")]  # not "a" dispatched early, then "b"
     assert parser.close() == [] and not parser.truncated
+
+
+def test_an_lf_is_swallowed_only_right_after_the_cr_that_ended_a_chunk():
+    parser = SSEParser()
+    assert parser.feed(b"data: a\r") == []
+    assert parser.feed(b"\n") == []  # the CR's own LF
+    assert parser.feed(b"\n") == [SSEEvent("a")]  # a blank line
+    parser = SSEParser()
+    parser.feed(b"data: a\r")
+    assert parser.feed(b"\tdata: b\n\n") == [SSEEvent("a")]  # only an LF is swallowed: "\tdata" is no field
+
+
+def test_the_bom_is_dropped_at_the_start_of_the_stream_only():
+    assert datas(b"data: a\n\n\xef\xbb\xbfdata: b\n\n") == ["a"]
+    assert datas(b"\n\xef\xbb\xbfdata: a\n\n") == []
+
+
+def test_fields_other_than_data_and_event_are_ignored():
+    events, _ = parse(b"comment: x\nabc: x\nid: 7\nretry: 1000\nev: y\nzzz: z\ndata: a\n\n")
+    assert events == [SSEEvent("a", "message")]
+
+
+def test_only_a_space_after_the_colon_is_removed():
+    assert datas(b"data:\tx\n\ndata:  y\n\n") == ["\tx", " y"]
+
+
+def test_the_line_cap_is_exact_across_chunks_and_starts_again_for_each_line():
+    parser = SSEParser(max_event_bytes=10)
+    assert parser.feed(b"data:") == [] and parser.feed(b" 1234") == []  # 10 bytes pending: at the cap
+    with pytest.raises(EventTooLarge):
+        parser.feed(b"5")
+    parser = SSEParser(max_event_bytes=10)
+    parser.feed(b"data: 12")
+    assert parser.feed(b"\ndata: 1234") == []  # the first line is done: the second counts from 0
+    with pytest.raises(EventTooLarge):
+        parser.feed(b"5")
+
+
+def test_the_event_cap_is_exact_and_starts_again_for_each_event():
+    parser = SSEParser(max_event_bytes=12)
+    assert parser.feed(b"data:123456\ndata:123456\n") == []  # 12 bytes of data: at the cap
+    with pytest.raises(EventTooLarge):
+        parser.feed(b"data:1\n")
+    parser = SSEParser(max_event_bytes=12)
+    assert parser.feed(b"data:123456\n\n") == [SSEEvent("123456")]
+    assert parser.feed(b"data:123456\ndata:123456\n\n") == [SSEEvent("123456\n123456")]
+    parser.feed(b"data:123456\ndata:123456\n")
+    with pytest.raises(EventTooLarge):
+        parser.feed(b"data:1\n")
