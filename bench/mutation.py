@@ -29,7 +29,8 @@ PYTEST = ".venv/bin/python -m pytest -x -q -p no:cacheprovider -m 'not slow'"
 # The test files that exercise each module, and only those (a mutant's run stops at the first failure).
 MODULES = {
     "qwen_cli/secrets.py": ["tests/test_secrets.py", "tests/cli/test_boundary.py"],
-    "qwen_cli/auth/binding.py": ["tests/auth/test_resolve.py", "tests/security/test_trust.py"],
+    "qwen_cli/auth/binding.py": ["tests/auth/test_binding.py", "tests/auth/test_resolve.py",
+                                 "tests/security/test_trust.py"],
     "qwen_cli/fsutil.py": ["tests/test_settings.py", "tests/chat/test_session_store.py",
                            "tests/auth/test_token_store.py"],
     "qwen_cli/providers/sse.py": ["tests/providers/test_sse.py", "tests/providers/test_openai_compat.py"],
