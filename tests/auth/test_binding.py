@@ -4,11 +4,13 @@ tests/security/test_trust.py)."""
 from __future__ import annotations
 
 import types
+from pathlib import Path
 
 import pytest
 
 from qwen_cli.auth import binding
 from qwen_cli.errors import ConfigError
+from qwen_cli.trust import trust_command
 
 
 def test_normal_form_ignores_case_default_ports_and_a_trailing_slash():
@@ -61,6 +63,10 @@ def test_a_trusted_key_is_refused_for_a_url_from_an_untrusted_dotenv_and_names_t
     assert info.value.message == (
         "refusing to send OPENAI_API_KEY from the environment to evil.example.com: OPENAI_BASE_URL comes from "
         "/p/.env, a folder you have not trusted"
+    )
+    assert info.value.hint == (
+        f"If you trust that folder: {trust_command(Path('/p/.env'))}; "
+        "or put the server's own key (OPENAI_API_KEY) in the same file."
     )
     with pytest.raises(ConfigError) as info:
         binding.check(_settings("project:"), provider="custom", key_source="env:OPENAI_API_KEY",
