@@ -7,6 +7,7 @@ a hostile project folder, then runs the real `qwen` and checks where the secret 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -91,6 +92,7 @@ def test_trusting_the_folder_applies_it_until_a_file_changes(isolated, project, 
     listed = json.loads(run_qwen(["trust", "--list", "--json"]).stdout)
     assert listed["folders"][0]["path"] == str(project)
     assert listed["folders"][0]["files"] == {".qwen/config.toml": "changed"}
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d", listed["folders"][0]["trusted_at"]), listed
 
     revoked = run_qwen(["trust", "--revoke"])
     assert revoked.exit_code == 0 and f"No longer trusted: {project}" in revoked.stderr
@@ -266,6 +268,18 @@ def test_config_show_and_path_say_what_is_trusted(isolated, project):
     listed = run_qwen(["config", "path"]).stdout.splitlines()
     assert any(line.startswith(str(project / ".env")) and "untrusted" in line for line in listed)
     assert any(line.startswith(str(isolated.home / ".env")) and "untrusted" not in line for line in listed)
+
+
+def test_a_dot_env_in_a_folder_whose_name_sorts_before_dot_qwen_belongs_to_that_folder(isolated):
+    folder = isolated.tmp / ".app"
+    folder.mkdir()
+    (folder / ".env").write_text("OPENAI_MODEL=m\n")
+    trusted = run_qwen(["trust"], cwd=folder)
+    assert trusted.exit_code == 0, trusted.output
+    assert f"Trusted {folder.resolve()}" in trusted.stderr
+    assert [f["path"] for f in json.loads(run_qwen(["trust", "--list", "--json"]).stdout)["folders"]] == [
+        str(folder.resolve())
+    ]
 
 
 def test_trust_with_nothing_to_trust_is_a_usage_error(isolated):
