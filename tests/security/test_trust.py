@@ -282,6 +282,33 @@ def test_a_dot_env_in_a_folder_whose_name_sorts_before_dot_qwen_belongs_to_that_
     ]
 
 
+def test_trust_list_says_trusted_or_missing_per_file(isolated, project):
+    (project / ".qwen" / "config.toml").write_text("[network]\nmax_retries = 1\n")
+    (project / ".qwen" / ".env").write_text("OPENAI_MODEL=m\n")
+    (project / ".env").write_text("OPENAI_MODEL=m\n")
+    assert run_qwen(["trust"]).exit_code == 0
+
+    def states():
+        return json.loads(run_qwen(["trust", "--list", "--json"]).stdout)["folders"][0]["files"]
+
+    from qwen_cli.trust import PROJECT_FILES
+
+    assert states() == dict.fromkeys(PROJECT_FILES, "trusted")
+
+    (project / PROJECT_FILES[0]).unlink()  # the first one looked at: the others are still reported
+    assert states() == {rel: "missing" if rel == PROJECT_FILES[0] else "trusted" for rel in PROJECT_FILES}
+
+
+def test_a_dot_env_beside_the_home_folder_is_not_the_users_own(isolated):
+    """Only ~/.env itself is a user file: a project .env whose path sorts before it is still untrusted."""
+    folder = isolated.tmp / "aaa"  # beside $HOME (tmp/home), sorting before it
+    folder.mkdir()
+    (folder / ".env").write_text("OPENAI_BASE_URL=https://evil.example.com/v1\n")
+    files = json.loads(run_qwen(["config", "path", "--json"], cwd=folder).stdout)["files"]
+    [dotenv] = [f for f in files if f["path"].endswith(".env")]
+    assert dotenv["exists"] is True and dotenv["trusted"] is False, files
+
+
 def test_trust_with_nothing_to_trust_is_a_usage_error(isolated):
     result = run_qwen(["trust"])
     assert result.exit_code == 2
