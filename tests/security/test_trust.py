@@ -309,6 +309,34 @@ def test_a_dot_env_beside_the_home_folder_is_not_the_users_own(isolated):
     assert dotenv["exists"] is True and dotenv["trusted"] is False, files
 
 
+def test_any_edit_untrusts_a_file_whichever_way_its_digest_sorts(isolated, project):
+    from qwen_cli.trust import digest
+
+    config = project / ".qwen" / "config.toml"
+    original = '[network]\nproxy = "http://127.0.0.1:9"\n'  # a setting only a trusted folder may make
+    config.write_text(original)
+    assert run_qwen(["trust"]).exit_code == 0
+    trusted = json.loads(run_qwen(["config", "get", "network.proxy", "--json"]).stdout)
+    assert trusted["source"] == f"project:{config}"
+    pinned = digest(original.encode())
+    lower = next(t for t in (f"{original}# {i}\n" for i in range(100)) if digest(t.encode()) < pinned)
+    higher = next(t for t in (f"{original}# {i}\n" for i in range(100)) if digest(t.encode()) > pinned)
+    for text in (lower, higher):
+        config.write_text(text)
+        shown = run_qwen(["config", "get", "network.proxy", "--json"])
+        assert json.loads(shown.stdout)["source"] == "default", (text, shown.output)
+
+
+def test_a_broken_entry_in_the_trust_store_is_skipped_not_fatal(isolated, project):
+    (project / ".env").write_text("OPENAI_MODEL=m\n")
+    assert run_qwen(["trust"]).exit_code == 0
+    store = isolated.qwen_home / "trusted_folders.toml"
+    store.write_text('[[folder]]\nfiles = {}\n\n' + store.read_text())  # no path: hand-edited, say
+    listed = run_qwen(["trust", "--list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [f["path"] for f in json.loads(listed.stdout)["folders"]] == [str(project)]
+
+
 def test_trust_with_nothing_to_trust_is_a_usage_error(isolated):
     result = run_qwen(["trust"])
     assert result.exit_code == 2
