@@ -84,13 +84,14 @@ def mutate(work: Path, module: str) -> dict:
     bin_ = work / ".venv" / "bin"
     db.unlink(missing_ok=True)
     run([bin_ / "cosmic-ray", "init", cfg, db], work)
-    print(f"skipped {skip_annotations(db, work / module)} mutants inside type annotations", flush=True)
+    skipped = skip_annotations(db, work / module)
+    print(f"skipped {skipped} mutants inside type annotations", flush=True)
     run([bin_ / "cosmic-ray", "baseline", cfg], work)  # the tests must pass on the unmutated module
     run([bin_ / "cosmic-ray", "exec", cfg, db], work)
     report = subprocess.run([bin_ / "cr-report", "--show-diff", "--surviving-only", db], cwd=work,
                             capture_output=True, text=True, check=True).stdout
     (out / f"{stem}.txt").write_text(report)
-    return summarize(report)
+    return summarize(report, skipped)
 
 
 def annotation_spans(path: Path) -> set[tuple[int, int, int, int]]:
@@ -127,15 +128,15 @@ def skip_annotations(db: Path, module: Path) -> int:
     return skipped
 
 
-def summarize(report: str) -> dict:
+def summarize(report: str, skipped: int) -> dict:
     total = re.search(r"total jobs: (\d+)", report)
     complete = re.search(r"complete: (\d+)", report)
     survivors = re.search(r"surviving mutants: (\d+)", report)
     n = int(total.group(1)) if total else 0
-    done = int(complete.group(1)) if complete else 0
+    done = (int(complete.group(1)) if complete else 0) - skipped
     alive = int(survivors.group(1)) if survivors else 0
-    return {"mutants": n, "done": done, "survived": alive,
-            "score": f"{100 * (done - alive) / done:.0f}%" if done else "-"}
+    return {"mutants": n, "skipped": skipped, "run": done, "survived": alive,
+            "score": f"{100 * (done - alive) / done:.0f}%" if done > 0 else "-"}
 
 
 def main(argv=None) -> int:
@@ -156,9 +157,10 @@ def main(argv=None) -> int:
     if any((d / ".git").exists() for d in (work, *work.parents)):
         parser.error(f"{work} is in a git checkout: cosmic-ray edits the files it mutates, so use a copy")
     results = {m: mutate(work, m) for m in modules}
-    print(f"\nReports in {work / 'mutation'}\n\n| module | mutants | survived | score |\n|---|---|---|---|")
+    print(f"\nReports in {work / 'mutation'}\n\n| module | mutants | in annotations | run | survived | score |")
+    print("|---|---|---|---|---|---|")
     for module, r in results.items():
-        print(f"| {module} | {r['mutants']} | {r['survived']} | {r['score']} |")
+        print(f"| {module} | {r['mutants']} | {r['skipped']} | {r['run']} | {r['survived']} | {r['score']} |")
     return 0
 
 
