@@ -15,7 +15,7 @@ import sitecustomize as netguard  # noqa: E402
 
 netguard.install()
 
-pytest_plugins = ["tests.servers.fixtures"]
+pytest_plugins = ["tests.servers.fixtures", "tests.servers.collector"]
 
 _CLEARED_PREFIXES = ("OPENAI_", "DASHSCOPE_", "BAILIAN_", "QWEN_", "ANTHROPIC_", "OPENROUTER_", "DEEPSEEK_")
 _CLEARED_NAMES = (

@@ -22,15 +22,6 @@ from tests.servers.openai_stub import error, raw, stream_reply
 
 
 @pytest.fixture
-def collector():
-    server = Collector().start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
 def env(openai_server):
     return {"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": openai_server.url, "OPENAI_MODEL": "test-model"}
 
