@@ -32,6 +32,7 @@ class AppContext:
     after_command: Callable[[list[str], int, BaseException | None], None] | None = None
     shown_once: set[str] = field(default_factory=set)  # lines printed at most once per invocation (terms)
     _settings: Any = None
+    _out: Any = None
 
     @staticmethod
     def _isatty(stream: IO[str]) -> bool:
@@ -83,9 +84,14 @@ class AppContext:
         self._settings = None
         return self.settings
 
-    def warn(self, message: str) -> None:
-        from qwen_cli.render import style
-        from qwen_cli.termsafe import clean
+    @property
+    def out(self):
+        """The one writer of terminal lines (see `qwen_cli.output`)."""
+        if self._out is None:
+            from qwen_cli.output import Output
 
-        self.stderr.write(style("Warning: ", "yellow", self.color_for(self.stderr)) + clean(message) + "\n")
-        self.stderr.flush()
+            self._out = Output(self)
+        return self._out
+
+    def warn(self, message: str) -> None:
+        self.out.warn(message)
