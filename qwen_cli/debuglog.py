@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
 
 
 class RedactingFormatter(logging.Formatter):
-    def __init__(self, app):
+    def __init__(self, app: AppContext) -> None:
         super().__init__("debug: %(name)s: %(message)s")
         self.app = app
 
@@ -17,7 +21,7 @@ class RedactingFormatter(logging.Formatter):
         return clean(redact(super().format(record), self.app.secrets))
 
 
-def enable_debug_logging(app) -> None:
+def enable_debug_logging(app: AppContext) -> None:
     handler = logging.StreamHandler(app.stderr)
     handler.setFormatter(RedactingFormatter(app))
     logger = logging.getLogger("qwen_cli")

@@ -10,6 +10,7 @@ streamed tokens can't get through either. qwen's own styling is added after filt
 from __future__ import annotations
 
 import re
+from typing import IO
 
 _CONTROLS = [*range(0x00, 0x09), *range(0x0B, 0x20), 0x7F, *range(0x80, 0xA0)]
 _TABLE = {c: chr(0x2400 + c) for c in range(0x20) if c not in (0x09, 0x0A)}
@@ -36,7 +37,7 @@ class Stream:
     """clean() for text that arrives in pieces: a CR ending one piece waits for the next, so a CRLF split
     between two tokens is still a newline and not ␍."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._cr = False
 
     def feed(self, text: str) -> str:
@@ -54,7 +55,7 @@ class Stream:
 class Writer:
     """A text stream whose every write goes through clean(), for output made only of plain text."""
 
-    def __init__(self, stream):
+    def __init__(self, stream: IO[str]) -> None:
         self.stream = stream
 
     def write(self, text: str) -> None:

@@ -8,12 +8,13 @@ final redraw prints the first line again. With echo off for the length of the di
 from __future__ import annotations
 
 import contextlib
+from typing import IO, Any
 
 
 class EchoOff:
-    def __init__(self, stream):
-        self._fd = None
-        self._saved = None
+    def __init__(self, stream: IO[str]) -> None:
+        self._fd: int | None = None
+        self._saved: list[Any] | None = None
         try:
             import termios
 
@@ -34,7 +35,7 @@ class EchoOff:
                 termios.tcsetattr(self._fd, termios.TCSANOW, quiet)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self._saved is not None:
             import termios
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING, Any
 
 from qwen_cli.chat import slash
 from qwen_cli.errors import QwenError
+
+if TYPE_CHECKING:
+    from qwen_cli.chat.host import Host, Prompter
+    from qwen_cli.chat.session import ChatSession
 
 PROMPT = "> "
 CONTINUATION = ". "
@@ -17,16 +21,15 @@ FENCE = '"""'
 
 
 class StreamReader:
-    """Reads lines from a text stream, echoing the prompt to `echo` (used off a real terminal)."""
+    """Reads lines from a text stream, showing the prompt with `echo` (used off a real terminal)."""
 
-    def __init__(self, stream: IO[str], echo: IO[str] | None = None):
+    def __init__(self, stream: IO[str], echo: Callable[[str], None] | None = None) -> None:
         self.stream = stream
         self.echo = echo
 
     def __call__(self, prompt: str) -> str:
         if self.echo is not None:
-            self.echo.write(prompt)
-            self.echo.flush()
+            self.echo(prompt)
         line = self.stream.readline()
         if not line:
             raise EOFError
@@ -42,11 +45,11 @@ class ReadlineReader:
     prompt and the line editing appear on the terminal and the answers still go to the file.
     """
 
-    def __init__(self, history_file: Path | None, history_size: int = 1000, terminal_fd: int | None = None):
+    def __init__(self, history_file: Path | None, history_size: int = 1000, terminal_fd: int | None = None) -> None:
         self.history_file = history_file
         self.history_size = history_size
         self.terminal_fd = terminal_fd
-        self.readline = None
+        self.readline: Any = None  # the module, when this Python has one
         try:
             import readline
         except ImportError:  # e.g. Windows without pyreadline: plain input() still works
@@ -124,7 +127,7 @@ def read_message(read: Callable[[str], str]) -> str:
     return "\n".join(lines)
 
 
-def handle(session, text: str):
+def handle(session: ChatSession, text: str) -> str | None:
     """A slash command or a turn. Returns slash.EXIT to leave."""
     parsed = slash.parse(text)
     if parsed is not None:
@@ -137,39 +140,40 @@ def handle(session, text: str):
 BARE_COMMANDS = ("exit", "quit", "clear", "help")
 
 
-def confirm_bare_command(host, text: str) -> str:
+def confirm_bare_command(prompter: Prompter | None, text: str) -> str:
     """On a terminal, `exit` (etc.) alone asks "Did you mean /exit?": yes (or Enter) runs the command,
-    anything else sends the word as typed. Pipe mode never asks."""
+    anything else sends the word as typed. Without a person to ask (pipe mode) it never asks."""
     word = text.strip().lower()
-    if word not in BARE_COMMANDS:
+    if word not in BARE_COMMANDS or prompter is None:
         return text
-    answer = host.ask(f"Did you mean /{word}? [Y/n] ").strip().lower()
+    answer = prompter.ask(f"Did you mean /{word}? [Y/n] ").strip().lower()
     return f"/{word}" if answer in ("", "y", "yes") else text
 
 
-def run_interactive(session, read: Callable[[str], str], host) -> int:
+def run_interactive(session: ChatSession, read: Callable[[str], str], host: Host) -> int:
     """The terminal loop. A failed turn or command prints its error and the session goes on."""
+    out = host.out
     while True:
         try:
             text = read_message(read)
         except KeyboardInterrupt:
-            host.notice("")  # Ctrl-C at the prompt: drop the line, stay
+            out.info()  # Ctrl-C at the prompt: drop the line, stay
             continue
         except EOFError:
-            host.notice("")
+            out.info()
             return 0
         if not text.strip():
             continue
         try:
-            if handle(session, confirm_bare_command(host, text)) == slash.EXIT:
+            if handle(session, confirm_bare_command(host.prompter, text)) == slash.EXIT:
                 return 0
         except QwenError as error:
-            host.error(error)
+            out.error(error)
         except KeyboardInterrupt:  # Ctrl-C inside a command's own prompt (e.g. /auth)
-            host.notice("")
+            out.info()
 
 
-def run_lines(session, lines: Iterable[str]) -> int:
+def run_lines(session: ChatSession, lines: Iterable[str]) -> int:
     """Pipe mode: each non-empty line is one turn (or a slash command). Errors propagate, exiting with
     their code; end of input ends the session."""
     for raw in lines:

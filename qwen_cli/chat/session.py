@@ -1,7 +1,7 @@
 """One chat session: sends turns, records them, keeps the conversation, survives failed and cut answers.
 
-Everything that talks to the outside world comes in through a `host` (see `Host`), so this module has
-no idea about click, rich, terminals or HTTP. The CLI supplies the real one.
+Everything that talks to the outside world comes in through a `host` (see `qwen_cli.chat.host`), so this
+module has no idea about click, rich, terminals or HTTP. The CLI supplies the real one.
 """
 
 from __future__ import annotations
@@ -9,49 +9,37 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from qwen_cli.chat.conversation import Conversation
 from qwen_cli.chat.session_store import SessionFile, SessionStore
 from qwen_cli.errors import QwenError, Terminated
+from qwen_cli.output import messages
+from qwen_cli.providers.events import Event, Finish, TextDelta, Usage
 
-
-class Host(Protocol):
-    interactive: bool  # a person is at a terminal (pickers and prompts allowed)
-
-    def notice(self, text: str) -> None: ...  # a line on stderr
-    def error(self, error: QwenError) -> None: ...  # the one-line error and hint, session goes on
-    def stream(self, credentials, messages: list[dict]) -> Iterable[Any]: ...  # provider events
-    def render(self, events: Iterable[Any]) -> Any: ...  # draws the answer; may return an object with .cut
-    def ask(self, prompt: str) -> str: ...  # one line from the person at the terminal ("" on Ctrl-D)
-    def list_models(self, credentials) -> list[str]: ...
-    def check_model(self, credentials, name: str) -> str: ...  # raises UsageError if not offered; else a note
-    def choose(self, title: str, options: list[str], current: str | None = None) -> str | None: ...
-    def auth(self, credentials, argument: str) -> Any: ...  # new Credentials, or None when nothing changed
-    def terms(self, credentials) -> str: ...
-    def telemetry(self, argument: str) -> str: ...
-    def write_file(self, path: str, text: str) -> str: ...  # returns the path written
-    def current(self, credentials) -> Any: ...  # the same credentials, refreshed if the adapter had to
+if TYPE_CHECKING:
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.chat.host import Host
 
 
 class Collector:
     """Passes events through to the renderer while keeping the text and usage, so a cut answer
     still has everything that arrived before Ctrl-C."""
 
-    def __init__(self, events: Iterable[Any]):
+    def __init__(self, events: Iterable[Event]) -> None:
         self._events = events
         self.parts: list[str] = []
-        self.usage = None
-        self.finish = None
+        self.usage: Usage | None = None
+        self.finish: Finish | None = None
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Event]:
         for event in self._events:
-            kind = type(event).__name__
-            if kind == "TextDelta":
+            if isinstance(event, TextDelta):
                 self.parts.append(event.text)
-            elif kind == "Usage":
+            elif isinstance(event, Usage):
                 self.usage = event
-            elif kind == "Finish":
+            elif isinstance(event, Finish):
                 self.finish = event
             yield event
 
@@ -72,7 +60,7 @@ class Collector:
 class Turn:
     text: str
     cut: bool
-    usage: Any = None
+    usage: Usage | None = None
     seconds: float = 0.0
 
 
@@ -80,15 +68,17 @@ class ChatSession:
     def __init__(
         self,
         host: Host,
-        credentials,
+        credentials: Credentials,
         store: SessionStore,
         max_context_chars: int = 0,
         conversation: Conversation | None = None,
         session_file: SessionFile | None = None,
         clock: Callable[[], float] = time.monotonic,
-    ):
+        workdir: Path | None = None,
+    ) -> None:
         self.host = host
         self.credentials = credentials
+        self.workdir = workdir or Path.cwd()  # where /save puts a relative path
         self.store = store
         self.max_context_chars = max_context_chars
         self.conversation = conversation or Conversation()
@@ -108,9 +98,9 @@ class ChatSession:
 
     def _new_file(self) -> SessionFile:
         c = self.credentials
-        return self.store.create(getattr(c, "method", None), getattr(c, "provider", None), getattr(c, "model", None))
+        return self.store.create(c.method, c.provider, c.model)
 
-    def _record(self, record: dict) -> None:
+    def _record(self, record: dict[str, Any]) -> None:
         if not self._started:
             self._started = True
             if self.conversation.system and record.get("type") != "system":
@@ -129,13 +119,13 @@ class ChatSession:
         else:
             self.file.update_meta(model=model)
 
-    def set_credentials(self, credentials) -> None:
+    def set_credentials(self, credentials: Credentials) -> None:
         """Another auth method (after /auth). Its method, provider and model are recorded (never the token),
         so resuming the session uses it again."""
         old, self.credentials = self.credentials, credentials
-        auth = {key: getattr(credentials, key, None) for key in ("method", "provider", "model")}
+        auth = _auth_record(credentials)
         if self._started:
-            if auth != {key: getattr(old, key, None) for key in auth}:
+            if auth != _auth_record(old):
                 self._record({"type": "auth", **auth})
         else:
             self.file.update_meta(**auth)
@@ -171,21 +161,18 @@ class ChatSession:
         first = not self._started
         self._record({"type": "message", "role": "user", "content": text, "time": time.time()})
         dropped = conversation.guard(self.max_context_chars)
+        out = self.host.out
         if dropped:
-            self.host.notice(
-                f"Notice: dropped the oldest {dropped} turn{'s' if dropped != 1 else ''} to stay under "
-                f"chat.max_context_chars ({self.max_context_chars}); the system prompt is kept."
-            )
+            out.notice(messages.dropped_turns(dropped, self.max_context_chars))
         started = self.clock()
         collector = None
         cut = False
-        failure = None
+        failure: BaseException | None = None
         ending = None
         try:
-            collector = Collector(self.host.stream(self.credentials, conversation.request_messages()))
-            result = self.host.render(collector)
-            cut = bool(getattr(result, "cut", False))
-            failure = getattr(result, "error", None)
+            collector = Collector(self.host.provider.stream(self.credentials, conversation.request_messages()))
+            result = out.render(collector, output_format="text")
+            cut, failure = result.cut, result.error
         except KeyboardInterrupt:
             cut = True
         except Terminated as stop:
@@ -205,10 +192,10 @@ class ChatSession:
                 self._record({"type": "failed"})
             raise failure
         seconds = self.clock() - started
-        self.credentials = self.host.current(self.credentials)
+        self.credentials = self.host.provider.current(self.credentials)
         usage = collector.usage if collector is not None else None
         conversation.add_assistant(answer, cut=cut)
-        record = {"type": "message", "role": "assistant", "content": answer, "time": time.time()}
+        record: dict[str, Any] = {"type": "message", "role": "assistant", "content": answer, "time": time.time()}
         if cut:
             record["cut"] = True
         self._record(record)
@@ -224,7 +211,14 @@ class ChatSession:
         if isinstance(failure, QwenError):
             raise failure  # the partial answer is kept, marked as cut
         if cut:
-            self.host.notice("[answer cut: Ctrl-C] The partial answer is kept in the conversation.")
-        elif collector.finish is not None and collector.finish.reason == "length":
-            self.host.notice("Notice: the answer stopped at the provider's token limit (finish_reason=length).")
+            out.notice(messages.answer_cut())
+        else:
+            stopped = messages.stopped_early(collector.finish.reason if collector and collector.finish else None)
+            if stopped:
+                out.warn(stopped)
         return Turn(answer, cut, usage, seconds)
+
+
+def _auth_record(credentials: Credentials) -> dict[str, str | None]:
+    """What a session file keeps of the credentials (never the token)."""
+    return {"method": credentials.method, "provider": credentials.provider, "model": credentials.model}

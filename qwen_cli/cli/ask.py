@@ -9,12 +9,19 @@ A continuation prepends the newest chat session's messages to `ask_messages()`'s
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING, Any
 
 import rich_click as click
 
 from qwen_cli.cli.common import credentials_for, output_format_option, pass_app
 from qwen_cli.cli.completers import models as complete_models
 from qwen_cli.errors import Interrupted, UsageError
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
+    from qwen_cli.local_input import Budget
+    from qwen_cli.output.answer import Answer
+    from qwen_cli.providers.events import ChatRequest
 
 
 @click.command(name="ask")
@@ -39,7 +46,7 @@ from qwen_cli.errors import Interrupted, UsageError
 @output_format_option
 @pass_app
 def ask(
-    app,
+    app: AppContext,
     prompt: tuple[str, ...],
     files: tuple[str, ...],
     system: str | None,
@@ -76,7 +83,7 @@ def ask(
     if continue_:
         from qwen_cli.chat.continuation import Continuation
 
-        thread = Continuation.newest(app.settings.home, app.warn)
+        thread = Continuation.newest(app.settings.home, app.out)
         thread.check_writable()  # before the request: an answer that can't be saved is not sent for
         messages = thread.messages(user_text, system, app.settings.get("chat.max_context_chars"))
     from qwen_cli.providers.events import ChatRequest
@@ -98,7 +105,7 @@ def ask(
     result.raise_if_cut()
 
 
-def read_prompt(app, words: tuple[str, ...], files: tuple[str, ...] = ()) -> str:
+def read_prompt(app: AppContext, words: tuple[str, ...], files: tuple[str, ...] = ()) -> str:
     """The user's turn: arguments, then piped stdin as context, then attached files (`-f -` is stdin, in its
     place among them). All of it together is capped at input.max_bytes. Empty is a usage error."""
     from qwen_cli.local_input import STDIN, Budget
@@ -124,29 +131,34 @@ def read_prompt(app, words: tuple[str, ...], files: tuple[str, ...] = ()) -> str
     return "\n\n".join(parts)
 
 
-def ask_messages(user_text: str, system: str | None = None) -> list[dict]:
-    messages = [{"role": "system", "content": system}] if system else []
+def ask_messages(user_text: str, system: str | None = None) -> list[dict[str, Any]]:
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": user_text})
     return messages
 
 
-def answer(app, request, *, model: str | None = None, proxy: str | None = None, show_reasoning: bool = False,
-           raw: bool = False):
-    """Resolve credentials and network options, send, and render. Returns the renderers.Answer."""
+def answer(
+    app: AppContext,
+    request: ChatRequest,
+    *,
+    model: str | None = None,
+    proxy: str | None = None,
+    show_reasoning: bool = False,
+    raw: bool = False,
+) -> Answer:
+    """Resolve credentials and network options, send, and render. Returns the output.answer.Answer."""
     import time
 
     from qwen_cli.providers import openai_compat
     from qwen_cli.providers.events import NetworkOptions
-    from qwen_cli.renderers import render_answer
 
     started = time.monotonic()
     creds = credentials_for(app, model=model)
     network = NetworkOptions.from_settings(app.settings, creds.provider)
     if proxy:
         network.proxy = proxy
-    events = openai_compat.stream(creds, request, network, notify=app.warn)
-    result = render_answer(
-        app,
+    events = openai_compat.stream(creds, request, network, notify=app.out.warn)
+    result = app.out.render(
         events,
         markdown=False if raw else None,
         show_reasoning=show_reasoning,
@@ -158,26 +170,28 @@ def answer(app, request, *, model: str | None = None, proxy: str | None = None, 
     return result
 
 
-def finish_notes(app, result, show_usage: bool) -> None:
-    """Notices after the answer, on stderr: usage when asked, and why an answer stopped early."""
-    if result.error is None and result.finish_reason == "length":
-        app.warn("the answer stopped at the token limit (finish_reason=length); raise --max-tokens for more")
-    elif result.error is None and result.finish_reason == "content_filter":
-        app.warn("the provider's content filter stopped the answer (finish_reason=content_filter)")
-    if show_usage and result.error is None:
-        from qwen_cli.renderers import usage_line
+def finish_notes(app: AppContext, result: Answer, show_usage: bool) -> None:
+    """Lines after the answer, on stderr: why an answer stopped early, and usage when asked."""
+    if result.error is not None:
+        return
+    from qwen_cli.output import messages
 
-        app.stderr.write(usage_line(result.usage) + "\n")
-        app.stderr.flush()
+    stopped = messages.stopped_early(result.finish_reason)
+    if stopped:
+        app.out.warn(stopped)
+    if show_usage:
+        from qwen_cli.output.answer import usage_line
+
+        app.out.info(usage_line(result.usage))
 
 
-def _read_stdin(app, budget) -> str:
+def _read_stdin(app: AppContext, budget: Budget) -> str:
     from qwen_cli.local_input import read_stream
 
     return _decode(app, read_stream(getattr(app.stdin, "buffer", app.stdin), budget), "stdin")
 
 
-def _attachment(app, path: str, budget) -> str:
+def _attachment(app: AppContext, path: str, budget: Budget) -> str:
     from qwen_cli.local_input import STDIN, read_file
 
     if path == STDIN:
@@ -188,9 +202,9 @@ def _attachment(app, path: str, budget) -> str:
     return f"File: {name}\n{fence}\n{text.rstrip()}\n{fence}"
 
 
-def _decode(app, data: bytes, where: str) -> str:
+def _decode(app: AppContext, data: bytes, where: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        app.warn(f"{where} is not valid UTF-8; undecodable bytes were replaced with U+FFFD")
+        app.out.warn(f"{where} is not valid UTF-8; undecodable bytes were replaced with U+FFFD")
         return data.decode("utf-8", "replace")

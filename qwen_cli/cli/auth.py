@@ -204,7 +204,8 @@ def status(app, as_json, verify):
       qwen auth status --json | jq -r '.active'
     """
     from qwen_cli.auth.resolve import inventory
-    from qwen_cli.render import print_error, write_json
+    from qwen_cli.output.errors import print_error
+    from qwen_cli.output.json import write_json
 
     settings = app.settings
     choice, states = inventory(settings)
@@ -258,7 +259,7 @@ def status(app, as_json, verify):
 
 def _print_status(app, settings, states, rows, now) -> None:
     from qwen_cli.cli.auth_flow import label
-    from qwen_cli.render import style
+    from qwen_cli.output.style import style
     from qwen_cli.termsafe import clean
 
     out = app.stdout

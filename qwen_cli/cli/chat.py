@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import rich_click as click
 
 from qwen_cli.cli.common import credentials_for, pass_app
 from qwen_cli.cli.completers import models, session_ids
 from qwen_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import IO
+
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.chat.session import ChatSession
+    from qwen_cli.chat.session_store import Loaded, SessionStore
+    from qwen_cli.cli.chat_host import CliHost
+    from qwen_cli.context import AppContext
 
 
 @click.command(name="chat")
@@ -17,7 +29,15 @@ from qwen_cli.errors import UsageError
 @click.option("--list", "list_", is_flag=True, help="List saved sessions: id, date, first words, turns.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
 @pass_app
-def chat(app, model, system, continue_, resume, list_, as_json) -> int:
+def chat(
+    app: AppContext,
+    model: str | None,
+    system: str | None,
+    continue_: bool,
+    resume: str | None,
+    list_: bool,
+    as_json: bool,
+) -> int:
     """Talk with the model: answers stream, slash commands manage the session, everything is saved.
 
     On a terminal this is a REPL (Ctrl-C stops an answer, Ctrl-D leaves, /help lists commands).
@@ -47,7 +67,13 @@ def chat(app, model, system, continue_, resume, list_, as_json) -> int:
     return run_chat(app, store, model=model, system=system, session_id=session_id)
 
 
-def run_chat(app, store, model=None, system=None, session_id=None) -> int:
+def run_chat(
+    app: AppContext,
+    store: SessionStore,
+    model: str | None = None,
+    system: str | None = None,
+    session_id: str | None = None,
+) -> int:
     from qwen_cli.chat import repl
     from qwen_cli.chat.session import ChatSession
     from qwen_cli.cli.chat_host import CliHost
@@ -58,7 +84,7 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
     loaded = store.load(session_id) if session_id else None
     if loaded is not None:
         for warning in loaded.warnings:
-            app.warn(warning)
+            app.out.warn(warning)
         credentials = resume_credentials(app, loaded, model)
     else:
         credentials = credentials_for(app, model=model)
@@ -69,6 +95,7 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
         max_context_chars=app.settings.get("chat.max_context_chars"),
         session_file=store.reopen(session_id) if session_id else None,
         clock=app.clock,
+        workdir=app.cwd,
     )
     if loaded is not None:
         restore(session, loaded)
@@ -90,20 +117,19 @@ def run_chat(app, store, model=None, system=None, session_id=None) -> int:
             if save:
                 save()
         if session.saved:
-            host.notice(f"Session {session.id} saved; resume it with: qwen chat --resume {session.id}")
+            app.out.info(f"Session {session.id} saved; resume it with: qwen chat --resume {session.id}")
         return code
     finally:
         session.close()
 
 
-def resume_credentials(app, loaded, model: str | None):
+def resume_credentials(app: AppContext, loaded: Loaded, model: str | None) -> Credentials:
     """The credentials for a resumed session: the method (and provider) it last used, resolved afresh, with
     its model unless -m names one. When that method is not configured any more, the active one, with a
     one-line notice. Nothing is written to config.toml: the active method stays what it was."""
     from qwen_cli.chat.session_store import recorded_auth
     from qwen_cli.chat.slash import describe
     from qwen_cli.errors import AuthError, ConfigError, UsageError
-    from qwen_cli.termsafe import clean
 
     auth = recorded_auth(loaded)
     method = auth["method"]
@@ -116,15 +142,13 @@ def resume_credentials(app, loaded, model: str | None):
         reason = exc.message
     credentials = credentials_for(app, model=model)
     was = method if not provider else f"{method} ({provider})"
-    app.stderr.write(clean(
-        f"Notice: session {loaded.id} used {was}, which is not configured now ({reason}); "
-        f"using {describe(credentials)}.\n"
-    ))
-    app.stderr.flush()
+    app.out.notice(
+        f"session {loaded.id} used {was}, which is not configured now ({reason}); using {describe(credentials)}."
+    )
     return credentials
 
 
-def restore(session, loaded) -> None:
+def restore(session: ChatSession, loaded: Loaded) -> None:
     from qwen_cli.chat.session_store import last_of, replay
 
     conversation = session.conversation
@@ -133,7 +157,7 @@ def restore(session, loaded) -> None:
     conversation.stats.turns = sum(1 for m in conversation.transcript if m["role"] == "assistant")
 
 
-def make_reader(app):
+def make_reader(app: AppContext) -> Callable[[str], str]:
     import sys
 
     from qwen_cli import paths
@@ -147,17 +171,17 @@ def make_reader(app):
         if app.stderr is sys.stderr and app.stderr_isatty and _has_fd(sys.stdout):
             # `qwen chat > file`: readline draws on the terminal behind stderr while reading a line.
             return ReadlineReader(history, size, terminal_fd=sys.stderr.fileno())
-    return StreamReader(app.stdin, echo=app.stderr)
+    return StreamReader(app.stdin, echo=app.out.prompt)
 
 
-def _has_fd(stream) -> bool:
+def _has_fd(stream: IO[str] | None) -> bool:
     try:
         return stream is not None and stream.fileno() == 1
     except (AttributeError, OSError, ValueError):
         return False
 
 
-def banner(host, session, resumed: bool) -> None:
+def banner(host: CliHost, session: ChatSession, resumed: bool) -> None:
     from qwen_cli.chat.slash import describe
     from qwen_cli.cli.auth_flow import wrap
     from qwen_cli.cli.chat_terms import summary_line
@@ -171,29 +195,26 @@ def banner(host, session, resumed: bool) -> None:
     if resumed:
         turns = session.conversation.stats.turns
         lines.append(f"Resumed session {session.id} ({turns} turn{'s' if turns != 1 else ''}).")
-    if not host.app.stdout_isatty:
+    if not app.stdout_isatty:
         lines.append("Answers go to stdout, which is not a terminal, as plain text.")
     lines.append("Type /help for commands; Ctrl-D or /exit leaves.")
-    host.notice("\n".join(lines))
+    app.out.info("\n".join(lines))
 
 
-def list_sessions(app, store, as_json: bool) -> int:
-    from qwen_cli.render import write_json
+def list_sessions(app: AppContext, store: SessionStore, as_json: bool) -> int:
     from qwen_cli.termsafe import clean
 
     summaries = store.summaries()
     if as_json:
-        write_json(app.stdout, [s.as_dict() for s in summaries])
+        app.out.json([s.as_dict() for s in summaries])
         return 0
     if not summaries:
-        app.stderr.write("No saved sessions. Start one with `qwen chat`.\n")
+        app.out.info("No saved sessions. Start one with `qwen chat`.")
         return 0
+    # First words are cleaned before the columns are measured: a control picture is one column wide.
     rows = [(s.id, s.as_dict()["created"].replace("T", " "), str(s.turns), clean(s.first_words)) for s in summaries]
     widths = [max(len(r[i]) for r in rows + [("ID", "DATE", "TURNS", "")]) for i in range(3)]
     header = ("ID", "DATE", "TURNS", "FIRST WORDS")
     for row in [header, *rows]:
-        app.stdout.write(
-            f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}".rstrip() + "\n"
-        )
-    app.stdout.flush()
+        app.out.answer(f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}  {row[3]}".rstrip())
     return 0

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import rich_click as click
 
+if TYPE_CHECKING:
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.context import AppContext
 
-def pass_app(f):
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def pass_app(f: Callable[..., Any]) -> Callable[..., Any]:
     """Pass the AppContext (the root group's ctx.obj) as the first argument."""
 
     @functools.wraps(f)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         return f(click.get_current_context().find_root().obj, *args, **kwargs)
 
     return wrapper
 
 
-def output_format_option(f):
+def output_format_option(f: F) -> F:
     """`-o/--output-format text|json|stream-json`, recorded on the AppContext so errors use it too."""
 
-    def callback(ctx, _param, value):
+    def callback(ctx: click.Context, _param: click.Parameter, value: str) -> str:
         ctx.find_root().obj.output_format = value
         return value
 
@@ -36,7 +44,9 @@ def output_format_option(f):
     )(f)
 
 
-def credentials_for(app, method: str | None = None, provider: str | None = None, model: str | None = None):
+def credentials_for(
+    app: AppContext, method: str | None = None, provider: str | None = None, model: str | None = None
+) -> Credentials:
     """Resolve the credentials for this invocation and register every secret for redaction.
 
     With nothing configured: on a terminal the login chooser runs and the command then continues;
@@ -59,7 +69,7 @@ def credentials_for(app, method: str | None = None, provider: str | None = None,
     return creds
 
 
-def _register(app, creds) -> None:
+def _register(app: AppContext, creds: Credentials) -> None:
     """Add the token to app.secrets, and make a later forced refresh register its new token too."""
     if creds.token and creds.token not in app.secrets:
         app.secrets.append(creds.token)
@@ -67,12 +77,12 @@ def _register(app, creds) -> None:
     if inner is None or getattr(inner, "_registers", False):
         return
 
-    def refresh():
+    def refresh() -> Credentials | None:
         fresh = inner()
         if fresh is not None:
             _register(app, fresh)
             app.credentials = fresh
         return fresh
 
-    refresh._registers = True
+    refresh._registers = True  # type: ignore[attr-defined]
     creds.refresh = refresh

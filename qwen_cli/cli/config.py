@@ -7,7 +7,7 @@ import rich_click as click
 from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import ConfigError, UsageError
-from qwen_cli.render import write_json
+from qwen_cli.output.json import write_json
 from qwen_cli.secrets import hide_url_password
 
 

@@ -56,7 +56,7 @@ def run(app, args: list[str]) -> int:
 
     from qwen_cli.cli.root import PipeClosed, root
     from qwen_cli.errors import ExitCode, QwenError, Terminated
-    from qwen_cli.render import print_error
+    from qwen_cli.output.errors import print_error
 
     code: int = ExitCode.OK
     error: BaseException | None = None

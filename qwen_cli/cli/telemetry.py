@@ -5,7 +5,7 @@ from __future__ import annotations
 import rich_click as click
 
 from qwen_cli.cli.common import pass_app
-from qwen_cli.render import write_json
+from qwen_cli.output.json import write_json
 
 
 @click.group()

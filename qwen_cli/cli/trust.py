@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import rich_click as click
 
 from qwen_cli.cli.common import pass_app
-from qwen_cli.render import write_json
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
+    from qwen_cli.trust import Folder
 
 
-def _project_dirs(app) -> list[Path]:
+def _project_dirs(app: AppContext) -> list[Path]:
     """The folders that hold the project files in play from the cwd (the project config, a project .env)."""
     from qwen_cli.trust import owner_dir, real
 
@@ -29,7 +33,7 @@ def _project_dirs(app) -> list[Path]:
 @click.option("--revoke", is_flag=True, help="Stop trusting DIRECTORY (default: the project in play here).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def trust(app, directory: Path | None, list_: bool, revoke: bool, as_json: bool) -> None:
+def trust(app: AppContext, directory: Path | None, list_: bool, revoke: bool, as_json: bool) -> None:
     """Trust a project folder's .qwen/config.toml and .env files.
 
     A folder you have not trusted can still choose a model, a temperature or a system prompt, and can
@@ -65,23 +69,25 @@ def trust(app, directory: Path | None, list_: bool, revoke: bool, as_json: bool)
             removed = store.revoke(home, target)
             done.append({"path": store.canonical(target), "revoked": removed})
             word = "No longer trusted" if removed else "Was not trusted"
-            app.stderr.write(f"{word}: {store.canonical(target)}\n")
+            app.out.info(f"{word}: {store.canonical(target)}")
         else:
             folder = store.trust(home, target)
             done.append({"path": folder.path, "files": sorted(folder.files)})
-            app.stderr.write(f"Trusted {folder.path} ({', '.join(sorted(folder.files))}) until they change.\n")
+            app.out.info(f"Trusted {folder.path} ({', '.join(sorted(folder.files))}) until they change.")
     if as_json:
-        write_json(app.stdout, {"folders": done})
+        app.out.json({"folders": done})
 
 
-def _list(app, folders, as_json: bool) -> None:
-    rows = [{"path": f.path, "trusted_at": f.trusted_at, "files": f.state()} for f in folders.values()]
+def _list(app: AppContext, folders: dict[str, Folder], as_json: bool) -> None:
+    rows: list[dict[str, Any]] = [
+        {"path": f.path, "trusted_at": f.trusted_at, "files": f.state()} for f in folders.values()
+    ]
     if as_json:
-        write_json(app.stdout, {"folders": rows})
+        app.out.json({"folders": rows})
         return
     if not rows:
-        app.stderr.write("No trusted folders. Trust one with: qwen trust DIR\n")
+        app.out.info("No trusted folders. Trust one with: qwen trust DIR")
         return
     for row in rows:
         files = ", ".join(f"{rel} ({state})" for rel, state in row["files"].items())
-        app.stdout.write(f"{row['path']}  {files}  since {row['trusted_at']}\n")
+        app.out.answer(f"{row['path']}  {files}  since {row['trusted_at']}")

@@ -1,39 +1,49 @@
 """The one owner of terminal output: every line a command prints goes through `app.out`.
 
-Five kinds, each with one prefix, one colour rule and the same redaction and terminal-safety:
+Five kinds of line, each with one prefix, one colour rule and the same redaction and terminal-safety:
 
-    out.answer(text)   stdout, the model's words or a command's result, no prefix
+    out.answer(text)   stdout, a command's result, no prefix
     out.info(text)     stderr, progress and status lines, no prefix
     out.notice(text)   stderr, "Notice: " (dim): something the user should know, nothing went wrong
     out.warn(text)     stderr, "Warning: " (yellow): something may be wrong; the command goes on
     out.error(error)   stderr, "Error: " (red) plus a "Hint: " line; JSON formats also get {"error": ...} on stdout
 
+and two that are not lines: `out.prompt(text)` (a question on stderr, the cursor stays after it) and
+`out.render(events)`, the model's answer as it streams (`qwen_cli.output.answer`). `out.json(payload)` is
+a command's result as JSON on stdout.
+
 Text from servers is data: every line goes through `termsafe.clean` and `secrets.redact` here, so callers
-never do it themselves. A closed pipe on stderr is not an error worth a traceback.
+never do it themselves. The words of events that both `ask` and `chat` report live in `output.messages`.
+A closed pipe on stderr is not an error worth a traceback.
+
+The package: `style` (colours), `json` (JSON on stdout), `errors` (the Error/Hint lines), `answer` (streaming
+answers), `spinner`, `messages`. Only `answer` imports rich, and only when it draws markdown.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable
+from typing import IO, TYPE_CHECKING, Any
+
+from qwen_cli.output.style import style
 
 if TYPE_CHECKING:
     from qwen_cli.context import AppContext
+    from qwen_cli.errors import QwenError
+    from qwen_cli.output.answer import Answer
+    from qwen_cli.providers.events import Event
 
-__all__ = ["Output"]
+__all__ = ["Output", "style"]
 
-_ANSI = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2"}
 _PREFIX = {"notice": ("Notice: ", "dim"), "warn": ("Warning: ", "yellow")}
-
-
-def style(text: str, colour: str, enabled: bool) -> str:
-    if not enabled or not text:
-        return text
-    return f"\x1b[{_ANSI[colour]}m{text}\x1b[0m"
 
 
 class Output:
     def __init__(self, app: AppContext) -> None:
         self.app = app
+        # How answers are drawn in this invocation: None is markdown on a terminal and plain text elsewhere;
+        # False is plain text everywhere (`ask --raw`, chat in pipe mode).
+        self.markdown: bool | None = None
 
     def _safe(self, text: str) -> str:
         from qwen_cli.secrets import redact
@@ -41,22 +51,23 @@ class Output:
 
         return clean(redact(text, self.app.secrets))
 
-    def _line(self, stream: Any, text: str) -> None:
+    def _write(self, stream: IO[str], text: str) -> None:
         try:
-            stream.write(text + "\n")
+            stream.write(text)
             stream.flush()
         except (BrokenPipeError, ValueError):
             pass
 
     def answer(self, text: str) -> None:
-        self._line(self.app.stdout, self._safe(text))
+        self._write(self.app.stdout, self._safe(text) + "\n")
 
     def info(self, text: str = "") -> None:
-        self._line(self.app.stderr, self._safe(text))
+        self._write(self.app.stderr, self._safe(text) + "\n")
 
     def _prefixed(self, kind: str, text: str) -> None:
         prefix, colour = _PREFIX[kind]
-        self._line(self.app.stderr, style(prefix, colour, self.app.color_for(self.app.stderr)) + self._safe(text))
+        shown = style(prefix, colour, self.app.color_for(self.app.stderr)) + self._safe(text)
+        self._write(self.app.stderr, shown + "\n")
 
     def notice(self, text: str) -> None:
         self._prefixed("notice", text)
@@ -64,7 +75,39 @@ class Output:
     def warn(self, text: str) -> None:
         self._prefixed("warn", text)
 
-    def error(self, error: Any) -> None:
-        from qwen_cli.render import print_error
+    def error(self, error: QwenError) -> None:
+        from qwen_cli.output.errors import print_error
 
         print_error(self.app, error)
+
+    def prompt(self, text: str) -> None:
+        """A question on stderr with no newline: the answer is typed after it."""
+        self._write(self.app.stderr, self._safe(text))
+
+    def json(self, payload: Any, pretty: bool = True) -> None:
+        from qwen_cli.output.json import write_json
+
+        write_json(self.app.stdout, payload, pretty=pretty)
+
+    def render(
+        self,
+        events: Iterable[Event],
+        *,
+        output_format: str | None = None,
+        markdown: bool | None = None,
+        show_reasoning: bool = False,
+        model: str | None = None,
+        started: float | None = None,
+    ) -> Answer:
+        """Draw a streamed answer in this invocation's format (see `qwen_cli.output.answer`)."""
+        from qwen_cli.output.answer import render_answer
+
+        return render_answer(
+            self.app,
+            events,
+            output_format=output_format,
+            markdown=self.markdown if markdown is None else markdown,
+            show_reasoning=show_reasoning,
+            model=model,
+            started=started,
+        )

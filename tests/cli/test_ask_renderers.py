@@ -9,8 +9,8 @@ import pytest
 
 from qwen_cli.context import AppContext
 from qwen_cli.errors import NetworkError
+from qwen_cli.output.answer import render_answer, usage_line
 from qwen_cli.providers.events import Finish, ReasoningDelta, TextDelta, Usage
-from qwen_cli.renderers import render_answer, usage_line
 
 
 class Stream(io.StringIO):

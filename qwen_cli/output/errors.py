@@ -1,28 +1,19 @@
-"""Output decisions: colour, error lines, JSON. Streaming answer renderers live in `qwen_cli.renderers`."""
+"""The error lines: `Error: <what>` and an optional `Hint: <what to do>` on stderr, the only place an error
+is printed. JSON output formats also get `{"error": {...}}` on stdout, so a script reading stdout sees it."""
 
 from __future__ import annotations
 
-import json
-from typing import IO, Any
+from typing import TYPE_CHECKING
 
-_ANSI = {"red": "31", "green": "32", "yellow": "33", "blue": "34", "magenta": "35", "cyan": "36", "dim": "2"}
+from qwen_cli.output.json import write_json
+from qwen_cli.output.style import style
 
-
-def style(text: str, colour: str, enabled: bool) -> str:
-    if not enabled or not text:
-        return text
-    return f"\x1b[{_ANSI[colour]}m{text}\x1b[0m"
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
+    from qwen_cli.errors import QwenError
 
 
-def write_json(stream: IO[str], payload: Any, pretty: bool = True) -> None:
-    from qwen_cli.termsafe import json_text
-
-    text = json.dumps(payload, indent=2 if pretty else None, ensure_ascii=False, default=str)
-    stream.write(json_text(text) + "\n")
-    stream.flush()
-
-
-def print_error(app, error) -> None:
+def print_error(app: AppContext, error: QwenError) -> None:
     """One line `Error: <what>` plus an optional hint line on stderr; JSON formats also get an object on stdout.
 
     The lines on stderr always go through termsafe: messages and hints quote what servers sent."""

@@ -15,14 +15,24 @@ Text shown on a terminal, and reasoning (stderr), goes through `termsafe`; `answ
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
 
 from qwen_cli import termsafe
 from qwen_cli.errors import QwenError
-from qwen_cli.providers.events import Finish, ReasoningDelta, TextDelta, Usage
+from qwen_cli.output.json import write_json
+from qwen_cli.output.spinner import Spinner
+from qwen_cli.output.style import style
+from qwen_cli.providers.events import Event, Finish, ReasoningDelta, TextDelta, Usage
+
+if TYPE_CHECKING:
+    from rich.live import Live
+    from rich.markdown import Markdown
+
+    from qwen_cli.context import AppContext
+    from qwen_cli.tty_echo import EchoOff
 
 
 @dataclass
@@ -36,8 +46,8 @@ class Answer:
     cut: bool = False
     error: BaseException | None = field(default=None, repr=False)
 
-    def result(self, with_reasoning: bool = False) -> dict:
-        out = {
+    def result(self, with_reasoning: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "content": self.text,
             "model": self.model,
             "finish_reason": self.finish_reason,
@@ -57,7 +67,7 @@ def usage_line(usage: Usage | None) -> str:
     if usage is None:
         return "usage: not reported by the provider"
 
-    def n(v):
+    def n(v: int | None) -> str:
         return "?" if v is None else f"{v:,}"
 
     return (
@@ -67,8 +77,8 @@ def usage_line(usage: Usage | None) -> str:
 
 
 def render_answer(
-    app,
-    events: Iterable,
+    app: AppContext,
+    events: Iterable[Event],
     *,
     output_format: str | None = None,
     markdown: bool | None = None,
@@ -88,7 +98,9 @@ def render_answer(
     start = time.monotonic() if started is None else started
     answer = Answer(model=model)
     # A dumb terminal can't erase a line: no spinner there (rich already turns the live display off).
-    spinner = Spinner(app) if fmt == "text" and app.stderr_isatty and app.env.get("TERM") != "dumb" else None
+    spinner: Spinner | None = None
+    if fmt == "text" and app.stderr_isatty and app.env.get("TERM") != "dumb":
+        spinner = Spinner(app)
     ending: BaseException | None = None
     try:
         if spinner:
@@ -126,7 +138,7 @@ def render_answer(
 
 
 class _Sink:
-    def __init__(self, app, show_reasoning: bool):
+    def __init__(self, app: AppContext, show_reasoning: bool) -> None:
         self.app = app
         self.show_reasoning = show_reasoning
         self._reasoning_open = False
@@ -138,8 +150,6 @@ class _Sink:
     def reasoning(self, text: str) -> None:
         if not self.show_reasoning:
             return
-        from qwen_cli.render import style
-
         err = self.app.stderr
         err.write(style(self._reasoning_filter.feed(text), "dim", self.app.color_for(err)))
         err.flush()
@@ -158,7 +168,7 @@ class _Sink:
 class _PlainSink(_Sink):
     """Plain text: on a terminal through termsafe, into a pipe or file byte for byte."""
 
-    def __init__(self, app, show_reasoning):
+    def __init__(self, app: AppContext, show_reasoning: bool) -> None:
         super().__init__(app, show_reasoning)
         self.wrote = False
         self.last = ""
@@ -185,10 +195,10 @@ class _PlainSink(_Sink):
 class _MarkdownSink(_Sink):
     """Live markdown: the document is re-rendered a few times a second, not per token."""
 
-    def __init__(self, app, show_reasoning):
+    def __init__(self, app: AppContext, show_reasoning: bool) -> None:
         super().__init__(app, show_reasoning)
-        self.live = None
-        self.echo_off = None
+        self.live: Live | None = None
+        self.echo_off: EchoOff | None = None
         self.doc = _LiveMarkdown()
 
     def text(self, text: str) -> None:
@@ -197,7 +207,7 @@ class _MarkdownSink(_Sink):
             self.live = self._start()
         self.doc.text += text
 
-    def _start(self):
+    def _start(self) -> Live:
         from rich.console import Console
         from rich.live import Live
 
@@ -231,10 +241,10 @@ class _MarkdownSink(_Sink):
 
 
 class _LiveMarkdown:
-    def __init__(self):
+    def __init__(self) -> None:
         self.text = ""
 
-    def __rich__(self):
+    def __rich__(self) -> Markdown:
         from rich.markdown import Markdown
 
         # hyperlinks=False: a link shows its target, so an answer can't hide where a click goes.
@@ -266,60 +276,5 @@ class _StreamJsonSink(_Sink):
             _write_line(self.app.stdout, {"type": "result", **answer.result(self.show_reasoning)})
 
 
-def _write_line(stream, payload: dict) -> None:
-    from qwen_cli.render import write_json
-
+def _write_line(stream: IO[str], payload: dict[str, Any]) -> None:
     write_json(stream, payload, pretty=False)
-
-
-class Spinner:
-    """A small spinner on stderr until the first token; it erases itself when stopped."""
-
-    FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-
-    def __init__(self, app, label: str = "thinking", interval: float = 0.08):
-        self.stream = app.stderr
-        self.label = label
-        self.interval = interval
-        self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._drawn = False
-
-    def start(self) -> Spinner:
-        self._thread = threading.Thread(target=self._run, name="spinner", daemon=True)
-        self._thread.start()
-        return self
-
-    def _run(self) -> None:
-        i = 0
-        # Don't flash a spinner for answers that start at once.
-        if self._stop.wait(0.15):
-            return
-        while not self._stop.is_set():
-            with self._lock:
-                if self._stop.is_set():
-                    break
-                try:
-                    self.stream.write(f"\r{self.FRAMES[i % len(self.FRAMES)]} {self.label}…")
-                    self.stream.flush()
-                    self._drawn = True
-                except (OSError, ValueError):
-                    return
-            i += 1
-            self._stop.wait(self.interval)
-
-    def stop(self) -> None:
-        """Stop and erase. Returns None so callers can write `spinner = spinner.stop()`."""
-        self._stop.set()
-        with self._lock:
-            if self._drawn:
-                try:
-                    self.stream.write("\r\x1b[K")
-                    self.stream.flush()
-                except (OSError, ValueError):
-                    pass
-                self._drawn = False
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(timeout=1)
-        return None
