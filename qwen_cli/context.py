@@ -11,7 +11,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qwen_cli.output import Output
 
 
 @dataclass
@@ -85,7 +88,7 @@ class AppContext:
         return self.settings
 
     @property
-    def out(self):
+    def out(self) -> Output:
         """The one writer of terminal lines (see `qwen_cli.output`)."""
         if self._out is None:
             from qwen_cli.output import Output

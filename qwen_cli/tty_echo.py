@@ -26,7 +26,7 @@ class EchoOff:
             self._saved = None
 
     def __enter__(self) -> EchoOff:
-        if self._saved is not None:
+        if self._saved is not None and self._fd is not None:
             import termios
 
             quiet = list(self._saved)
@@ -36,7 +36,7 @@ class EchoOff:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._saved is not None:
+        if self._saved is not None and self._fd is not None:
             import termios
 
             with contextlib.suppress(OSError):

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qwen_cli.errors import ConfigError, UsageError
 from qwen_cli.fsutil import ensure_private_dir
@@ -94,13 +95,12 @@ class SessionFile:
         """Write one record (the meta line first). An OSError (full disk, lost permission) is a ConfigError,
         and a file this object created is not left behind empty."""
         try:
-            if self._fd is None:
-                self._open()
+            fd = self._open() if self._fd is None else self._fd
             if self._pending_meta is not None:
                 meta = self._pending_meta
-                self._write({"type": "meta", "id": self.id, **meta})
+                self._write(fd, {"type": "meta", "id": self.id, **meta})
                 self._pending_meta = None
-            self._write(record)
+            self._write(fd, record)
         except OSError as exc:
             self._drop_if_empty()
             raise unwritable(self.path, exc) from None
@@ -116,33 +116,35 @@ class SessionFile:
         except OSError:
             pass
 
-    def _open(self) -> None:
+    def _open(self) -> int:
         ensure_private_dir(self.path.parent)
         try:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL, 0o600)
             self._created = True
         except FileExistsError:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND, 0o600)
-        size = os.fstat(self._fd).st_size
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND, 0o600)
+        self._fd = fd
+        size = os.fstat(fd).st_size
         if size > 0:
             self._pending_meta = None  # resuming: the file already has its meta line
-            if os.pread(self._fd, 1, size - 1) != b"\n":
+            if os.pread(fd, 1, size - 1) != b"\n":
                 # A crash cut the last line short. End it, so that only it is lost (skipped when read),
                 # not the next record too by being glued onto it.
-                os.write(self._fd, b"\n")
+                os.write(fd, b"\n")
         try:
-            os.fchmod(self._fd, 0o600)
+            os.fchmod(fd, 0o600)
         except OSError:
             pass
+        return fd
 
-    def _write(self, record: dict) -> None:
+    def _write(self, fd: int, record: dict[str, Any]) -> None:
         line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         # One write() per line on an O_APPEND descriptor: lines never interleave or tear apart.
         view = memoryview(line)
         while view:
-            written = os.write(self._fd, view)
+            written = os.write(fd, view)
             view = view[written:]
-        os.fsync(self._fd)
+        os.fsync(fd)
 
     def close(self) -> None:
         if self._fd is not None:

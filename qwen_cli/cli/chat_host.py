@@ -188,7 +188,7 @@ def catalogue_models(credentials: Credentials) -> list[str]:
     if method == "coding-plan":
         found = list(catalogue.coding_plan().get("models", []))
     elif method == "qwen-oauth":
-        found = [catalogue.qwen_oauth().get("model")]
+        found = [str(catalogue.qwen_oauth().get("model") or "")]
     else:
         provider = catalogue.providers().get(credentials.provider)
         if provider and provider.default_model:

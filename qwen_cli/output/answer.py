@@ -108,12 +108,14 @@ def render_answer(
         for event in events:
             if isinstance(event, TextDelta):
                 if spinner:
-                    spinner = spinner.stop()
+                    spinner.stop()
+                    spinner = None
                 answer.text += event.text
                 sink.text(event.text)
             elif isinstance(event, ReasoningDelta):
                 if spinner and show_reasoning:
-                    spinner = spinner.stop()
+                    spinner.stop()
+                    spinner = None
                 answer.reasoning += event.text
                 sink.reasoning(event.text)
             elif isinstance(event, Usage):

@@ -46,7 +46,7 @@ class Spinner:
             self._stop.wait(self.interval)
 
     def stop(self) -> None:
-        """Stop and erase. Returns None so callers can write `spinner = spinner.stop()`."""
+        """Stop and erase (a second call does nothing)."""
         self._stop.set()
         with self._lock:
             if self._drawn:
