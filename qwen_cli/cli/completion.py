@@ -64,10 +64,10 @@ def completion(app, shell: str, install: bool) -> None:
         raise ConfigError(
             f"cannot write {target}: {exc.strerror}", hint="Print the script and save it yourself."
         ) from None
-    app.stderr.write(f"Installed {shell} completion to {target}\n")
+    app.out.info(f"Installed {shell} completion to {target}")
     if shell == "zsh":
-        app.stderr.write("Add to ~/.zshrc (before compinit): fpath=(~/.zfunc $fpath)\n")
+        app.out.info("Add to ~/.zshrc (before compinit): fpath=(~/.zfunc $fpath)")
     elif shell == "bash" and not os.environ.get("BASH_COMPLETION_VERSINFO"):
-        app.stderr.write("Needs the bash-completion package; open a new shell to use it.\n")
+        app.out.info("Needs the bash-completion package; open a new shell to use it.")
     else:
-        app.stderr.write("Open a new shell to use it.\n")
+        app.out.info("Open a new shell to use it.")
