@@ -11,10 +11,10 @@ from qwen_cli.cli.completers import models, session_ids
 from qwen_cli.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
     from typing import IO
 
     from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.chat.repl import ReadlineReader, StreamReader
     from qwen_cli.chat.session import ChatSession
     from qwen_cli.chat.session_store import Loaded, SessionStore
     from qwen_cli.cli.chat_host import CliHost
@@ -113,9 +113,8 @@ def run_chat(
         try:
             code = repl.run_interactive(session, reader, host)
         finally:
-            save = getattr(reader, "save", None)
-            if save:
-                save()
+            if isinstance(reader, repl.ReadlineReader):
+                reader.save()
         if session.saved:
             app.out.info(f"Session {session.id} saved; resume it with: qwen chat --resume {session.id}")
         return code
@@ -157,7 +156,7 @@ def restore(session: ChatSession, loaded: Loaded) -> None:
     conversation.stats.turns = sum(1 for m in conversation.transcript if m["role"] == "assistant")
 
 
-def make_reader(app: AppContext) -> Callable[[str], str]:
+def make_reader(app: AppContext) -> ReadlineReader | StreamReader:
     import sys
 
     from qwen_cli import paths
