@@ -27,7 +27,7 @@ class CliHost:
         if plain:  # pipe mode: answers as plain text, no spinner
             app.out.markdown = False
         self._provider = CliProvider(app)
-        self._prompter = TerminalPrompter(app) if app.interactive and not plain else None
+        self._prompter = ChatPrompter(app) if app.interactive and not plain else None
         self._commands = CliCommands(self)
 
     @property
@@ -39,7 +39,7 @@ class CliHost:
         return self._provider
 
     @property
-    def prompter(self) -> TerminalPrompter | None:
+    def prompter(self) -> ChatPrompter | None:
         return self._prompter
 
     @property
@@ -124,7 +124,7 @@ class CliProvider:
         return ""
 
 
-class TerminalPrompter:
+class ChatPrompter:
     """Questions to the person at the terminal: a line, or a pick from a numbered list."""
 
     def __init__(self, app: AppContext) -> None:
