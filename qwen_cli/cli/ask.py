@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-import rich_click as click
+import click
 
 from qwen_cli.cli.common import credentials_for, output_format_option, pass_app
 from qwen_cli.cli.completers import models as complete_models

@@ -6,8 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import click as plain_click  # its get_current_context() is typed as never None, rich-click's as Optional
-import rich_click as click
+import click
 
 if TYPE_CHECKING:
     from qwen_cli.auth.credentials import Credentials
@@ -21,7 +20,7 @@ def pass_app(f: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return f(plain_click.get_current_context().find_root().obj, *args, **kwargs)
+        return f(click.get_current_context().find_root().obj, *args, **kwargs)
 
     return wrapper
 

@@ -69,6 +69,9 @@ def run(app, args: list[str]) -> int:
         print_error(app, exc)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
+    except _no_args_is_help(click) as exc:  # a group without its subcommand: its help page, exit 2
+        _safe_write(app.stdout, exc.format_message() + "\n")
+        code = exc.exit_code
     except click.ClickException as exc:
         error, code = exc, exc.exit_code
         print_error(app, _click_error(exc))
@@ -99,6 +102,12 @@ def run(app, args: list[str]) -> int:
     except (BrokenPipeError, ValueError):
         _silence_stdout()
     return int(code)
+
+
+def _no_args_is_help(click) -> tuple[type[BaseException], ...]:
+    """click >= 8.2 raises this for a group run without its subcommand; older click prints the help itself."""
+    found = getattr(click.exceptions, "NoArgsIsHelpError", None)
+    return (found,) if found is not None else ()
 
 
 def _click_error(exc):

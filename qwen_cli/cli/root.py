@@ -1,10 +1,13 @@
-"""The root `qwen` group. Subcommands are imported only when invoked (or when help lists them)."""
+"""The root `qwen` group. Subcommands are imported only when invoked (or when help lists them).
+
+Plain click here: rich-click renders help pages (qwen_cli/cli/rich_help.py) and is imported only for them.
+"""
 
 from __future__ import annotations
 
 import importlib
 
-import rich_click as click
+import click
 
 from qwen_cli import __version__
 
@@ -20,28 +23,26 @@ COMMANDS: dict[str, str] = {
     "completion": "qwen_cli.cli.completion:completion",
 }
 
-
-class HelpFormatter(click.RichHelpFormatter):
-    def rich_text(self, text, style=""):
-        # rich-click dedents the text after a help's first paragraph a second time (inspect.cleandoc, which
-        # leaves the first line out): when that text is only an indented `Examples:` block, the examples lose
-        # their indentation. Starting it with a newline makes the second dedent a no-op.
-        return super().rich_text("\n" + text if isinstance(text, str) else text, style)
-
-
 _NEWEST = "qwen.newest_context"
 
 
-class Context(click.RichContext):
-    formatter_class = HelpFormatter
-
+class Context(click.Context):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.meta[_NEWEST] = self  # the command being parsed, for the errors click raises without a context
 
+    def get_help(self) -> str:
+        from qwen_cli.cli.rich_help import render  # rich-click only when a help page is shown
+
+        if self.color is None:
+            # rich decided about colour already (NO_COLOR, FORCE_COLOR, a terminal): click's --help callback
+            # echoes with color=ctx.color and would strip it again off a terminal.
+            self.color = True
+        return render(self)
+
 
 def _with_context(command):
-    """Every command gets Context (a command's own context class decides its help formatter)."""
+    """Every command gets Context, whose help pages rich-click renders."""
     command.context_class = Context
     for sub in getattr(command, "commands", {}).values():
         _with_context(sub)
@@ -52,7 +53,7 @@ class PipeClosed(Exception):
     """The reader of stdout went away (`| head`). Not an OSError, so Click can't turn it into exit 1."""
 
 
-class LazyGroup(click.RichGroup):
+class LazyGroup(click.Group):
     context_class = Context
 
     def invoke(self, ctx: click.Context):
