@@ -24,6 +24,13 @@ METHODS: dict[str, Method] = {
 METHOD_IDS = tuple(METHODS)
 
 
+def statistics_may_apply(method: str | None) -> bool:
+    """Whether usage statistics may ever apply to a method (telemetry policy rule 2: never for api-key)."""
+    # Interim, same answer as telemetry.policy.COLLECTING_METHODS: the method registry (issue 13) replaces
+    # this module with one of the same name and signature.
+    return method in ("qwen-oauth", "coding-plan")
+
+
 def check_method(method: str) -> str:
     """`method` if it is one of the three ids; else the one usage error every caller shows."""
     if method not in METHODS:

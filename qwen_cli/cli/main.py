@@ -19,7 +19,6 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     from qwen_cli.context import AppContext
     from qwen_cli.errors import Terminated
-    from qwen_cli.telemetry import install as install_statistics_hook  # imports nothing else
 
     app = AppContext()
     install_statistics_hook(app)
@@ -29,6 +28,28 @@ def main(argv: list[str] | None = None) -> None:
     except Terminated as exc:  # a signal that landed after the boundary had finished
         code = exc.exit_code
     sys.exit(code)
+
+
+def install_statistics_hook(app) -> None:
+    """Set `app.after_command` so the invocation may record one allowlisted usage event.
+
+    The telemetry package is imported after the command has run, and not at all when the method the command
+    used is one statistics never apply to (policy rule 2: the registry's answer, asked here only).
+    """
+    started = app.clock()
+
+    def after_command(args, code, error):
+        method = getattr(app.credentials, "method", None)
+        if isinstance(method, str):
+            from qwen_cli.auth import methods
+
+            if method in methods.METHODS and not methods.statistics_may_apply(method):
+                return
+        from qwen_cli.telemetry.hook import after_command as record
+
+        record(app, args, code, error, started=started)
+
+    app.after_command = after_command
 
 
 def _end_on_signals() -> None:
@@ -56,7 +77,6 @@ def run(app, args: list[str]) -> int:
 
     from qwen_cli.cli.root import PipeClosed, root
     from qwen_cli.errors import ExitCode, QwenError, Terminated
-    from qwen_cli.output.errors import print_error
 
     code: int = ExitCode.OK
     error: BaseException | None = None
@@ -66,7 +86,7 @@ def run(app, args: list[str]) -> int:
     except QwenError as exc:
         error, code = exc, exc.exit_code
         _debug_traceback(app, exc)
-        print_error(app, exc)
+        _print_error(app, exc)
     except click.exceptions.Exit as exc:
         code = exc.exit_code
     except _no_args_is_help(click) as exc:  # a group without its subcommand: its help page, exit 2
@@ -74,7 +94,7 @@ def run(app, args: list[str]) -> int:
         code = exc.exit_code
     except click.ClickException as exc:
         error, code = exc, exc.exit_code
-        print_error(app, _click_error(exc))
+        _print_error(app, _click_error(exc))
     except (KeyboardInterrupt, click.exceptions.Abort) as exc:
         error, code = exc, ExitCode.INTERRUPTED
         _safe_write(app.stderr, "\nInterrupted.\n")
@@ -87,11 +107,9 @@ def run(app, args: list[str]) -> int:
     except Exception as exc:  # noqa: BLE001 - the boundary: anything unexpected becomes exit 1
         error, code = exc, ExitCode.INTERNAL
         _debug_traceback(app, exc)
-        from qwen_cli.errors import QwenError as _QE
-
-        print_error(
+        _print_error(
             app,
-            _QE(
+            QwenError(
                 f"internal error ({type(exc).__name__}), rerun with --debug for details",
                 hint="If it persists, report it with the output of `qwen --debug ...`.",
             ),
@@ -102,6 +120,12 @@ def run(app, args: list[str]) -> int:
     except (BrokenPipeError, ValueError):
         _silence_stdout()
     return int(code)
+
+
+def _print_error(app, exc) -> None:
+    from qwen_cli.output.errors import print_error as render_error  # only a failing command needs it
+
+    render_error(app, exc)
 
 
 def _no_args_is_help(click) -> tuple[type[BaseException], ...]:

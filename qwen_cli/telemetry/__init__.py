@@ -7,23 +7,6 @@ Submodules:
   exporter  OTLP/HTTP JSON logs to a configured endpoint, rate limited, never delaying a command
   hook      the after-command hook that ties them together
 
-This module imports nothing: `qwen --version` and `qwen --help` must stay cheap.
+The hook is installed by qwen_cli.cli.main.install_statistics_hook, which imports this package only after
+a command has run, and only when statistics may apply to the method it used.
 """
-
-from __future__ import annotations
-
-
-def install(app) -> None:
-    """Set `app.after_command` so each invocation may record one allowlisted event.
-
-    The hook itself imports the rest of the package only after the command has run, and returns at
-    once when an environment opt-out is set.
-    """
-    started = app.clock()
-
-    def after_command(args, code, error):
-        from qwen_cli.telemetry.hook import after_command as record
-
-        record(app, args, code, error, started=started)
-
-    app.after_command = after_command

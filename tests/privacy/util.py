@@ -7,9 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from qwen_cli.cli.main import run
+from qwen_cli.cli.main import install_statistics_hook, run
 from qwen_cli.context import AppContext
-from qwen_cli.telemetry import install
 from tests.helpers import Result, _Stream
 
 
@@ -19,7 +18,7 @@ def hooked(args: list[str], env: dict | None = None, app_attrs: dict | None = No
     environ.update(env or {})
     stdout, stderr = _Stream(), _Stream()
     app = AppContext(stdin=_Stream(""), stdout=stdout, stderr=stderr, env=environ, cwd=Path.cwd())
-    install(app)
+    install_statistics_hook(app)
     for name, value in (app_attrs or {}).items():
         setattr(app, name, value)
     code = run(app, list(args))
