@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qwen_cli.settings import Settings
 
 # Read from the environment or .env when network.ca_bundle is not set, in this order.
 CA_ENV_VARS = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
@@ -36,7 +39,7 @@ class NetworkOptions:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_settings(cls, settings, provider: str | None = None) -> NetworkOptions:
+    def from_settings(cls, settings: Settings, provider: str | None = None) -> NetworkOptions:
         headers = {}
         if provider:
             table = settings.table("providers").get(provider, {})

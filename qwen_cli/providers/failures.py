@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from qwen_cli.errors import (
@@ -18,6 +20,12 @@ from qwen_cli.errors import (
     RequestError,
     ServerError,
 )
+
+if TYPE_CHECKING:
+    from requests import Response
+
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.providers.events import NetworkOptions
 
 METHOD_NAMES = {"qwen-oauth": "Qwen OAuth", "coding-plan": "Coding Plan", "api-key": "API key"}
 _QUOTA = re.compile(
@@ -65,7 +73,7 @@ def message_from_body(body: bytes | str, status: int | None = None, reason: str 
     return _clip(first_line(text)) or (f"{status} {reason}".strip() if status else "empty response")
 
 
-def message_from_json(data) -> str | None:
+def message_from_json(data: Any) -> str | None:
     if isinstance(data, list) and data:
         return message_from_json(data[0])
     if not isinstance(data, dict):
@@ -91,7 +99,7 @@ def message_from_json(data) -> str | None:
     return None
 
 
-def error_code(data) -> str:
+def error_code(data: Any) -> str:
     if isinstance(data, dict):
         err = data.get("error", data)
         if isinstance(err, dict):
@@ -118,14 +126,14 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
 
 
-def _body(response) -> bytes:
+def _body(response: Response) -> bytes:
     try:
         return response.content or b""
     except Exception:  # noqa: BLE001 - a body that cannot be read is just an empty body
         return b""
 
 
-def _json(body: bytes):
+def _json(body: bytes) -> Any:
     try:
         return json.loads(body)
     except ValueError:
@@ -143,7 +151,7 @@ def plan_window(message: str) -> str | None:
     return None
 
 
-def quota_or_rate_error(message: str, code: str, credentials, attempts: int = 1) -> RateLimitError:
+def quota_or_rate_error(message: str, code: str, credentials: Credentials, attempts: int = 1) -> RateLimitError:
     method = getattr(credentials, "method", "api-key")
     if not is_quota(message, code):
         tried = f" after {attempts} attempts" if attempts > 1 else ""
@@ -166,7 +174,7 @@ def quota_or_rate_error(message: str, code: str, credentials, attempts: int = 1)
     return QuotaError(f"quota exhausted at {host_of(credentials.base_url)}: {message}", hint=hint)
 
 
-def response_error(response, credentials, url: str) -> QwenError:
+def response_error(response: Response, credentials: Credentials, url: str) -> QwenError:
     """The error for an HTTP response with status >= 400 (or an unexpected 1xx/3xx)."""
     status = response.status_code
     body = _body(response)
@@ -213,7 +221,7 @@ def _request_hint(status: int, message: str = "") -> str:
     return "The provider refused this request as it was sent; its reason is above. Check the model and options."
 
 
-def stream_error(payload, credentials) -> QwenError:
+def stream_error(payload: Any, credentials: Credentials) -> QwenError:
     """An `{"error": ...}` object that arrived inside a 200 stream."""
     message = _clip(message_from_json(payload) or "the server reported an error mid-stream")
     code = error_code(payload)
@@ -231,7 +239,7 @@ def stream_error(payload, credentials) -> QwenError:
     )
 
 
-def _status_in(payload) -> int | None:
+def _status_in(payload: Any) -> int | None:
     """An HTTP status carried in an error object's code or status, as a number or a string ("500")."""
     err = payload.get("error") if isinstance(payload, dict) else None
     if not isinstance(err, dict):
@@ -252,7 +260,7 @@ def is_missing_model(status: int, body: bytes) -> bool:
     return status in (400, 422) and bool(_MISSING_MODEL.search(f"{message_from_body(body)} {error_code(_json(body))}"))
 
 
-def _causes(exc: BaseException):
+def _causes(exc: BaseException) -> Iterator[BaseException]:
     seen = set()
     todo = [exc]
     while todo:
@@ -282,7 +290,7 @@ TLS_HINT = (
 PROXY_HINT = "Check --proxy / network.proxy and HTTPS_PROXY / NO_PROXY."
 
 
-def exception_error(exc: BaseException, url: str, network, attempts: int = 1) -> QwenError:
+def exception_error(exc: BaseException, url: str, network: NetworkOptions, attempts: int = 1) -> QwenError:
     """A requests/urllib3 exception as one line: DNS, refused, timeout, TLS, proxy, or reset."""
     host = host_of(url)
     parts = urlsplit(url)
@@ -331,7 +339,7 @@ class StreamTimeout(NetworkError):
     """A timeout waiting for data (network.read_timeout or network.idle_timeout): nothing was cut, nothing came."""
 
 
-def headers_timeout_error(url: str, network) -> NetworkError:
+def headers_timeout_error(url: str, network: NetworkOptions) -> NetworkError:
     return NetworkError(
         f"{host_of(url)} did not finish sending response headers within {network.headers_timeout:g}s "
         "(network.headers_timeout)",

@@ -9,11 +9,19 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from qwen_cli import __version__
 from qwen_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from requests import Response
+
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.providers.events import NetworkOptions
+    from qwen_cli.providers.transport import Session
 
 log = logging.getLogger("qwen_cli.http")
 
@@ -22,10 +30,10 @@ BACKOFF_BASE = 0.5  # seconds; attempt n waits about BACKOFF_BASE * 2**n, with j
 BACKOFF_MAX = 8.0
 RETRY_AFTER_MAX = 30.0  # a server asking for longer is not retried: we fail now with its message
 
-_session = None
+_session: Session | None = None
 
 
-def session():
+def session() -> Session:
     """The process-wide Session: connections are reused across requests (chat turns, /models)."""
     global _session
     if _session is None:
@@ -47,7 +55,9 @@ def user_agent() -> str:
     return f"qwen-cli/{__version__} ({system}; {machine}) python/{py}"
 
 
-def build_headers(credentials, network, accept: str = "application/json") -> dict[str, str]:
+def build_headers(
+    credentials: Credentials, network: NetworkOptions, accept: str = "application/json"
+) -> dict[str, str]:
     """UA and defaults < the auth layer's headers (e.g. DashScope's) < bearer < per-provider config headers."""
     headers = {"User-Agent": user_agent(), "Accept": accept}
     if accept == "text/event-stream":
@@ -75,10 +85,10 @@ def is_loopback(host: str | None) -> bool:
 
 
 def is_local_url(url: str | None) -> bool:
-    return bool(url) and is_loopback(urlsplit(url).hostname)
+    return bool(url) and is_loopback(urlsplit(url or "").hostname)
 
 
-def check_transport(credentials, network) -> None:
+def check_transport(credentials: Credentials, network: NetworkOptions) -> None:
     """Refuse to send a key in clear text to anything but this machine (exit 8), unless allowed."""
     parts = urlsplit(credentials.base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -94,7 +104,7 @@ def check_transport(credentials, network) -> None:
             )
 
 
-def _verify(network):
+def _verify(network: NetworkOptions) -> bool | str:
     if not network.ca_bundle:
         return True
     path = os.path.expanduser(network.ca_bundle)
@@ -106,7 +116,7 @@ def _verify(network):
     return path
 
 
-def _proxies(url: str, network, environ: Mapping[str, str]) -> dict | None:
+def _proxies(url: str, network: NetworkOptions, environ: Mapping[str, str]) -> dict[str, str] | None:
     """An explicit proxy (--proxy / network.proxy) wins over HTTPS_PROXY, but NO_PROXY still applies."""
     if not network.proxy:
         return None
@@ -121,7 +131,7 @@ def _proxies(url: str, network, environ: Mapping[str, str]) -> dict | None:
 def backoff(attempt: int) -> float:
     import random
 
-    return min(BACKOFF_MAX, BACKOFF_BASE * 2**attempt) * (0.5 + random.random() / 2)
+    return min(BACKOFF_MAX, BACKOFF_BASE * 2.0**attempt) * (0.5 + random.random() / 2)
 
 
 def retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -149,16 +159,16 @@ def send(
     url: str,
     *,
     headers: dict[str, str],
-    network,
-    json_body=None,
+    network: NetworkOptions,
+    json_body: Any = None,
     data: bytes | None = None,
     stream: bool = False,
     allow_redirects: bool = True,
-    should_retry: Callable[[object], bool] | None = None,
+    should_retry: Callable[[Response], bool] | None = None,
     notify: Callable[[str], None] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     retries: int | None = None,
-):
+) -> Response:
     """Send one request, retrying connection errors, 429 and 5xx with backoff. Returns the last response.
 
     `should_retry(response)` can veto a retry (a quota 429 won't get better in seconds). Nothing is
@@ -187,7 +197,20 @@ def send(
         url = location
 
 
-def _send_retrying(method, url, *, headers, network, json_body, data, stream, should_retry, notify, sleep, retries):
+def _send_retrying(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    network: NetworkOptions,
+    json_body: Any,
+    data: bytes | None,
+    stream: bool,
+    should_retry: Callable[[Response], bool] | None,
+    notify: Callable[[str], None] | None,
+    sleep: Callable[[float], None],
+    retries: int | None,
+) -> Response:
     import requests
 
     from qwen_cli.providers.failures import exception_error, headers_timeout_error, is_permanent
@@ -202,7 +225,8 @@ def _send_retrying(method, url, *, headers, network, json_body, data, stream, sh
         log.debug("%s %s (attempt %d)", method, url, attempt + 1)
         _trace_headers(">", headers)
         sent_at = time.monotonic()
-        response = failure = None
+        response: Response | None = None
+        failure: requests.exceptions.RequestException | None = None
         with Deadline(network.headers_timeout) as deadline:
             try:
                 response = session().request(
@@ -233,26 +257,28 @@ def _send_retrying(method, url, *, headers, network, json_body, data, stream, sh
         elif failure is not None:
             raise exception_error(failure, url, network) from None
         else:
+            assert response is not None  # request() returned it, as it did not raise
             log.debug("HTTP %d from %s after %.0f ms", response.status_code, url, (time.monotonic() - sent_at) * 1000)
             _trace_headers("<", response.headers)
             if not stream or response.status_code >= 300:
                 read_body(response, network, url)
             if response.status_code not in RETRY_STATUSES or attempt >= max_retries:
-                response.attempts = attempt + 1
+                response.attempts = attempt + 1  # type: ignore[attr-defined]  # failures.py reads it
                 return response
-            delay = retry_after(response.headers.get("Retry-After"))
-            if (delay is not None and delay > RETRY_AFTER_MAX) or (should_retry and not should_retry(response)):
-                response.attempts = attempt + 1
+            retry_delay = retry_after(response.headers.get("Retry-After"))
+            if (retry_delay is not None and retry_delay > RETRY_AFTER_MAX) or (
+                should_retry and not should_retry(response)
+            ):
+                response.attempts = attempt + 1  # type: ignore[attr-defined]
                 return response
-            if delay is None:
-                delay = backoff(attempt)
+            delay = backoff(attempt) if retry_delay is None else retry_delay
             response.close()
             _note(notify, f"HTTP {response.status_code}; retrying in {delay:.1f}s ({attempt + 1}/{max_retries})")
         sleep(delay)
         attempt += 1
 
 
-def read_body(response, network, url: str) -> bytes:
+def read_body(response: Response, network: NetworkOptions, url: str) -> bytes:
     """Read the whole body now, capped (limits.read_body); a failure while reading is a one-line error."""
     import requests
     import urllib3
@@ -276,7 +302,7 @@ _SHOWN_REQUEST_HEADERS = frozenset(
 _SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
 
 
-def _trace_headers(direction: str, headers) -> None:
+def _trace_headers(direction: str, headers: Mapping[str, str]) -> None:
     """`--debug`: each header of the exchange on its own line, credentials masked."""
     if not log.isEnabledFor(logging.DEBUG):
         return
@@ -291,13 +317,13 @@ def _trace_headers(direction: str, headers) -> None:
         log.debug("%s %s: %s", direction, name, value)
 
 
-def _note(notify, message: str) -> None:
+def _note(notify: Callable[[str], None] | None, message: str) -> None:
     log.debug(message)
     if notify is not None:
         notify(message)
 
 
-def iter_body(response, chunk_size: int = 65536):
+def iter_body(response: Response, chunk_size: int = 65536) -> Iterator[bytes]:
     """Yield body bytes as soon as they arrive (one network read each), for chunked and close-delimited bodies.
 
     Every piece is at most chunk_size bytes after decompression: urllib3 inflates only that far ahead.

@@ -8,7 +8,14 @@ objects recurse too.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from qwen_cli.errors import ServerError
+
+if TYPE_CHECKING:
+    from requests import Response
+
+    from qwen_cli.providers.events import NetworkOptions
 
 MAX_JSON_DEPTH = 256
 _OPENERS = (b"[", b"{")
@@ -30,7 +37,7 @@ def too_large(host: str, limit: int, what: str, setting: str) -> ServerError:
     )
 
 
-def read_body(response, network, host: str) -> bytes:
+def read_body(response: Response, network: NetworkOptions, host: str) -> bytes:
     """The whole (decompressed) body, refusing more than network.max_response_bytes; sets response.content."""
     from qwen_cli.providers.http import iter_body
 
@@ -46,7 +53,7 @@ def read_body(response, network, host: str) -> bytes:
     body = b"".join(parts)
     check_json_depth(body, host)
     response._content = body  # what requests itself caches: .content, .text and .json() read it
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]  # requests sets it, its stubs leave it out
     return body
 
 

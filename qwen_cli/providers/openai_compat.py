@@ -9,21 +9,28 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from qwen_cli.errors import AuthError, NetworkError, QwenError, RequestError, ServerError
 from qwen_cli.providers import failures, http, limits
 from qwen_cli.providers.events import ChatRequest, Event, Finish, NetworkOptions, ReasoningDelta, TextDelta, Usage
-from qwen_cli.providers.sse import EventTooLarge, SSEParser
+from qwen_cli.providers.sse import EventTooLarge, SSEEvent, SSEParser
+
+if TYPE_CHECKING:
+    from requests import Response
+
+    from qwen_cli.auth.credentials import Credentials
 
 Notify = Callable[[str], None]
+Send = Callable[["Credentials"], "Response"]
 
 
-def chat_url(credentials) -> str:
+def chat_url(credentials: Credentials) -> str:
     return credentials.base_url.rstrip("/") + "/chat/completions"
 
 
-def request_body(credentials, request: ChatRequest, usage_option: bool = True) -> dict:
-    body: dict = {"model": request.model or credentials.model, "messages": request.messages}
+def request_body(credentials: Credentials, request: ChatRequest, usage_option: bool = True) -> dict[str, Any]:
+    body: dict[str, Any] = {"model": request.model or credentials.model, "messages": request.messages}
     for name in ("temperature", "top_p", "max_tokens", "seed"):
         value = getattr(request, name)
         if value is not None:
@@ -35,7 +42,7 @@ def request_body(credentials, request: ChatRequest, usage_option: bool = True) -
 
 
 def stream(
-    credentials,
+    credentials: Credentials,
     request: ChatRequest,
     network: NetworkOptions | None = None,
     notify: Notify | None = None,
@@ -53,12 +60,14 @@ def stream(
             yield from _json_events(response, credentials, model)
 
 
-def list_models(credentials, network: NetworkOptions | None = None, retries: int | None = None) -> list[str]:
+def list_models(
+    credentials: Credentials, network: NetworkOptions | None = None, retries: int | None = None
+) -> list[str]:
     """GET /models: the ids the provider offers, sorted."""
     network = network or NetworkOptions()
     url = credentials.base_url.rstrip("/") + "/models"
 
-    def send(creds):
+    def send(creds: Credentials) -> Response:
         http.check_transport(creds, network)
         return http.send("GET", url, headers=http.build_headers(creds, network), network=network, retries=retries)
 
@@ -77,11 +86,13 @@ def list_models(credentials, network: NetworkOptions | None = None, retries: int
 # -- opening the request -----------------------------------------------------------------------------
 
 
-def _open_chat(credentials, request: ChatRequest, network, notify):
+def _open_chat(
+    credentials: Credentials, request: ChatRequest, network: NetworkOptions, notify: Notify | None
+) -> tuple[Response, Credentials]:
     url = chat_url(credentials)
     usage_option = True
 
-    def should_retry(response) -> bool:
+    def should_retry(response: Response) -> bool:
         if response.status_code != 429:
             return True
         data = _peek_json(response)
@@ -90,7 +101,7 @@ def _open_chat(credentials, request: ChatRequest, network, notify):
 
     while True:
 
-        def send(creds, usage_option=usage_option):
+        def send(creds: Credentials, usage_option: bool = usage_option) -> Response:
             http.check_transport(creds, network)
             accept = "text/event-stream" if request.stream else "application/json"
             return http.send(
@@ -118,7 +129,7 @@ def _open_chat(credentials, request: ChatRequest, network, notify):
         raise error
 
 
-def _with_refresh(credentials, send):
+def _with_refresh(credentials: Credentials, send: Send) -> tuple[Response, Credentials]:
     """Send; after a 401/403 refresh the credentials once (if they can be refreshed) and send once more."""
     response = send(credentials)
     if response.status_code not in (401, 403) or credentials.refresh is None:
@@ -133,7 +144,9 @@ def _with_refresh(credentials, send):
     return send(fresh), fresh
 
 
-def _model_not_found(credentials, request, network, error: QwenError) -> QwenError:
+def _model_not_found(
+    credentials: Credentials, request: ChatRequest, network: NetworkOptions, error: QwenError
+) -> QwenError:
     model = request.model or credentials.model
     try:
         models = list_models(credentials, network, retries=0)
@@ -149,23 +162,23 @@ def _model_not_found(credentials, request, network, error: QwenError) -> QwenErr
     )
 
 
-def _mentions(response, word: str) -> bool:
+def _mentions(response: Response, word: str) -> bool:
     return word in (response.content or b"").decode("utf-8", "replace")
 
 
-def _content_type(response) -> str:
-    value = response.headers.get("Content-Type", "").lower()
+def _content_type(response: Response) -> str:
+    value: str = response.headers.get("Content-Type", "").lower()
     return "json" if "json" in value else "html" if "html" in value else value
 
 
-def _peek_json(response):
+def _peek_json(response: Response) -> Any:
     try:
         return json.loads(response.content or b"")
     except ValueError:
         return None
 
 
-def _parse_json(response, url: str):
+def _parse_json(response: Response, url: str) -> Any:
     body = response.content or b""
     try:
         return json.loads(body)
@@ -181,7 +194,7 @@ def _parse_json(response, url: str):
 # -- reading the answer ------------------------------------------------------------------------------
 
 
-def _json_events(response, credentials, model) -> Iterator[Event]:
+def _json_events(response: Response, credentials: Credentials, model: str | None) -> Iterator[Event]:
     data = _parse_json(response, chat_url(credentials))
     if isinstance(data, dict) and "error" in data and not data.get("choices"):
         raise failures.stream_error(data, credentials)
@@ -205,7 +218,9 @@ def _json_events(response, credentials, model) -> Iterator[Event]:
     yield Finish(choice.get("finish_reason"), data.get("model") or model)
 
 
-def _sse_events(response, credentials, network, model) -> Iterator[Event]:
+def _sse_events(
+    response: Response, credentials: Credentials, network: NetworkOptions, model: str | None
+) -> Iterator[Event]:
     import requests
     import urllib3
 
@@ -223,8 +238,8 @@ def _sse_events(response, credentials, network, model) -> Iterator[Event]:
                 # [DONE]; anything else unterminated was cut, unless the answer had finished already.
                 done = done or event.data.strip() == "[DONE]"
                 continue
-            result = _handle(event, credentials)
-            if result is _DONE:
+            result = _handle(event, credentials, host)
+            if result is None:
                 done = True
                 break
             for item in result:
@@ -265,7 +280,7 @@ def _cut_off(error: QwenError, shown: bool) -> QwenError:
 class _EventStream:
     """The body as SSE events, within network.max_event_bytes and network.idle_timeout."""
 
-    def __init__(self, response, network, host: str):
+    def __init__(self, response: Response, network: NetworkOptions, host: str) -> None:
         self.response = response
         self.network = network
         self.host = host
@@ -276,7 +291,7 @@ class _EventStream:
     def truncated(self) -> bool:
         return self.parser.truncated
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[SSEEvent]:
         idle = self.network.idle_timeout
         last_data = time.monotonic()
         try:
@@ -296,17 +311,13 @@ class _EventStream:
             raise limits.too_large(self.host, exc.limit, "a stream event", "network.max_event_bytes") from None
 
 
-_DONE = object()
-
-
-def _handle(event, credentials):
-    """One SSE event as a list of adapter events, or _DONE."""
+def _handle(event: SSEEvent, credentials: Credentials, host: str) -> list[Event] | None:
+    """One SSE event as a list of adapter events, or None for [DONE]. `host` is the server's, for messages."""
     data = event.data.strip()
     if data == "[DONE]":
-        return _DONE
+        return None
     if not data:
         return []
-    host = failures.host_of(credentials.base_url)
     limits.check_json_depth(data, host)
     try:
         payload = json.loads(data)
@@ -319,7 +330,7 @@ def _handle(event, credentials):
         raise failures.stream_error(payload, credentials)
     if not isinstance(payload, dict):
         return []
-    out: list = []
+    out: list[Event] = []
     for choice in payload.get("choices") or ():
         if not isinstance(choice, dict) or choice.get("index", 0) != 0:
             continue
@@ -341,11 +352,11 @@ def _handle(event, credentials):
     return out
 
 
-def _usage(raw) -> Usage | None:
+def _usage(raw: Any) -> Usage | None:
     if not isinstance(raw, dict):
         return None
 
-    def num(key):
+    def num(key: str) -> int | None:
         value = raw.get(key)
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 

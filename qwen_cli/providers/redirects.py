@@ -7,9 +7,13 @@ refused instead, whatever the method: the request is simply not sent there.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from qwen_cli.errors import RequestError
+
+if TYPE_CHECKING:
+    from requests import Response
 
 MAX_REDIRECTS = 5
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -25,9 +29,10 @@ def origin(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
 
 
-def target(url: str, response) -> str:
+def target(url: str, response: Response) -> str:
     """Where a 3xx response points, resolved against the URL that was asked for."""
-    return urljoin(url, response.headers.get("Location", "").strip())
+    location: str = response.headers.get("Location", "")
+    return urljoin(url, location.strip())
 
 
 def check(url: str, location: str, hops: int) -> None:

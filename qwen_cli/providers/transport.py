@@ -19,11 +19,18 @@ from __future__ import annotations
 
 import socket
 import threading
+from typing import TYPE_CHECKING, Any
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+if TYPE_CHECKING:
+    # For the type checker the mixin is a urllib3 connection; at run time it comes before one in the MRO.
+    _Connection = HTTPConnection
+else:
+    _Connection = object
 
 _local = threading.local()
 
@@ -45,7 +52,7 @@ class Deadline:
             self._timer.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._done = True
             self._fd = None
@@ -90,26 +97,27 @@ def _shutdown(fd: int) -> None:
 
 
 def _current() -> Deadline | None:
-    return getattr(_local, "deadline", None)
+    deadline: Deadline | None = getattr(_local, "deadline", None)
+    return deadline
 
 
-class _Watched:
+class _Watched(_Connection):
     """Mixed into urllib3's connections: report each socket to this thread's deadline."""
 
-    def _new_conn(self):
+    def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         deadline = _current()
         if deadline is not None:
             deadline.watch(sock.fileno())
         return sock
 
-    def request(self, *args, **kwargs):
+    def request(self, *args: Any, **kwargs: Any) -> None:
         deadline = _current()
         if deadline is not None and self.sock is not None:  # a kept-alive connection, reused
             deadline.watch(self.sock.fileno())
         return super().request(*args, **kwargs)
 
-    def close(self):
+    def close(self) -> None:
         deadline = _current()
         if deadline is not None and self.sock is not None:
             deadline.forget(self.sock.fileno())
@@ -138,11 +146,11 @@ _POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 class Adapter(HTTPAdapter):
     """requests' adapter with the watched connections, direct and through an HTTP(S) proxy."""
 
-    def init_poolmanager(self, *args, **kwargs):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = _POOLS
 
-    def proxy_manager_for(self, proxy, **kwargs):
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
         manager = super().proxy_manager_for(proxy, **kwargs)
         if not proxy.lower().startswith("socks"):  # SOCKS pools have their own connection classes
             manager.pool_classes_by_scheme = _POOLS
@@ -150,10 +158,10 @@ class Adapter(HTTPAdapter):
 
 
 class Session(requests.Session):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         for prefix in ("http://", "https://"):
             self.mount(prefix, Adapter())
 
-    def get_redirect_target(self, resp):
+    def get_redirect_target(self, resp: requests.Response) -> None:
         return None  # never follow, never read a 3xx body here: http.send decides
