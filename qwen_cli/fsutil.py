@@ -146,7 +146,7 @@ def _alarm(seconds: float | None) -> Iterator[None]:
         raise _LockWait
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds)  # type: ignore[arg-type]  # usable: seconds is not None
     try:
         yield
     finally:
@@ -160,7 +160,7 @@ def _acquire_windows(fd: int, timeout: float | None, lock_path: Path) -> None:
     deadline = None if timeout is None else time.monotonic() + timeout
     while True:
         try:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined,unused-ignore]  # Windows only
             return
         except OSError:
             if deadline is not None and time.monotonic() > deadline:
@@ -184,7 +184,7 @@ def _release(fd: int) -> None:
         import msvcrt
 
         with contextlib.suppress(OSError):
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined,unused-ignore]  # Windows only
         return
     fcntl.flock(fd, fcntl.LOCK_UN)
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 from qwen_cli import paths
 
@@ -57,7 +58,7 @@ def load(home: Path) -> dict[str, Folder]:
     for entry in data.get("folder", []) if isinstance(data.get("folder"), list) else []:
         if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
             continue
-        files = entry.get("files") if isinstance(entry.get("files"), dict) else {}
+        files = cast("dict[Any, Any]", entry.get("files")) if isinstance(entry.get("files"), dict) else {}
         folders[entry["path"]] = Folder(
             entry["path"],
             {str(k): str(v) for k, v in files.items() if isinstance(v, str)},

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from qwen_cli import __version__
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import click
 
 VERSION_LINE = f"qwen {__version__}"
 
@@ -128,7 +134,7 @@ def _print_error(app, exc) -> None:
     render_error(app, exc)
 
 
-def _no_args_is_help(click) -> tuple[type[BaseException], ...]:
+def _no_args_is_help(click: ModuleType) -> tuple[type[click.UsageError], ...]:
     """click >= 8.2 raises this for a group run without its subcommand; older click prints the help itself."""
     found = getattr(click.exceptions, "NoArgsIsHelpError", None)
     return (found,) if found is not None else ()
@@ -157,9 +163,9 @@ def _after_command(app, args: list[str], code: int, error: BaseException | None)
         return
     try:
         hook(args, code, error)
-    except Exception:  # noqa: BLE001 - statistics must never break a command
+    except Exception as exc:  # noqa: BLE001 - statistics must never break a command
         if app.debug:
-            _debug_traceback(app, sys.exc_info()[1])
+            _debug_traceback(app, exc)
 
 
 def _debug_traceback(app, exc: BaseException) -> None:

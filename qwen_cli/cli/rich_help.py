@@ -8,7 +8,6 @@ rich-click view of it, which leaves the command itself untouched.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import click
@@ -46,7 +45,11 @@ def rich_view(command: click.Command) -> click.Command:
     return view
 
 
-@functools.cache
+_RICH_CLASSES: dict[type[click.Command], type[click.Command]] = {}
+
+
 def _rich_class(cls: type[click.Command]) -> type[click.Command]:
-    base = rich_click.RichGroup if issubclass(cls, click.Group) else rich_click.RichCommand
-    return type(f"Rich{cls.__name__}", (base, cls), {})
+    if cls not in _RICH_CLASSES:
+        base = rich_click.RichGroup if issubclass(cls, click.Group) else rich_click.RichCommand
+        _RICH_CLASSES[cls] = type(f"Rich{cls.__name__}", (base, cls), {})
+    return _RICH_CLASSES[cls]

@@ -32,7 +32,8 @@ class SendResult:
     error: str | None = None  # why a send failed (events kept)
 
 
-def _attribute(key: str, value) -> dict:
+def _attribute(key: str, value: object) -> dict[str, object]:
+    wrapped: dict[str, object]
     if isinstance(value, bool):
         wrapped = {"boolValue": value}
     elif isinstance(value, int):
