@@ -19,11 +19,6 @@ ALLOWED = {
     "rich": ("cli", "output"),
 }
 
-# Files that break the rule today and are being moved by another branch of issue 13 (renderers.py into
-# qwen_cli/output/). Each entry must still break it: the last test fails once an entry can go.
-KNOWN = {"qwen_cli/renderers.py"}
-
-
 def imported_roots(tree: ast.AST) -> list[tuple[int, str]]:
     """(line, top-level module) for every import statement anywhere in the tree, relative ones left out."""
     found = []
@@ -57,9 +52,4 @@ def test_the_walk_covers_the_command_layer():
 
 
 def test_only_the_command_and_output_layers_import_terminal_frameworks():
-    assert [v for v in violations() if v.split(":")[0] not in KNOWN] == []
-
-
-def test_every_known_exception_is_still_needed():
-    offending = {v.split(":")[0] for v in violations()}
-    assert KNOWN - offending == set(), "remove these from KNOWN: they follow the rule now"
+    assert violations() == []
