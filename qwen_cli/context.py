@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from qwen_cli.browser import Browser
     from qwen_cli.output import Output
+    from qwen_cli.prompter import Prompter
 
 
 @dataclass
@@ -34,8 +36,21 @@ class AppContext:
     usage: Any = None  # token usage of the answer, for usage statistics
     after_command: Callable[[list[str], int, BaseException | None], None] | None = None
     shown_once: set[str] = field(default_factory=set)  # lines printed at most once per invocation (terms)
+    # The person at the terminal and the browser, injected so tests can script them (see __post_init__).
+    prompter: Prompter = field(default=None)  # type: ignore[assignment]
+    browser: Browser = field(default=None)  # type: ignore[assignment]
     _settings: Any = None
     _out: Any = None
+
+    def __post_init__(self) -> None:
+        if self.prompter is None:
+            from qwen_cli.prompter import TerminalPrompter
+
+            self.prompter = TerminalPrompter(self)
+        if self.browser is None:
+            from qwen_cli.browser import SystemBrowser
+
+            self.browser = SystemBrowser(self.env)
 
     @staticmethod
     def _isatty(stream: IO[str]) -> bool:

@@ -10,7 +10,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ class Key:
     default: Any
     help: str
     env_aliases: tuple[str, ...] = ()
-    choices: tuple[str, ...] | None = None
+    choices: tuple[str, ...] | Callable[[], tuple[str, ...]] | None = None  # a callable is asked when needed
     secret: bool = False
     # Routes a secret or the statistics somewhere (a host, a proxy, a CA): honoured from trusted layers only.
     routes: bool = False
@@ -40,11 +40,20 @@ class Key:
     def env_vars(self) -> tuple[str, ...]:
         return (self.env_var, *self.env_aliases)
 
+    def allowed(self) -> tuple[str, ...]:
+        """The values a key with choices takes (empty: any value of its type)."""
+        if self.choices is None:
+            return ()
+        return self.choices() if callable(self.choices) else self.choices
 
-AUTH_METHODS = ("qwen-oauth", "coding-plan", "api-key")
+
+def _method_ids() -> tuple[str, ...]:
+    from qwen_cli.auth import methods
+
+    return methods.ids()
 
 KEYS: tuple[Key, ...] = (
-    Key("auth.method", str, None, "Active authentication method.", choices=AUTH_METHODS),
+    Key("auth.method", str, None, "Active authentication method.", choices=_method_ids),
     Key("auth.provider", str, None, "Active provider id for the api-key method (see `qwen auth login --help`)."),
     Key("auth.region", str, None, "Coding Plan region: china or global."),
     Key("auth.store", str, "file", "Where new secrets are stored: file or keyring.", choices=("file", "keyring")),
@@ -136,10 +145,11 @@ def coerce(key: Key, raw: Any, origin: str, error: type[QwenError] = ConfigError
             f"{key.name} must be {_article(expected)} {expected}, got {raw!r} ({origin})",
             hint=f"Fix it with: qwen config set {key.name} VALUE",
         ) from None
-    if key.choices and value not in key.choices:
+    allowed = key.allowed()
+    if allowed and value not in allowed:
         raise error(
-            f"{key.name} must be one of {', '.join(key.choices)}, got {value!r} ({origin})",
-            hint=f"Fix it with: qwen config set {key.name} {key.choices[0]}",
+            f"{key.name} must be one of {', '.join(allowed)}, got {value!r} ({origin})",
+            hint=f"Fix it with: qwen config set {key.name} {allowed[0]}",
         )
     problem = _out_of_range(key, value)
     if problem:
@@ -541,6 +551,6 @@ def reference_markdown() -> str:
     lines = ["| key | environment | default | meaning |", "|---|---|---|---|"]
     for key in KEYS:
         env = ", ".join(f"`{v}`" for v in key.env_vars)
-        meaning = key.help + (f" One of: {', '.join(key.choices)}." if key.choices else "")
+        meaning = key.help + (f" One of: {', '.join(key.allowed())}." if key.choices else "")
         lines.append(f"| `{key.name}` | {env} | `{shown(key.default)}` | {meaning} |")
     return "\n".join(lines) + "\n"

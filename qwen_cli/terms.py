@@ -7,7 +7,6 @@ and the chat banner show; `page()` is what `qwen terms show` renders.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
@@ -76,9 +75,7 @@ def documents() -> dict[str, Document]:
 
 
 def _method(method: str) -> dict:
-    from qwen_cli.auth.methods import check_method
-
-    return _data()["methods"][check_method(method)]
+    return _data()["methods"][method]
 
 
 def _region_id(region: str | None, strict: bool) -> str | None:
@@ -95,15 +92,18 @@ def _region_id(region: str | None, strict: bool) -> str | None:
 
 
 def page(method: str, provider: str | None = None, region: str | None = None, strict: bool = True) -> Page:
-    """The terms page for `method`; `provider` matters for api-key, `region` for coding-plan.
+    """The terms page for `method`, as the method builds it (a provider matters for API keys, a region
+    for the Coding Plan). strict=False ignores an unknown region instead of raising (for values read
+    from settings)."""
+    from qwen_cli.auth import methods
 
-    strict=False ignores an unknown region instead of raising (used for values read from settings).
-    """
-    from qwen_cli import catalogue
+    return methods.get(method).terms_page(provider, region, strict)
 
+
+def _base(method: str) -> dict:
     text = _method(method)
     common = _data()["common"]
-    base = dict(
+    return dict(
         method=method,
         title=text["title"],
         how=text["how"],
@@ -114,32 +114,37 @@ def page(method: str, provider: str | None = None, region: str | None = None, st
         switch=common["switch"],
         checked=text["checked"],
     )
+
+
+def documents_page(method: str, provider_id: str) -> Page:
+    """A method governed by fixed documents (`documents = [...]` in terms.toml)."""
+    text = _method(method)
     docs = documents()
-    if method == "qwen-oauth":
-        ids = text.get("documents", [])
-        return Page(
-            provider=text["provider"],
-            provider_id="qwen",
-            region=None,
-            local=False,
-            documents=[docs[i] for i in ids],
-            **base,
-        )
-    if method == "coding-plan":
-        rid = _region_id(region, strict)
-        regions = catalogue.regions()
-        chosen = [regions[rid]] if rid else list(regions.values())
-        note = None if rid else "Which one applies depends on the region of your key; both are listed."
-        return Page(
-            provider=text["provider"],
-            provider_id="coding-plan",
-            region=rid,
-            local=False,
-            documents=[docs[r.terms] for r in chosen],
-            note=note,
-            **base,
-        )
-    # api-key
+    return Page(provider=text["provider"], provider_id=provider_id, region=None, local=False,
+                documents=[docs[i] for i in text.get("documents", [])], **_base(method))
+
+
+def region_page(method: str, region: str | None, strict: bool) -> Page:
+    """A method whose terms depend on the region of the key (the Coding Plan's catalogue regions)."""
+    from qwen_cli import catalogue
+
+    text = _method(method)
+    docs = documents()
+    rid = _region_id(region, strict)
+    regions = catalogue.regions()
+    chosen = [regions[rid]] if rid else list(regions.values())
+    note = None if rid else "Which one applies depends on the region of your key; both are listed."
+    return Page(provider=text["provider"], provider_id=method, region=rid, local=False,
+                documents=[docs[r.terms] for r in chosen], note=note, **_base(method))
+
+
+def provider_page(method: str, provider: str | None) -> Page:
+    """A method whose terms are those of the provider you chose (the API key catalogue)."""
+    from qwen_cli import catalogue
+
+    text = _method(method)
+    base = _base(method)
+    docs = documents()
     if not provider or provider == "custom":
         return Page(
             provider="a custom provider" if provider else "your provider",
@@ -191,33 +196,23 @@ def page(method: str, provider: str | None = None, region: str | None = None, st
 
 
 def overview() -> list[dict]:
-    """The three methods at a glance, as in Qwen Code's terms document."""
-    docs = documents()
-    methods = _data()["methods"]
-    qwen = docs["qwen"]
-    return [
-        {
-            "method": "qwen-oauth",
-            "title": methods["qwen-oauth"]["title"],
-            "provider": methods["qwen-oauth"]["provider"],
-            "terms": f"{qwen.terms_name} ({qwen.terms_url})",
-            "privacy": f"{qwen.privacy_name} ({qwen.privacy_url})",
-        },
-        {
-            "method": "coding-plan",
-            "title": methods["coding-plan"]["title"],
-            "provider": methods["coding-plan"]["provider"],
-            "terms": "Alibaba Cloud's terms for your key's region (see `qwen terms show --method coding-plan`)",
-            "privacy": "Alibaba Cloud's privacy policy for your key's region",
-        },
-        {
-            "method": "api-key",
-            "title": methods["api-key"]["title"],
-            "provider": methods["api-key"]["provider"],
-            "terms": methods["api-key"]["overview_terms"],
-            "privacy": methods["api-key"]["overview_privacy"],
-        },
-    ]
+    """Every method at a glance, as in Qwen Code's terms document."""
+    from qwen_cli.auth import methods
+
+    return [m.overview_row() for m in methods.all()]
+
+
+def overview_row(method: str) -> dict:
+    """A method's overview row from terms.toml: its `overview_terms`/`overview_privacy`, else its first
+    document's names and URLs."""
+    text = _method(method)
+    if "overview_terms" in text:
+        terms_text, privacy_text = text["overview_terms"], text["overview_privacy"]
+    else:
+        doc = documents()[text["documents"][0]]
+        terms_text, privacy_text = f"{doc.terms_name} ({doc.terms_url})", f"{doc.privacy_name} ({doc.privacy_url})"
+    return {"method": method, "title": text["title"], "provider": text["provider"], "terms": terms_text,
+            "privacy": privacy_text}
 
 
 def provider_table() -> list[dict]:
@@ -225,8 +220,11 @@ def provider_table() -> list[dict]:
     from qwen_cli import catalogue
 
     rows = []
+    from qwen_cli.auth import methods
+
+    method = methods.provider_method().id
     for pid in catalogue.providers():
-        p = page("api-key", pid)
+        p = page(method, pid)
         doc = p.documents[0] if p.documents else None
         rows.append(
             {
@@ -246,18 +244,30 @@ def summary_line(method: str | None, provider: str | None = None, region: str | 
     """One line naming the terms that apply, e.g. for `qwen auth login` before it stores anything."""
     if not method:
         return "No authentication method is configured yet; `qwen terms show --all` lists the terms of each."
-    p = page(method, provider, region, strict=False)
-    if method == "qwen-oauth":
+    from qwen_cli.auth import methods
+
+    return methods.get(method).terms_summary(provider, region)
+
+
+def documents_summary(method: str) -> str:
+    p = documents_page(method, method)
+    doc = p.documents[0]
+    return f"Terms: {p.title} is governed by the {doc.terms_name} ({doc.terms_url}) and {doc.privacy_name}."
+
+
+def region_summary(method: str, region: str | None) -> str:
+    p = region_page(method, region, strict=False)
+    if p.region and p.documents:
         doc = p.documents[0]
-        return f"Terms: {p.title} is governed by the {doc.terms_name} ({doc.terms_url}) and {doc.privacy_name}."
-    if method == "coding-plan":
-        if p.region and p.documents:
-            doc = p.documents[0]
-            return f"Terms: {p.title} is governed by the terms of {doc.who} ({doc.terms_url})."
-        return (
-            f"Terms: {p.title} is governed by Alibaba Cloud's terms for your key's region "
-            "(see `qwen terms show --method coding-plan`)."
-        )
+        return f"Terms: {p.title} is governed by the terms of {doc.who} ({doc.terms_url})."
+    return (
+        f"Terms: {p.title} is governed by Alibaba Cloud's terms for your key's region "
+        f"(see `qwen terms show --method {method}`)."
+    )
+
+
+def provider_summary(method: str, provider: str | None) -> str:
+    p = provider_page(method, provider)
     if not provider:
         return f"Terms: {p.title}: the terms of the provider you choose apply, not Qwen's."
     label = f"{p.title} with {p.provider}"
@@ -279,27 +289,23 @@ def statistics_notice(first_time: bool = True) -> str:
 
 
 def active(settings) -> dict:
-    """The active method, api-key provider and Coding Plan region, as `auth.resolve.choose` sees them
-    (it reads no secrets and makes no requests); the configured settings when it cannot tell."""
+    """The active method, provider and region, as the resolver chooses them (it reads no secrets and makes
+    no requests); the configured settings when it cannot tell."""
     method, source = settings.get("auth.method"), settings.source("auth.method")
     provider = settings.get("auth.provider")
     region = settings.get("auth.region")
     try:
+        from qwen_cli.auth import methods
         from qwen_cli.auth.resolve import choose
 
         choice = choose(settings)
         method, source = choice.method, choice.reason
-        provider = choice.provider if choice.method == "api-key" else provider
+        chosen = methods.get(method)
+        provider = choice.provider if chosen.takes_provider else provider
+        if not region:
+            region = chosen.status_region(settings)
     except Exception:  # noqa: BLE001 - nothing configured, or a bad value: fall back to the settings
         pass
-    if method == "coding-plan" and not region:
-        try:
-            from qwen_cli.auth import keystore
-
-            entry = keystore.get(settings.home, "coding-plan")
-            region = entry.data.get("region") if entry else None
-        except Exception:  # noqa: BLE001 - the stored login is optional here
-            region = None
     return {
         "method": method,
         "method_source": source if method else None,
@@ -309,22 +315,12 @@ def active(settings) -> dict:
 
 
 def browser_command(env: Mapping[str, str] | None = None, platform: str | None = None) -> list[str] | None:
-    """The command that opens a URL in a graphical browser without waiting, or None when there is none
-    (a headless or SSH session, or no opener installed). Never a console browser that would take over
-    the terminal."""
-    import sys
+    """The command that would open a terms URL here, or None when no browser is usable (see qwen_cli/browser.py,
+    the one decision `qwen auth login` makes too)."""
+    from qwen_cli import browser
 
     env = os.environ if env is None else env
-    platform = sys.platform if platform is None else platform
-    path = env.get("PATH")
-    if platform == "darwin":
-        if env.get("SSH_CONNECTION") or env.get("SSH_TTY"):
-            return None
-        found = shutil.which("open", path=path)
-        return [found] if found else None
-    if platform in ("win32", "cygwin"):
-        return ["rundll32", "url.dll,FileProtocolHandler"]
-    if not (env.get("DISPLAY") or env.get("WAYLAND_DISPLAY")):
+    if not browser.usable(env, platform=platform):
         return None
-    found = shutil.which("xdg-open", path=path)
-    return [found] if found else None
+    command = browser.command_for("%s", env, platform)
+    return command[:-1] if command and command[-1] == "%s" else command

@@ -1,4 +1,4 @@
-"""The single value the rest of the program uses to talk to a provider."""
+"""The single value the rest of the program uses to talk to a provider, and where each part came from."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 @dataclass
 class Credentials:
-    method: str  # "qwen-oauth" | "coding-plan" | "api-key"
+    method: str  # a registered method's id (see auth/methods/)
     provider: str  # catalogue id ("qwen", "openai", "ollama", "custom", ...)
     base_url: str  # OpenAI-compatible base, e.g. https://portal.qwen.ai/v1 (no trailing slash)
     model: str
@@ -18,3 +18,11 @@ class Credentials:
     expires_at: float | None = None  # epoch seconds, for OAuth tokens
     # Called by the adapter after a 401/403: returns fresh credentials (forced refresh) or None.
     refresh: Callable[[], Credentials | None] | None = field(default=None, repr=False, compare=False)
+    # Where the rest came from, as `auth status`, `config get general.model` and `ask -o json` show it.
+    method_source: str = ""  # "flag", "env:QWEN_AUTH_METHOD", "user:/path", "env:OPENAI_API_KEY", ...
+    model_source: str = ""  # "flag", "env:OPENAI_MODEL", "user:/path", "credentials.toml", "default", ...
+    base_url_source: str = ""  # "env:OPENAI_BASE_URL", "credentials.toml", "catalogue", "region global", ...
+
+    def origins(self) -> dict[str, str]:
+        return {"method": self.method_source, "key": self.source, "model": self.model_source,
+                "base_url": self.base_url_source}

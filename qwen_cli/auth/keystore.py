@@ -28,7 +28,7 @@ KEYRING_MISSING = "the OS keyring needs the optional extra: pip install 'qwen-cl
 @dataclass
 class Entry:
     method: str
-    provider: str | None  # api-key provider id; None for coding-plan
+    provider: str | None  # for a per-provider method (API keys); None otherwise
     data: dict = field(default_factory=dict)
 
     @property
@@ -38,6 +38,10 @@ class Entry:
     @property
     def id(self) -> str:
         return self.method if self.provider is None else f"{self.method}:{self.provider}"
+
+    @property
+    def store_name(self) -> str:
+        return "the OS keyring" if self.store == "keyring" else "credentials.toml"
 
 
 def path_for(home: Path) -> Path:
@@ -59,7 +63,7 @@ def _checked(home: Path, entry: Entry) -> Entry:
     for name in STRING_FIELDS:
         value = entry.data.get(name)
         if value is not None and not isinstance(value, str):
-            where = "coding-plan" if entry.provider is None else f"api-key.{entry.provider}"
+            where = entry.method if entry.provider is None else f"{entry.method}.{entry.provider}"
             raise ConfigError(
                 f"{path_for(home)}: [{where}] {name} must be a string, got {type(value).__name__}",
                 hint="Fix that line, or delete the entry and log in again with `qwen auth login`.",
@@ -67,24 +71,36 @@ def _checked(home: Path, entry: Entry) -> Entry:
     return entry
 
 
+def _per_provider(method: str) -> bool:
+    from qwen_cli.auth import methods
+
+    return method in methods.METHODS and methods.get(method).takes_provider
+
+
 def entries(home: Path) -> list[Entry]:
-    """Every stored entry: coding-plan first, then api-key providers in file order."""
+    """Every stored entry, in the registry's order of methods; a per-provider method's in file order.
+    The table of a method is named by its id: `[coding-plan]`, `[api-key.<provider>]`."""
+    from qwen_cli.auth import methods
+
     data = load(home)
     found: list[Entry] = []
-    plan = data.get("coding-plan")
-    if isinstance(plan, dict):
-        found.append(_checked(home, Entry("coding-plan", None, dict(plan))))
-    api = data.get("api-key")
-    if isinstance(api, dict):
-        for provider, entry in api.items():
+    for method in methods.ids():
+        table = data.get(method)
+        if not isinstance(table, dict):
+            continue
+        if not _per_provider(method):
+            found.append(_checked(home, Entry(method, None, dict(table))))
+            continue
+        for provider, entry in table.items():
             if isinstance(entry, dict):
-                found.append(_checked(home, Entry("api-key", provider, dict(entry))))
+                found.append(_checked(home, Entry(method, provider, dict(entry))))
     return found
 
 
 def get(home: Path, method: str, provider: str | None = None) -> Entry | None:
+    keyed = _per_provider(method)
     for entry in entries(home):
-        if entry.method == method and (method != "api-key" or entry.provider == provider):
+        if entry.method == method and (not keyed or entry.provider == provider):
             return entry
     return None
 
@@ -111,10 +127,10 @@ def save(home: Path, entry: Entry, secret: str | None, store: str = "file") -> N
             record["key"] = secret
     with locked_update(path_for(home)):
         data = load(home)
-        if entry.method == "coding-plan":
-            data["coding-plan"] = record
+        if entry.provider is None:
+            data[entry.method] = record
         else:
-            data.setdefault("api-key", {})[entry.provider] = record
+            data.setdefault(entry.method, {})[entry.provider] = record
         old = get(home, entry.method, entry.provider)
         _write(home, data)
     if old is not None and old.store == "keyring" and record.get("store") != "keyring":
@@ -132,13 +148,13 @@ def remove(home: Path, method: str, provider: str | None = None) -> bool:
         if old is None:
             return False
         data = load(home)
-        if method == "coding-plan":
-            data.pop("coding-plan", None)
+        if not _per_provider(method):
+            data.pop(method, None)
         else:
-            api = data.get("api-key", {})
-            api.pop(provider, None)
-            if not api:
-                data.pop("api-key", None)
+            table = data.get(method, {})
+            table.pop(provider, None)
+            if not table:
+                data.pop(method, None)
         _write(home, data)
     if old.store == "keyring":
         keyring_delete(old.id, missing_ok=True)

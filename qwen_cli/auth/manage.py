@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from qwen_cli.auth import keystore
 from qwen_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from qwen_cli.settings import Settings
 
 CODING_PLAN_PREFIX = "sk-sp-"
 
 
 def key_prefix_warning(key: str) -> str | None:
     from qwen_cli import catalogue
+    from qwen_cli.auth import methods
 
     prefix = catalogue.coding_plan().get("key_prefix", CODING_PLAN_PREFIX)
     if key.startswith(prefix):
         return None
     return (
         f"this key does not start with {prefix!r} like Coding Plan keys do; "
-        "a pay-as-you-go DashScope key belongs to `--method api-key --provider dashscope`"
+        f"a pay-as-you-go DashScope key belongs to `--method {methods.provider_method().id} --provider dashscope`"
     )
 
 
@@ -30,48 +36,52 @@ def clean_key(raw: str | None) -> str | None:
     return key or None
 
 
-def store_coding_plan(settings, key: str | None, region: str, base_url: str | None, model: str | None,
+def store_coding_plan(settings: Settings, key: str | None, region: str, base_url: str | None, model: str | None,
                       store: str = "file") -> keystore.Entry:
-    entry = keystore.Entry("coding-plan", None, {"region": region, "base_url": base_url, "model": model})
+    from qwen_cli.auth.methods import coding_plan
+
+    entry = keystore.Entry(coding_plan.ID, None, {"region": region, "base_url": base_url, "model": model})
     keystore.save(settings.home, entry, key, store)
     return entry
 
 
-def store_api_key(settings, provider: str, key: str | None, base_url: str | None, model: str | None,
+def store_api_key(settings: Settings, provider: str, key: str | None, base_url: str | None, model: str | None,
                   store: str = "file") -> keystore.Entry:
-    entry = keystore.Entry("api-key", provider, {"base_url": base_url, "model": model})
+    from qwen_cli.auth.methods import api_key
+
+    entry = keystore.Entry(api_key.ID, provider, {"base_url": base_url, "model": model})
     keystore.save(settings.home, entry, key, store)
     return entry
 
 
-def activate(settings, method: str, provider: str | None = None, region: str | None = None) -> None:
+def activate(settings: Settings, method: str, provider: str | None = None, region: str | None = None) -> None:
     """Make a method the active one in the user's config.toml (never a secret there)."""
+    from qwen_cli.auth import methods
     from qwen_cli.settings import write_values
 
-    values = {"auth.method": method}
-    if method == "api-key" and provider:
+    values: dict[str, object] = {"auth.method": method}
+    if methods.get(method).takes_provider and provider:
         values["auth.provider"] = provider
-    if method == "coding-plan" and region:
+    if region:
         values["auth.region"] = region
     write_values(settings.user_file, values)  # one write: a concurrent login can't mix its half in
 
 
-def deactivate(settings) -> None:
+def deactivate(settings: Settings, region_too: bool = False) -> None:
     from qwen_cli.settings import write_values
 
     if settings.user_file.exists():
-        write_values(settings.user_file, {"auth.method": None, "auth.provider": None})
+        values: dict[str, object] = {"auth.method": None, "auth.provider": None}
+        if region_too:
+            values["auth.region"] = None
+        write_values(settings.user_file, values)
 
 
-def remove(settings, method: str, provider: str | None = None) -> bool:
-    """Forget one login: the OAuth file (under the lock) or the stored key. True when something was removed."""
-    from qwen_cli.auth import verify
+def remove(settings: Settings, method: str, provider: str | None = None) -> bool:
+    """Forget one login: the method's own logout (the OAuth file under its lock, or the stored key) and its
+    verification record. True when something was removed."""
+    from qwen_cli.auth import methods, verify
 
-    if method == "qwen-oauth":
-        from qwen_cli.auth import qwen_oauth
-
-        removed = qwen_oauth.logout(settings.home)
-    else:
-        removed = keystore.remove(settings.home, method, provider)
-    verify.forget(settings.home, method if method != "api-key" else f"api-key:{provider}")
+    removed = methods.get(method).logout(settings, provider)
+    verify.forget(settings.home, methods.login_id(method, provider))
     return removed

@@ -156,11 +156,11 @@ def device_authorization(data: dict, host: str, verifier: str, allow_http: bool)
     from qwen_cli.auth.oauth_endpoints import url_problem
 
     def bad(text: str) -> AuthError:
-        from qwen_cli.auth.methods import login_command
+        from qwen_cli.auth.methods.qwen_oauth import LOGIN_COMMAND
 
         return AuthError(f"{host} sent an unusable device login reply: {text}",
                          hint=f"Check auth.qwen_oauth.base_url if you changed it, or try again: "
-                              f"{login_command('qwen-oauth')}")
+                              f"{LOGIN_COMMAND}")
 
     from qwen_cli.secrets import register
 

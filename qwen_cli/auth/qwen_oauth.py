@@ -21,7 +21,9 @@ from qwen_cli.auth import oauth_replies as replies
 from qwen_cli.auth import token_store
 from qwen_cli.auth.credentials import Credentials
 from qwen_cli.auth.http import FormClient
-from qwen_cli.auth.methods import dashscope_headers
+from qwen_cli.auth.methods.qwen_oauth import ID as METHOD
+from qwen_cli.auth.methods.qwen_oauth import LOGIN_COMMAND as LOGIN_AGAIN
+from qwen_cli.auth.methods.qwen_oauth import PROVIDER
 from qwen_cli.auth.oauth_endpoints import Endpoints
 from qwen_cli.auth.oauth_replies import DeviceAuthorization
 from qwen_cli.auth.polling import PollSchedule
@@ -30,8 +32,6 @@ from qwen_cli.errors import AuthError, NetworkError, RateLimitError
 
 log = logging.getLogger("qwen_cli.auth")
 
-METHOD = "qwen-oauth"
-LOGIN_AGAIN = "qwen auth login --method qwen-oauth"
 BASE_URL_HINT = "Check auth.qwen_oauth.base_url (QWEN_OAUTH_BASE_URL) if you changed it"
 UNCHANGED = "your stored login was not changed"
 TRANSIENT = ("server_error", "temporarily_unavailable")  # RFC 6749 §4.1.2.1 codes some token endpoints send too
@@ -262,15 +262,21 @@ def to_credentials(settings, token: OAuthToken, model: str | None, client: FormC
 
     return Credentials(
         method=METHOD,
-        provider="qwen",
+        provider=PROVIDER,
         base_url=api_base(token.resource_url, endpoints.default_api_base),
         model=model or endpoints.model,
         token=token.access_token,
-        headers=dashscope_headers("qwen-oauth"),
+        headers=_headers(),
         source="oauth_creds.json",
         expires_at=token.expires_at,
         refresh=force_refresh,
     )
+
+
+def _headers() -> dict[str, str]:
+    from qwen_cli.auth import methods
+
+    return methods.get(METHOD).headers()
 
 
 def _client(settings) -> FormClient:

@@ -6,11 +6,12 @@ import time
 
 import rich_click as click
 
+from qwen_cli.auth import methods
 from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import AuthError, UsageError
 
-METHOD_CHOICE = click.Choice(["qwen-oauth", "coding-plan", "api-key"])
+METHOD_CHOICE = click.Choice(list(methods.ids()))
 
 
 def provider_argument(f):
@@ -23,9 +24,10 @@ def _one_provider(method, word, option):
     if word and option and word != option:
         raise UsageError(f"two providers given: {word} and --provider {option}", hint="Give one of them.")
     provider = word or option
-    if word and method != "api-key":
-        raise UsageError(f"a provider goes with api-key, not {method}",
-                         hint=f"Run `qwen auth {click.get_current_context().info_name} api-key {word}`.")
+    keyed = methods.provider_method().id
+    if word and not (method and methods.get(method).takes_provider):
+        raise UsageError(f"a provider goes with {keyed}, not {method}",
+                         hint=f"Run `qwen auth {click.get_current_context().info_name} {keyed} {word}`.")
     return provider
 
 
@@ -51,7 +53,7 @@ def auth() -> None:
 
 
 @auth.command()
-@click.option("--method", "-m", type=METHOD_CHOICE, help="qwen-oauth, coding-plan or api-key (asked on a terminal).")
+@click.option("--method", "-m", type=METHOD_CHOICE, help=", ".join(methods.ids()) + " (asked on a terminal).")
 @click.option(
     "--provider", "-p", metavar="ID", shell_complete=completers.providers,
     help="api-key provider from the catalogue (openai, openrouter, ...).",
@@ -83,14 +85,14 @@ def login(app, method, provider, region, base_url, model, key_stdin, store, no_b
       qwen auth login --method api-key --provider ollama --model qwen3-coder
       qwen auth login --base-url https://gw.example/v1 --model m --key-stdin
     """
-    from qwen_cli.cli.auth_flow import login as do_login
+    from qwen_cli.auth import login as logins
+    from qwen_cli.auth.methods.base import LoginRequest
 
     if method is None and app.settings.source("auth.method") == "env:QWEN_AUTH_METHOD":
         method = app.settings.get("auth.method")
-    result = do_login(
-        app, method=method, provider=provider, region=region, base_url=base_url, model=model,
-        key_stdin=key_stdin, store=store, no_browser=no_browser, verify=verify,
-    )
+    request = LoginRequest(provider=provider, region=region, base_url=base_url, model=model, key_stdin=key_stdin,
+                           store=store, no_browser=no_browser, verify=verify)
+    result = logins.login(app, method, request)
     if result.verification is not None and not result.verification.ok:
         return result.verification.exit_code
     return 0
@@ -116,9 +118,9 @@ def switch(app, method, provider_word, provider):
       qwen auth switch qwen-oauth
       qwen auth switch api-key openrouter
     """
-    from qwen_cli.cli.auth_flow import switch as do_switch
+    from qwen_cli.auth import login as logins
 
-    do_switch(app, method, _one_provider(method, provider_word, provider))
+    logins.switch(app, method, _one_provider(method, provider_word, provider))
 
 
 def _source_text(settings, state) -> str:
@@ -161,11 +163,21 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _verified(settings, state):
+    from qwen_cli.auth import verify
+
+    return verify.last(settings.home, state.id, state.fingerprint)
+
+
+def _verification_json(outcome) -> dict | None:
+    if outcome is None:
+        return None
+    return {"ok": outcome.ok, "what": outcome.what, "at": _iso(outcome.at), "detail": outcome.detail}
+
+
 def _row(settings, state, now: float) -> dict:
-    from qwen_cli.auth import verify as verifying
     from qwen_cli.terms import summary_line
 
-    last = verifying.last(settings.home, state.id)
     return {
         "method": state.method,
         "active": state.active,
@@ -179,11 +191,11 @@ def _row(settings, state, now: float) -> dict:
         "expires_at": _iso(state.expires_at),
         "expires_in": None if state.expires_at is None else int(state.expires_at - now),
         "usable": state.usable,
+        "condition": state.condition,
         "problem": state.problem,
-        "terms": summary_line(state.method, state.provider if state.method == "api-key" else None, state.region),
-        "verified": None if last is None else {
-            "ok": last.ok, "what": last.what, "at": _iso(last.at), "detail": last.detail,
-        },
+        "overridden": state.overridden,
+        "terms": summary_line(state.method, state.provider if state.shows_provider else None, state.region),
+        "verified": _verification_json(_verified(settings, state)),
     }
 
 
@@ -204,61 +216,56 @@ def status(app, as_json, verify):
       qwen auth status --json | jq -r '.active'
     """
     from qwen_cli.auth.resolve import inventory
-    from qwen_cli.output.errors import print_error
     from qwen_cli.output.json import write_json
 
-    settings = app.settings
-    choice, states = inventory(settings)
-    for state in states:
-        app.secrets.extend(state.secrets)
+    choice, states = inventory(app.settings)
     active = next((s for s in states if s.active), None)
     outcome = None
     if verify and active is not None and active.usable:
-        from qwen_cli.cli.auth_flow import verify_and_report
-
-        stderr = app.stderr
-        if as_json:
-            import io
-
-            app.stderr = io.StringIO()  # the JSON carries the result; keep stderr for errors only
-        try:
-            outcome = verify_and_report(app, active.method, active.provider)
-        finally:
-            app.stderr = stderr
-        app.reload_settings()
+        outcome = _verify_active(app, active, report=not as_json)
+        choice, states = inventory(app.reload_settings())  # a refreshed token is the one to show
+        active = next((s for s in states if s.active), None)
+    for state in states:
+        app.secrets.extend(state.secrets)
+    settings = app.settings
     now = time.time()
     rows = [_row(settings, s, now) for s in states]
     if as_json:
         payload = {
             "active": active.method if active else None,
-            "active_provider": active.provider if active and active.method == "api-key" else None,
+            "active_provider": active.provider if active and active.shows_provider else None,
             "methods": rows,
         }
         if verify:
-            payload["verification"] = None if outcome is None else {
-                "ok": outcome.ok, "what": outcome.what, "at": _iso(outcome.at), "detail": outcome.detail,
-            }
+            payload["verification"] = _verification_json(outcome)
         write_json(app.stdout, payload)
     else:
         _print_status(app, settings, states, rows, now)
     if not states or choice is None:
         if not as_json:
-            from qwen_cli.auth.methods import THREE_WAYS, THREE_WAYS_HINT
-
-            print_error(app, AuthError(THREE_WAYS, hint=THREE_WAYS_HINT))
+            message, hint = methods.nothing_configured()
+            app.out.error(AuthError(message, hint=hint))
         return 3
     if active is None or not active.usable:
         if not as_json and active is not None:
-            print_error(app, AuthError(f"the active method has no usable credentials: {active.problem}",
-                                       hint=active.problem_hint))
+            app.out.error(AuthError(f"the active method has no usable credentials: {active.problem}",
+                                    hint=active.problem_hint))
         return 3
     if outcome is not None and not outcome.ok:
         return outcome.exit_code or 3
     return 0
 
 
+def _verify_active(app, active, report: bool):
+    """One check of the active login's credentials (refreshed first, as a real request would be)."""
+    from qwen_cli.auth import login as logins
+    from qwen_cli.auth.resolve import resolve
+
+    creds = resolve(app.settings, method=active.method, provider=active.provider)
+    return logins.check(app, creds, region=active.region, report=report)
+
+
 def _print_status(app, settings, states, rows, now) -> None:
-    from qwen_cli.cli.auth_flow import label
     from qwen_cli.output.style import style
     from qwen_cli.termsafe import clean
 
@@ -266,41 +273,10 @@ def _print_status(app, settings, states, rows, now) -> None:
     colour = app.color_for(out)
     for state, row in zip(states, rows, strict=True):
         marker = "*" if state.active else " "
-        head = clean(label(state)) + ("  (active)" if state.active else "")
+        head = clean(state.label()) + ("  (active)" if state.active else "")
         out.write(f"{marker} {style(head, 'green', colour) if state.active else head}\n")
-        lines = []
-        if state.problem:
-            lines.append(("problem", state.problem + (f" ({state.problem_hint})" if state.problem_hint else "")))
-        if state.method == "api-key":
-            lines.append(("provider", state.provider or "-"))
-        if state.region:
-            lines.append(("region", state.region))
-        if state.base_url:
-            lines.append(("base URL", state.base_url))
-        if state.model:
-            lines.append(("model", state.model))
-        if state.source and state.source.startswith("none"):
-            lines.append(("key", "none needed (local server)"))
-        elif state.source:
-            secret = state.masked_key or "none"
-            lines.append(("token" if state.method == "qwen-oauth" else "key",
-                          f"{secret} from {_source_text(settings, state)}"))
-        if state.expires_at is not None:
-            left = state.expires_at - now
-            when = relative(left)
-            note = " (refreshed automatically on next use)" if left < 30 and state.usable else ""
-            lines.append(("expires" if left >= 0 else "expired", when + note))
-        elif state.method == "qwen-oauth" and state.masked_key:
-            lines.append(("expires", "unknown: the server did not say (refreshed when the API rejects it)"))
-        lines.append(("terms", row["terms"]))
-        verified = row["verified"]
-        if verified:
-            mark = "ok" if verified["ok"] else "FAILED"
-            ago = relative(_epoch(verified["at"]) - now) if verified["at"] else ""
-            lines.append(("verified", f"{mark}, {ago}: {verified['what']}: {verified['detail']}"))
-        elif state.usable:
-            lines.append(("verified", "not yet (qwen auth status --verify checks with one request)"))
-        for name, value in lines:
+        for name, value in state.lines(_source_text(settings, state), now, row["terms"], _verified(settings, state),
+                                       relative):
             out.write(f"    {name:<9} {clean(value)}\n")
     out.flush()
 
@@ -333,66 +309,59 @@ def logout(app, method, provider_word, provider, everything):
       qwen auth logout api-key openrouter
       qwen auth logout --all
     """
-    from qwen_cli.auth import keystore, manage, token_store
+    from qwen_cli.auth import manage
     from qwen_cli.auth.resolve import choose
-    from qwen_cli.cli.auth_flow import say
 
     provider = _one_provider(method, provider_word, provider)
     settings = app.settings
+    say = app.out.info
     targets: list[tuple[str, str | None]] = []
     if everything:
         if method or provider:
             raise UsageError("--all can't be combined with METHOD or --provider")
-        if token_store.creds_path(settings.home).exists():
-            targets.append(("qwen-oauth", None))
-        targets += [(e.method, e.provider) for e in keystore.entries(settings.home)]
+        targets += [(m.id, p) for m in methods.all() for p in m.stored_logins(settings)]
     else:
         if method is None and provider is not None:
-            method = "api-key"
+            method = methods.provider_method().id
         if method is None:
             try:
                 chosen = choose(settings)
             except AuthError:
                 chosen = None
             if chosen is None:
-                say(app, "Nothing to log out of.")
+                say("Nothing to log out of.")
                 return 0
             method, provider = chosen.method, chosen.provider
-        if method == "api-key" and provider is None:
-            stored = [e.provider for e in keystore.entries(settings.home) if e.method == "api-key"]
+        keyed = methods.get(method).takes_provider
+        if keyed and provider is None:
+            stored = methods.get(method).stored_logins(settings)
             configured = settings.get("auth.provider")
             if configured in stored:
                 provider = configured
             elif len(stored) == 1:
                 provider = stored[0]
             elif stored:
-                raise UsageError(f"several api-key providers are stored ({', '.join(stored)})",
+                raise UsageError(f"several {method} providers are stored ({', '.join(map(str, stored))})",
                                  hint="Pass --provider ID, or --all.")
         targets.append((method, provider))
 
     active = settings.get("auth.method")
     active_provider = settings.get("auth.provider")
-    removed = set()
     for m, p in targets:
         name = m + (f" ({p})" if p else "")
         if manage.remove(settings, m, p):
-            removed.add(m)
-            say(app, f"Logged out of {name}.")
+            say(f"Logged out of {name}.")
             if settings.source("auth.method").startswith("user:") and active == m and (
-                m != "api-key" or active_provider == p
+                not methods.get(m).takes_provider or active_provider == p
             ):
                 manage.deactivate(settings)
         else:
-            say(app, f"No stored login for {name}.")
+            say(f"No stored login for {name}.")
     if everything:  # the auth settings logins wrote go too, whatever is active
-        manage.deactivate(settings)
-    if (everything or "coding-plan" in removed) and settings.user_file.exists():
-        from qwen_cli.settings import write_value
-
-        write_value(settings.user_file, "auth.region", None)  # written by the Coding Plan login
-    for var in ("OPENAI_API_KEY", "DASHSCOPE_API_KEY", "BAILIAN_CODING_PLAN_API_KEY"):
+        manage.deactivate(settings, region_too=True)
+    for var in [v for m in sorted(methods.all(), key=lambda m: m.env_rank) for v in m.env_keys(settings)]:
         if settings.getenv(var):
             where = settings.env_source(var) or var
-            say(app, f"Note: {var} is still set ({where}) and will be used; unset it to stop that.")
+            say(f"Note: {var} is still set ({where}) and will be used; unset it to stop that.")
     app.reload_settings()
     return 0

@@ -1,24 +1,19 @@
-"""The models a provider offers, and the one message for a model it doesn't offer: shared by the login's
-model prompt and chat's /model."""
+"""The models a provider offers, and the one message for a model it doesn't offer (see auth/models.py):
+kept here for chat's /model, which asks with the app it has."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 
-def offered(app, credentials) -> list[str]:
-    """The provider's GET /models, without retries (a person is waiting). Raises a QwenError when it
-    doesn't answer with a list."""
-    from qwen_cli.providers import openai_compat
-    from qwen_cli.providers.events import NetworkOptions
+from qwen_cli.auth.models import not_offered
 
-    network = NetworkOptions.from_settings(app.settings, getattr(credentials, "provider", None))
-    return openai_compat.list_models(credentials, network, retries=0)
+if TYPE_CHECKING:
+    from qwen_cli.auth.credentials import Credentials
+
+__all__ = ["not_offered", "offered"]
 
 
-def not_offered(model: str, models: list[str], base_url: str) -> str:
-    """`model 'x' was not found at HOST; did you mean 'y'?`: the adapter's words for a 404, plus a guess."""
-    import difflib
+def offered(app: Any, credentials: Credentials) -> list[str]:
+    from qwen_cli.auth import models
 
-    from qwen_cli.providers.failures import host_of
-
-    guess = difflib.get_close_matches(model, models, n=1)
-    return f"model {model!r} was not found at {host_of(base_url)}" + (f"; did you mean {guess[0]!r}?" if guess else "")
+    return models.offered(app.settings, credentials)

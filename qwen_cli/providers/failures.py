@@ -14,7 +14,6 @@ from urllib.parse import urlsplit
 from qwen_cli.errors import (
     AuthError,
     NetworkError,
-    QuotaError,
     QwenError,
     RateLimitError,
     RequestError,
@@ -27,7 +26,6 @@ if TYPE_CHECKING:
     from qwen_cli.auth.credentials import Credentials
     from qwen_cli.providers.events import NetworkOptions
 
-METHOD_NAMES = {"qwen-oauth": "Qwen OAuth", "coding-plan": "Coding Plan", "api-key": "API key"}
 _QUOTA = re.compile(
     r"quota|free[ _-]?tier|exceeded your current|insufficient[ _]balance|arrearage|billing",
     re.IGNORECASE,
@@ -152,26 +150,21 @@ def plan_window(message: str) -> str | None:
 
 
 def quota_or_rate_error(message: str, code: str, credentials: Credentials, attempts: int = 1) -> RateLimitError:
-    method = getattr(credentials, "method", "api-key")
     if not is_quota(message, code):
         tried = f" after {attempts} attempts" if attempts > 1 else ""
         return RateLimitError(
             f"rate limited by {host_of(credentials.base_url)}{tried}: {message}",
             hint="Wait a little and try again; network.max_retries sets how often qwen retries by itself.",
         )
-    others = [name for m, name in METHOD_NAMES.items() if m != method]
+    from qwen_cli.auth import methods
+
+    method = methods.METHODS.get(getattr(credentials, "method", ""), methods.provider_method())
+    others = [m.short_name for m in methods.all() if m.id != method.id]
     hint = (
         "Waiting a few seconds won't help. Switch method with `qwen auth switch` "
-        f"({others[0]} or {others[1]}), or wait until the quota resets."
+        f"({', '.join(others[:-1])} or {others[-1]}), or wait until the quota resets."
     )
-    if method == "coding-plan":
-        window = plan_window(message)
-        what = f"Coding Plan {window} limit reached" if window else "Coding Plan quota exhausted"
-        return QuotaError(f"{what}: {message}", hint=hint)
-    if method == "qwen-oauth":
-        hint += " (The Qwen OAuth free tier was discontinued by the provider on 2026-04-15.)"
-        return QuotaError(f"Qwen OAuth quota exhausted: {message}", hint=hint)
-    return QuotaError(f"quota exhausted at {host_of(credentials.base_url)}: {message}", hint=hint)
+    return method.quota_error(message, host_of(credentials.base_url), hint)
 
 
 def response_error(response: Response, credentials: Credentials, url: str) -> QwenError:

@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 EVENT_NAMES = ("command", "crash")
-AUTH_METHODS = ("qwen-oauth", "coding-plan", "api-key")
 OS_FAMILIES = ("linux", "darwin", "windows", "other")
 MAX_FRAMES = 20
 MAX_TOKENS = 10**9
@@ -62,7 +61,7 @@ FIELDS: dict[str, tuple[Callable[[Any], bool], bool]] = {
     "ts": (_int_range(0, 2**40), True),
     "command": (_pattern(_NAME), True),
     "subcommand": (_pattern(_NAME), False),
-    "auth_method": (_choice(AUTH_METHODS), False),
+    "auth_method": (lambda v: _registered_method(v), False),
     "provider": (_provider, False),
     "model": (_model, False),
     "duration_ms": (_int_range(0, 10**9), True),
@@ -105,8 +104,9 @@ def validate(event: Mapping[str, Any]) -> dict[str, Any]:
 @functools.cache
 def known_providers() -> frozenset[str]:
     from qwen_cli import catalogue
+    from qwen_cli.auth import methods
 
-    return frozenset(catalogue.providers()) | {"qwen", "coding-plan"}
+    return frozenset(catalogue.providers()) | {m.own_provider for m in methods.all() if m.own_provider}
 
 
 @functools.cache
@@ -123,11 +123,20 @@ def known_models() -> frozenset[str]:
     return frozenset(models)
 
 
+def _registered_method(value: Any) -> bool:
+    from qwen_cli.auth import methods
+
+    return isinstance(value, str) and value in methods.ids()
+
+
 def provider_id(value: Any, method: str | None = None) -> str | None:
-    if method == "qwen-oauth":
-        return "qwen"
-    if method == "coding-plan":
-        return "coding-plan"
+    """The provider as reported: a method's own provider (Qwen OAuth's, the Coding Plan's), else a catalogue
+    id, else "custom" (a provider id is free text)."""
+    from qwen_cli.auth import methods
+
+    own = methods.METHODS[method].own_provider if method in methods.METHODS else None
+    if own:
+        return own
     if value is None:
         return None
     return value if isinstance(value, str) and value in known_providers() else "custom"

@@ -3,9 +3,11 @@
 Rules, in order (the first that applies decides):
   1. DO_NOT_TRACK (any value but empty/0/false/no/off) or QWEN_USAGE_STATISTICS=0 (or one of its
      aliases) in the environment or the loaded .env file: off.
-  2. The api-key method: never collected, whatever the setting. No method configured at all:
-     nothing collected either (we cannot tell which promise applies, so we keep the strictest one).
-  3. The setting `privacy.usage_statistics`, default on for qwen-oauth and coding-plan. An opt-out
+  2. A method whose promise is that nothing is collected (the API key method; see
+     `statistics_may_apply` in auth/methods/): never collected, whatever the setting. No method
+     configured at all: nothing collected either (we cannot tell which promise applies, so we keep
+     the strictest one).
+  3. The setting `privacy.usage_statistics`, default on for the other methods (Qwen OAuth, Coding Plan). An opt-out
      written in any config file wins over a `true` in another layer, so a project file or a .env
      file can never switch statistics back on after `qwen telemetry off`.
 
@@ -20,7 +22,6 @@ from dataclasses import asdict, dataclass
 SETTING = "privacy.usage_statistics"
 ENDPOINT = "telemetry.endpoint"
 ENV_SWITCHES = ("QWEN_USAGE_STATISTICS", "QWEN_PRIVACY_USAGE_STATISTICS", "QWEN_USAGE_STATISTICS_ENABLED")
-COLLECTING_METHODS = ("qwen-oauth", "coding-plan")
 _FALSE = {"0", "false", "no", "off", ""}
 
 # reason code -> rule number
@@ -117,16 +118,18 @@ def decide(settings, method: str | None, method_source: str | None = None) -> De
     def result(enabled: bool, reason: str, detail: str) -> Decision:
         return Decision(enabled, reason, detail, method, method_source, setting, setting_source, url, note)
 
+    from qwen_cli.auth import methods
+
     found = env_opt_out(settings.getenv)
     if found:
         return result(False, *found)
-    if method == "api-key":
+    if method in methods.ids() and not methods.statistics_may_apply(method):
         return result(
             False,
             "api_key_method",
-            "the api-key method is in use: qwen collects nothing beyond what your API provider collects",
+            f"the {method} method is in use: qwen collects nothing beyond what your API provider collects",
         )
-    if method not in COLLECTING_METHODS:
+    if not methods.statistics_may_apply(method):
         return result(False, "no_auth_method", "no authentication method is configured, so nothing is collected")
     opted_out = file_opt_out(settings)
     if opted_out:
@@ -153,12 +156,20 @@ def sending_allowed(settings) -> tuple[bool, str]:
 
 
 def invocation_method(app, settings) -> tuple[str | None, str | None]:
-    """The method this invocation used: resolved credentials first, else the configured auth.method."""
+    """The method this invocation used: resolved credentials first, else the method the resolver chooses
+    (auth.method, a provider alone, or the environment: the same answer `auth status` gives)."""
+    from qwen_cli.auth import methods
+
     creds = getattr(app, "credentials", None)
     method = getattr(creds, "method", None)
-    if isinstance(method, str) and method in ("qwen-oauth", "coding-plan", "api-key"):
+    if isinstance(method, str) and method in methods.ids():
         return method, "credentials used by this command"
-    configured = settings.get("auth.method")
-    if configured:
-        return configured, settings.source("auth.method")
-    return None, None
+    from qwen_cli.auth.resolve import choose
+    from qwen_cli.errors import QwenError
+
+    try:
+        choice = choose(settings)
+    except QwenError:
+        configured = settings.get("auth.method")
+        return (configured, settings.source("auth.method")) if configured else (None, None)
+    return choice.method, choice.reason

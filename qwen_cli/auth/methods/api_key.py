@@ -1,0 +1,307 @@
+"""API Key: your own key for any OpenAI-compatible provider in the catalogue, a custom endpoint, or a local
+server (which needs none). Logins are per provider: `[api-key.<provider>]` in credentials.toml."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from qwen_cli.auth.methods.base import (
+    STORED_SOURCES,
+    BaseMethod,
+    Choice,
+    LoginRequest,
+    LoginResult,
+    StatusEntry,
+    entry_from,
+    env_secret,
+    failed_entry,
+    overridden_text,
+    pick_model,
+)
+from qwen_cli.errors import AuthError, ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.catalogue import Provider
+    from qwen_cli.context import AppContext
+    from qwen_cli.settings import Settings
+    from qwen_cli.terms import Page
+
+ID = "api-key"
+CUSTOM = "custom"
+MODELS_SHOWN = 20
+ENV_PROVIDERS = (("OPENAI_BASE_URL", CUSTOM), ("OPENAI_API_KEY", "openai"), ("DASHSCOPE_API_KEY", "dashscope"))
+
+
+def _env_provider(settings: Settings) -> tuple[str, str] | None:
+    """The provider the environment names: OPENAI_BASE_URL (custom), OPENAI_API_KEY, DASHSCOPE_API_KEY."""
+    for var, provider in ENV_PROVIDERS:
+        if settings.getenv(var):
+            return provider, settings.env_source(var) or var
+    return None
+
+
+def _stored(settings: Settings) -> list[str]:
+    from qwen_cli.auth import keystore
+
+    return [e.provider for e in keystore.entries(settings.home) if e.method == ID and e.provider]
+
+
+class ApiKey(BaseMethod):
+    id = ID
+    title = "API Key"
+    short_name = "API key"
+    blurb = "your own key for OpenAI, OpenRouter, DashScope and others, or a local server"
+    way = "an API key"
+    takes_provider = True
+    statistics_may_apply = False
+    env_rank = 0
+
+    def login_command(self, provider: str | None = None) -> str:
+        return f"qwen auth login --method {ID}" + (f" --provider {provider}" if provider else "")
+
+    def provider_for(self, settings: Settings, provider: str | None = None) -> str | None:
+        """Explicit, else auth.provider, else what the environment names, else the first stored."""
+        if provider:
+            return provider
+        configured: str | None = settings.get("auth.provider")
+        if configured:
+            return configured
+        found = _env_provider(settings)
+        if found:
+            return found[0]
+        stored = _stored(settings)
+        return stored[0] if stored else None
+
+    def from_environment(self, settings: Settings) -> Choice | None:
+        found = _env_provider(settings)
+        return Choice(ID, found[0], found[1]) if found else None
+
+    def from_store(self, settings: Settings) -> Choice | None:
+        stored = _stored(settings)
+        return Choice(ID, stored[0], "credentials.toml") if stored else None
+
+    def choice(self, settings: Settings, provider: str | None, reason: str) -> Choice:
+        return Choice(ID, self.provider_for(settings, provider), reason)
+
+    def stored_logins(self, settings: Settings) -> list[str | None]:
+        return list(_stored(settings))
+
+    # -- credentials ------------------------------------------------------------------------------------
+
+    def credentials(self, settings: Settings, choice: Choice, model: str | None,
+                    refresh: bool = True) -> Credentials:
+        from qwen_cli import catalogue
+        from qwen_cli.auth import keystore
+
+        if not choice.provider:
+            raise AuthError(f"the {ID} method is selected but no provider is configured",
+                            hint=f"Run `{self.login_command()} --provider ID`.")
+        prov = catalogue.provider(choice.provider)
+        entry = keystore.get(settings.home, ID, prov.id)
+        token, source = env_secret(settings, prov.key_env) if prov.key_env else (None, "")
+        if not token and entry is not None:
+            token, source = keystore.secret_of(entry)
+        return self.build(settings, prov, entry.data if entry else {}, token, source, model, choice.reason)
+
+    def build(self, settings: Settings, prov: Provider, data: dict[str, str], token: str | None, source: str,
+              model: str | None, method_source: str = "") -> Credentials:
+        """Credentials from a provider, a login's stored fields and a key (stored, from the environment, or
+        a candidate that `login --verify` checks before saving it)."""
+        from qwen_cli.auth import binding
+        from qwen_cli.auth.credentials import Credentials
+        from qwen_cli.providers.http import is_local_url
+
+        openai_like = prov.key_env == "OPENAI_API_KEY"
+        env_base = settings.getenv("OPENAI_BASE_URL") if openai_like else None
+        if env_base:
+            base, base_source = env_base, settings.env_source("OPENAI_BASE_URL") or ""
+        else:
+            base = data.get("base_url") or prov.base_url
+            base_source = "credentials.toml" if data.get("base_url") else "catalogue" if base else ""
+        if not base:
+            raise ConfigError(
+                f"the {prov.id} provider needs a base URL",
+                hint=f"Run `{self.login_command(prov.id)} --base-url URL`, or set OPENAI_BASE_URL.",
+            )
+        env_model = (settings.getenv("OPENAI_MODEL"), settings.env_source("OPENAI_MODEL") or "") if openai_like \
+            else (None, "")
+        chosen, model_source = pick_model(settings, model, env_model, data.get("model"), prov.default_model)
+        if not chosen:
+            raise ConfigError(
+                f"no model chosen for the {prov.id} provider",
+                hint="Set OPENAI_MODEL, pass --model, or run `qwen config set general.model MODEL`.",
+            )
+        if token:
+            binding.check(
+                settings, provider=prov.id, key_source=source, key_name=prov.key_env or "the key", url=base,
+                url_source=base_source if base_source != "catalogue" else "", url_name="OPENAI_BASE_URL",
+                bound_to=(data.get("base_url"), prov.base_url),
+            )
+        local = prov.local or is_local_url(base)
+        if not token and not local:
+            env_hint = f" or set {prov.key_env}" if prov.key_env else ""
+            raise AuthError(f"no API key for {prov.name}", hint=f"Run `{self.login_command(prov.id)}`{env_hint}.")
+        return Credentials(
+            method=ID, provider=prov.id, base_url=base.rstrip("/"), model=chosen, token=token or None,
+            source=source if token else "none (local server)",
+            method_source=method_source, model_source=model_source, base_url_source=base_source,
+        )
+
+    # -- status -----------------------------------------------------------------------------------------
+
+    def status(self, settings: Settings, choice: Choice | None) -> list[StatusEntry]:
+        providers = _stored(settings)
+        found = _env_provider(settings)
+        if found and found[0] not in providers:
+            providers.append(found[0])
+        if choice and choice.method == ID and choice.provider and choice.provider not in providers:
+            providers.append(choice.provider)
+        return [self._entry(settings, p) for p in providers]
+
+    def _entry(self, settings: Settings, provider: str) -> StatusEntry:
+        from qwen_cli import catalogue
+        from qwen_cli.auth import keystore
+
+        login_id = f"{ID}:{provider}"
+        try:
+            creds = self.credentials(settings, Choice(ID, provider, ""), None)
+            entry = keystore.get(settings.home, ID, provider)
+            stored_secret = keystore.secret_of(entry)[0] if entry is not None else None
+        except (AuthError, UsageError, ConfigError) as exc:
+            return failed_entry(self, provider, login_id, exc)
+        state = entry_from(creds, self, login_id=login_id,
+                           store=entry.store if entry is not None and creds.source in STORED_SOURCES else None)
+        if entry is not None:
+            key_env = catalogue.provider(provider).key_env or "the environment"
+            state.overridden = overridden_text(stored_secret, entry.store_name, creds, key_env)
+        return state
+
+    # -- login ------------------------------------------------------------------------------------------
+
+    def login(self, app: AppContext, request: LoginRequest) -> LoginResult:
+        from qwen_cli import catalogue
+        from qwen_cli.auth import login, manage
+        from qwen_cli.providers.http import is_local_url
+        from qwen_cli.terms import summary_line
+
+        if request.region:
+            raise UsageError("--region applies to --method coding-plan")
+        provider, base_url, model = request.provider, request.base_url, request.model
+        ask = app.prompter
+        if provider is None and base_url is not None:
+            provider = CUSTOM
+        if provider is None:
+            options = [(p.id, f"{p.id}: {p.name}") for p in catalogue.providers().values()]
+            provider = ask.choose("Which provider?", options, need="a provider",
+                                  flag="--provider ID (or --base-url URL for a custom endpoint)")
+        prov = catalogue.provider(provider)
+        if prov.id == CUSTOM and not base_url:
+            base_url = ask.text("Base URL (OpenAI-compatible, e.g. https://host/v1): ",
+                                need="a base URL for the custom provider", flag="--base-url URL",
+                                problem=_base_url_problem)
+            if base_url is None:
+                raise UsageError("the custom provider needs a base URL",
+                                 hint="Pass it with --base-url URL, e.g. --base-url http://127.0.0.1:8000/v1")
+        if base_url and not base_url.startswith(("http://", "https://")):
+            raise UsageError(f"--base-url must be an http(s) URL, got {base_url!r}")
+        needs_model = not model and not prov.default_model
+        if needs_model and not ask.interactive:
+            from qwen_cli.prompter import need_terminal
+
+            raise need_terminal(f"a model for {prov.name}", "--model ID")
+        store = login.store_choice(app, request.store)
+        login.say_terms(app, summary_line(ID, provider=prov.id))
+        local = prov.local or is_local_url(base_url or prov.base_url)
+        key, source = login.key_from(
+            app, key_stdin=request.key_stdin, env_var=prov.key_env,
+            prompt=f"{prov.name} API key (input hidden{', Enter for none' if local else ''}): ", optional=local,
+        )
+        if key:
+            app.secrets.append(key)
+        if needs_model:  # after the key, so the server's own list can be offered
+            model = _ask_model(app, prov, base_url or prov.base_url or "", key)
+        from_env = login.from_env(source)
+        verification = None
+        if request.verify:
+            candidate = self.build(app.settings, prov, {"base_url": base_url or "", "model": model or ""},
+                                   key, source or "", None)
+            verification = login.verify_before_saving(app, candidate)
+        manage.store_api_key(settings=app.settings, provider=prov.id, key=None if from_env else key,
+                             base_url=base_url, model=model, store=store)
+        if verification is not None:
+            from qwen_cli.auth import verify
+
+            verify.record(app.settings.home, f"{ID}:{prov.id}", verification)
+        result = LoginResult(ID, prov.id, None, model or prov.default_model, base_url or prov.base_url,
+                             login.stored_text(source if from_env else None, store, key), verification)
+        return login.finish(app, result, self.title, request.activate)
+
+    # -- the rest ---------------------------------------------------------------------------------------
+
+    def models(self, provider: str | None) -> list[str]:
+        from qwen_cli import catalogue
+
+        entry = catalogue.providers().get(provider or "")
+        return [entry.default_model] if entry and entry.default_model else []
+
+    def env_keys(self, settings: Settings) -> list[str]:
+        return ["OPENAI_API_KEY", "DASHSCOPE_API_KEY"]
+
+    def terms_page(self, provider: str | None, region: str | None, strict: bool) -> Page:
+        from qwen_cli import terms
+
+        return terms.provider_page(ID, provider)
+
+    def terms_summary(self, provider: str | None, region: str | None) -> str:
+        from qwen_cli import terms
+
+        return terms.provider_summary(ID, provider)
+
+
+def _base_url_problem(answer: str) -> str | None:
+    if not answer:
+        return "A base URL is needed: the address of the OpenAI-compatible API, e.g. http://127.0.0.1:8000/v1."
+    if not answer.startswith(("http://", "https://")):
+        return f"{answer!r} is not an http(s) URL; it looks like https://host/v1."
+    return None
+
+
+def _ask_model(app: AppContext, prov: Provider, base_url: str, key: str | None) -> str:
+    """The model for a provider without a default: picked from the server's GET /models when it answers
+    (a number or an id), else typed. Asked again when the answer is empty or not offered."""
+    from qwen_cli.auth import models as listing
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.errors import QwenError
+
+    ask = app.prompter
+    try:
+        offered = listing.offered(app.settings, Credentials(ID, prov.id, base_url, "", token=key))
+    except QwenError as error:
+        ask.say(f"Could not list the models at {base_url} ({error.message}); type the model's id.")
+        offered = []
+    shown = offered[:MODELS_SHOWN]
+    if shown:
+        app.out.info(f"Models at {base_url}:")
+        width = len(str(len(shown)))
+        for i, name in enumerate(shown, 1):
+            app.out.info(f"  {str(i).rjust(width)}. {name}")
+        if len(offered) > len(shown):
+            app.out.info(f"  ... and {len(offered) - len(shown)} more: type the id of any of them.")
+
+    def problem(answer: str) -> str | None:
+        if not answer:
+            return "A model is needed for this provider: " + (
+                "type a number from the list, or a model id." if shown else "type the id the server serves.")
+        if offered and answer not in offered and not (answer.isdigit() and 1 <= int(answer) <= len(shown)):
+            return listing.not_offered(answer, offered, base_url) + "."
+        return None
+
+    answer = ask.text(f"Model (1-{len(shown)} or an id): " if shown else "Model id: ", need=f"a model for {prov.name}",
+                      flag="--model ID", problem=problem)
+    if answer is None:
+        raise UsageError("a model is needed for this provider", hint="Pass it with --model ID.")
+    return shown[int(answer) - 1] if answer not in offered and answer.isdigit() else answer
+
+
+METHOD = ApiKey()
