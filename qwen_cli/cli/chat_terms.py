@@ -1,13 +1,16 @@
-"""Adapters from the chat session to the terms and telemetry commands: the banner's terms line, /terms and
-/telemetry. The slash commands reuse the `qwen terms show` and `qwen telemetry on|off|status` commands,
-with their output sent to stderr so stdout keeps only answers."""
+"""The chat session's terms and telemetry: the banner's terms line, /terms and /telemetry. They print the
+same lines as `qwen terms show` and `qwen telemetry on|off|status`, from the same functions, on stderr
+(through app.out) so stdout keeps only answers."""
 
 from __future__ import annotations
 
-import contextlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qwen_cli.auth.credentials import Credentials
 
 
-def summary_line(app, credentials) -> str:
+def summary_line(app: Any, credentials: Credentials) -> str:
     from qwen_cli import terms
 
     try:
@@ -16,41 +19,36 @@ def summary_line(app, credentials) -> str:
         return ""
 
 
-def full_terms(app, credentials) -> str:
-    import click
-
+def full_terms(app: Any, credentials: Credentials) -> str:
+    from qwen_cli.auth import methods
     from qwen_cli.cli import terms as terms_cli
 
-    provider = credentials.provider if credentials.method == "api-key" else None
-    with _stdout_to_stderr(app):
-        click.get_current_context().invoke(
-            terms_cli.show, method=credentials.method, provider=provider, region=_region(app, credentials)
-        )
+    method = methods.get(credentials.method)
+    provider = credentials.provider if method.takes_provider else None
+    shown, active = terms_cli.pages(app, credentials.method, provider, _region(app, credentials))
+    for line in terms_cli.text(shown, active, explicit=True):
+        app.out.info(line)
     return ""
 
 
-def telemetry(app, argument: str) -> str:
-    import click
-
+def telemetry(app: Any, argument: str) -> str:
     from qwen_cli.cli import telemetry as telemetry_cli
+    from qwen_cli.telemetry import control
 
-    command = {"on": telemetry_cli.on, "off": telemetry_cli.off}.get(argument, telemetry_cli.status)
-    with _stdout_to_stderr(app):
-        click.get_current_context().invoke(command)
+    if argument in ("on", "off"):
+        progress, result = telemetry_cli.switch(app, argument == "on")
+        lines = progress + result
+    else:
+        lines = telemetry_cli.status_lines(*control.state(app, app.settings))
+    for line in lines:
+        app.out.info(line)
     return ""
 
 
-@contextlib.contextmanager
-def _stdout_to_stderr(app):
-    saved = app.stdout
-    app.stdout = app.stderr
-    try:
-        yield
-    finally:
-        app.stdout = saved
+def _region(app: Any, credentials: Credentials) -> str | None:
+    from qwen_cli.auth import methods
 
-
-def _region(app, credentials):
-    if credentials.method != "coding-plan":
+    if not methods.get(credentials.method).takes_region:
         return None
-    return app.settings.get("auth.region")
+    region: str | None = app.settings.get("auth.region")
+    return region

@@ -24,22 +24,41 @@ def telemetry() -> None:
     """
 
 
-def _state(app):
-    from qwen_cli.telemetry import policy, spool
+def status_lines(decision, data) -> list[str]:
+    """The lines of `qwen telemetry status` (chat's /telemetry prints the same)."""
+    method = decision.method or "(none configured)"
+    setting = "true" if decision.setting else "false"
+    lines = [
+        f"Usage statistics: {'on' if decision.enabled else 'off'}",
+        f"Decided by:       rule {decision.rule}: {decision.detail}",
+        f"Auth method:      {method}" + (f" ({decision.method_source})" if decision.method_source else ""),
+        f"Setting:          privacy.usage_statistics = {setting} ({decision.setting_source})",
+    ]
+    if decision.endpoint:
+        lines.append(f"Endpoint:         {decision.endpoint} (OTLP/HTTP JSON logs, at most once a minute)")
+    else:
+        lines.append("Endpoint:         none: nothing leaves this machine")
+    if decision.endpoint_note:
+        lines.append(f"                  {decision.endpoint_note}")
+    lines.append(f"Queued:           {data['queued']} event(s) in {data['spool']}")
+    return lines
 
-    settings = app.settings
-    method, source = policy.invocation_method(app, settings)
-    decision = policy.decide(settings, method, source)
-    return settings, decision, spool
 
+def switch(app, on: bool) -> tuple[list[str], list[str]]:
+    """Switch statistics on or off: (progress lines for stderr, result lines) for `on`/`off` and /telemetry."""
+    from qwen_cli.telemetry import control
+    from qwen_cli.terms import statistics_notice
 
-def _status_payload(settings, decision, spool) -> dict:
-    data = decision.as_dict()
-    data["exports"] = decision.endpoint is not None
-    data["queued"] = spool.count(settings.home)
-    data["spool"] = str(spool.queue_file(settings.home))
-    data["notice_shown"] = spool.notice_shown(settings.home)
-    return data
+    done = control.set_enabled(app.settings, on)
+    settings = app.reload_settings()
+    progress = [f"Set privacy.usage_statistics = {'true' if on else 'false'} in {done.file}"]
+    if not on:
+        return progress, [f"Usage statistics: off. Deleted {done.dropped} queued event(s); nothing more will be sent."]
+    progress.append(statistics_notice(first_time=False))
+    decision, _ = control.state(app, settings)
+    if decision.enabled:
+        return progress, ["Usage statistics: on"]
+    return progress, [f"Usage statistics: still off, because {decision.detail}"]
 
 
 @telemetry.command()
@@ -53,25 +72,14 @@ def status(app, as_json: bool) -> None:
       qwen telemetry status
       qwen telemetry status --json | jq .enabled
     """
-    settings, decision, spool = _state(app)
-    data = _status_payload(settings, decision, spool)
+    from qwen_cli.telemetry import control
+
+    decision, data = control.state(app, app.settings)
     if as_json:
         write_json(app.stdout, data)
         return
-    out = app.stdout
-    out.write(f"Usage statistics: {'on' if decision.enabled else 'off'}\n")
-    out.write(f"Decided by:       rule {decision.rule}: {decision.detail}\n")
-    method = decision.method or "(none configured)"
-    out.write(f"Auth method:      {method}" + (f" ({decision.method_source})" if decision.method_source else "") + "\n")
-    setting = "true" if decision.setting else "false"
-    out.write(f"Setting:          privacy.usage_statistics = {setting} ({decision.setting_source})\n")
-    if decision.endpoint:
-        out.write(f"Endpoint:         {decision.endpoint} (OTLP/HTTP JSON logs, at most once a minute)\n")
-    else:
-        out.write("Endpoint:         none: nothing leaves this machine\n")
-    if decision.endpoint_note:
-        out.write(f"                  {decision.endpoint_note}\n")
-    out.write(f"Queued:           {data['queued']} event(s) in {data['spool']}\n")
+    for line in status_lines(decision, data):
+        app.out.answer(line)
 
 
 @telemetry.command()
@@ -83,20 +91,11 @@ def on(app) -> None:
     Examples:
       qwen telemetry on
     """
-    from qwen_cli.settings import write_value
-    from qwen_cli.telemetry import spool
-    from qwen_cli.terms import statistics_notice
-
-    write_value(app.settings.user_file, "privacy.usage_statistics", True)
-    settings = app.reload_settings()
-    app.stderr.write(f"Set privacy.usage_statistics = true in {settings.user_file}\n")
-    app.stderr.write(statistics_notice(first_time=False) + "\n")
-    spool.mark_notice_shown(settings.home)
-    _, decision, _ = _state(app)
-    if decision.enabled:
-        app.stdout.write("Usage statistics: on\n")
-    else:
-        app.stdout.write(f"Usage statistics: still off, because {decision.detail}\n")
+    progress, result = switch(app, True)
+    for line in progress:
+        app.out.info(line)
+    for line in result:
+        app.out.answer(line)
 
 
 @telemetry.command()
@@ -108,16 +107,11 @@ def off(app) -> None:
     Examples:
       qwen telemetry off
     """
-    from qwen_cli.settings import write_value
-    from qwen_cli.telemetry import spool
-
-    settings = app.settings
-    # The setting first: a sender that starts after this sees it; one already sending holds the
-    # send lock, which clear() waits for.
-    write_value(settings.user_file, "privacy.usage_statistics", False)
-    dropped = spool.clear(settings.home)
-    app.stderr.write(f"Set privacy.usage_statistics = false in {settings.user_file}\n")
-    app.stdout.write(f"Usage statistics: off. Deleted {dropped} queued event(s); nothing more will be sent.\n")
+    progress, result = switch(app, False)
+    for line in progress:
+        app.out.info(line)
+    for line in result:
+        app.out.answer(line)
 
 
 @telemetry.command()

@@ -6,6 +6,7 @@ import textwrap
 
 import rich_click as click
 
+from qwen_cli.auth import methods
 from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.output.json import write_json
@@ -28,20 +29,24 @@ def terms() -> None:
     """
 
 
-def _pages(app, method, provider, region, show_all):
+def pages(app, method=None, provider=None, region=None, show_all=False):
+    """(the pages to show, the active method as the resolver sees it): the data behind `qwen terms show`
+    and chat's /terms."""
     from qwen_cli import terms as lib
+    from qwen_cli.auth import methods
 
     if show_all:
-        return [lib.page("qwen-oauth"), lib.page("coding-plan"), lib.page("api-key")], None
+        return [lib.page(m.id) for m in methods.all()], None
     active = lib.active(app.settings)
     if provider and not method:
-        method = "api-key"
+        method = methods.provider_method().id
     chosen = method or active["method"]
     if not chosen:
         return [], active
-    if chosen == "api-key":
-        provider = provider or (active["provider"] if not method or method == active["method"] else None)
-    if chosen == "coding-plan" and region is None and (not method or method == active["method"]):
+    same = not method or method == active["method"]
+    if methods.get(chosen).takes_provider:
+        provider = provider or (active["provider"] if same else None)
+    if methods.get(chosen).takes_region and region is None and same:
         region = active["region"]
     return [lib.page(chosen, provider, region)], active
 
@@ -49,7 +54,7 @@ def _pages(app, method, provider, region, show_all):
 @terms.command()
 @click.option(
     "--method",
-    type=click.Choice(["qwen-oauth", "coding-plan", "api-key"]),
+    type=click.Choice(list(methods.ids())),
     help="Show this method instead of the active one.",
 )
 @click.option(
@@ -84,15 +89,15 @@ def show(app, method, provider, region, show_all, as_json, open_browser) -> None
 
     if provider:
         catalogue.provider(provider)  # the check `qwen auth login --provider` makes: did-you-mean, exit 2
-    pages, active = _pages(app, method, provider, region, show_all)
+    shown, active = pages(app, method, provider, region, show_all)
     providers = lib.provider_table() if show_all else None
-    opened = _open(app, pages) if open_browser else None
+    opened = _open(app, shown) if open_browser else None
     if as_json:
         payload = {
             "active": active,
-            "pages": [p.as_dict() for p in pages],
+            "pages": [p.as_dict() for p in shown],
             "overview": lib.overview(),
-            "summary": [lib.summary_line(p.method, p.provider_id, p.region) for p in pages],
+            "summary": [lib.summary_line(p.method, p.provider_id, p.region) for p in shown],
         }
         if providers is not None:
             payload["providers"] = providers
@@ -100,48 +105,56 @@ def show(app, method, provider, region, show_all, as_json, open_browser) -> None
             payload["opened"] = opened
         write_json(app.stdout, payload)
         return
-    from qwen_cli.termsafe import Writer
+    # Provider names and sources come from settings, which a project file may set: out.answer cleans them.
+    for line in text(shown, active, providers, explicit=bool(method or provider)):
+        app.out.answer(line)
 
-    out = Writer(app.stdout)  # provider names and sources come from settings, which a project file may set
-    if active is not None and not pages:
-        out.write("No authentication method is configured yet, so no terms apply until you choose one.\n")
-        out.write("Run `qwen auth login`, or see every method with `qwen terms show --all`.\n\n")
-    for page in pages:
+
+def text(shown, active, providers=None, explicit: bool = False) -> list[str]:
+    """The lines of `qwen terms show` for pages from `pages()` (chat's /terms prints the same lines)."""
+    from qwen_cli import terms as lib
+
+    out: list[str] = []
+    if active is not None and not shown:
+        out.append("No authentication method is configured yet, so no terms apply until you choose one.")
+        out += ["Run `qwen auth login`, or see every method with `qwen terms show --all`.", ""]
+    for page in shown:
         label = ""
-        if active is not None and page.method == active["method"] and not method and not provider:
+        if active is not None and page.method == active["method"] and not explicit:
             label = f" (your active method, from {active['method_source']})"
         _write_page(out, page, label)
     if providers is not None:
         _write_providers(out, providers)
     _write_overview(out, lib.overview())
+    return out
 
 
 def _para(out, heading: str, text: str) -> None:
-    out.write(f"  {heading}\n")
+    out.append(f"  {heading}")
     for line in textwrap.wrap(" ".join(text.split()), _WIDTH - 4, break_on_hyphens=False, break_long_words=False):
-        out.write(f"    {line}\n")
+        out.append(f"    {line}")
 
 
 def _write_page(out, page, label: str) -> None:
-    out.write(f"{page.title}{label}: {page.how}.\n")
-    if page.method == "api-key":
-        out.write(f"  Provider: {page.provider}\n")
+    out.append(f"{page.title}{label}: {page.how}.")
+    if methods.get(page.method).takes_provider:
+        out.append(f"  Provider: {page.provider}")
     _para(out, "Which terms apply", page.applies)
     for doc in page.documents:
-        out.write(f"  {doc.who}\n")
-        out.write(f"    Terms of Service: {doc.terms_url or 'see your provider’s terms'}\n")
-        out.write(f"    Privacy Notice:   {doc.privacy_url or 'see your provider’s terms'}\n")
-        out.write(f"    (checked {doc.checked})\n")
+        out.append(f"  {doc.who}")
+        out.append(f"    Terms of Service: {doc.terms_url or 'see your provider’s terms'}")
+        out.append(f"    Privacy Notice:   {doc.privacy_url or 'see your provider’s terms'}")
+        out.append(f"    (checked {doc.checked})")
     if page.note and not page.local:
-        out.write(f"  {page.note}\n")
+        out.append(f"  {page.note}")
     _para(out, "Are my prompts, code and answers used to train models?", page.training + " " + page.ours)
     _para(out, "What do usage statistics cover?", page.statistics)
     _para(out, "How do I switch methods?", page.switch)
-    out.write("\n")
+    out.append("")
 
 
 def _write_providers(out, rows) -> None:
-    out.write("API key providers in the catalogue\n")
+    out.append("API key providers in the catalogue")
     width = max(len(r["id"]) for r in rows)
     for row in rows:
         if row["local"]:
@@ -150,47 +163,38 @@ def _write_providers(out, rows) -> None:
             what = row["terms_url"] or row["privacy_url"]
         else:
             what = row["note"] or "see your provider's terms"
-        out.write(f"  {row['id'].ljust(width)}  {what}\n")
-    out.write("\n")
+        out.append(f"  {row['id'].ljust(width)}  {what}")
+    out.append("")
+
+
+_COUNT = {2: "two", 3: "three", 4: "four", 5: "five"}
 
 
 def _write_overview(out, rows) -> None:
-    out.write("Overview of the three methods\n")
+    out.append(f"Overview of the {_COUNT.get(len(rows), str(len(rows)))} methods")
     headers = ("Authentication method", "Provider", "Terms of Service / Privacy Notice")
     widths = [max(len(headers[i]), *(len(r[key]) for r in rows)) for i, key in enumerate(("title", "provider"))]
-    out.write(f"  {headers[0].ljust(widths[0])}  {headers[1].ljust(widths[1])}  {headers[2]}\n")
+    out.append(f"  {headers[0].ljust(widths[0])}  {headers[1].ljust(widths[1])}  {headers[2]}")
     for r in rows:
-        out.write(f"  {r['title'].ljust(widths[0])}  {r['provider'].ljust(widths[1])}  Terms: {r['terms']}\n")
-        out.write(f"  {''.ljust(widths[0])}  {''.ljust(widths[1])}  Privacy: {r['privacy']}\n")
-    out.write("\n")
+        out.append(f"  {r['title'].ljust(widths[0])}  {r['provider'].ljust(widths[1])}  Terms: {r['terms']}")
+        out.append(f"  {''.ljust(widths[0])}  {''.ljust(widths[1])}  Privacy: {r['privacy']}")
+    out.append("")
 
 
-def _open(app, pages) -> dict:
+def _open(app, shown) -> dict:
     """Open the first terms URL without waiting for the browser; say so, or print the URL instead."""
-    from qwen_cli import terms as lib
-
-    urls = [u for p in pages for u in p.urls]
+    urls = [u for p in shown for u in p.urls]
     if not urls:
-        app.stderr.write("No terms URL to open for this choice: see your provider's terms.\n")
+        app.out.info("No terms URL to open for this choice: see your provider's terms.")
         return {"url": None, "opened": False}
     url = urls[0]
-    command = lib.browser_command(app.env)
-    if command is None:
-        app.stderr.write(f"No usable browser here; open this URL yourself:\n{url}\n")
+    if not app.browser.usable():
+        app.out.info("No usable browser here; open this URL yourself:")
+        app.out.info(url)
         return {"url": url, "opened": False}
-    import subprocess
-
-    try:
-        subprocess.Popen(
-            [*command, url],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            env=dict(app.env),
-        )
-    except OSError:
-        app.stderr.write(f"Could not start a browser; open this URL yourself:\n{url}\n")
+    if not app.browser.open(url):
+        app.out.info("Could not start a browser; open this URL yourself:")
+        app.out.info(url)
         return {"url": url, "opened": False}
-    app.stderr.write(f"Opened {url} in your browser.\n")
+    app.out.info(f"Opened {url} in your browser.")
     return {"url": url, "opened": True}
