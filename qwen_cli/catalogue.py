@@ -42,8 +42,16 @@ class Region:
     terms: str
 
 
+def _section(method_id: str) -> dict:
+    """A method's part of providers.toml: its table is named by the method's id."""
+    return load("providers")[method_id]
+
+
 def providers() -> dict[str, Provider]:
-    entries = load("providers")["api-key"]
+    """The providers of the per-provider method (API keys)."""
+    from qwen_cli.auth import methods
+
+    entries = _section(methods.provider_method().id)
     return {
         pid: Provider(
             id=pid,
@@ -75,11 +83,15 @@ def provider(pid: str) -> Provider:
 
 
 def coding_plan() -> dict:
-    return load("providers")["coding-plan"]
+    from qwen_cli.auth.methods.coding_plan import ID
+
+    return _section(ID)
 
 
 def qwen_oauth() -> dict:
-    return load("providers")["qwen-oauth"]
+    from qwen_cli.auth.methods.qwen_oauth import ID
+
+    return _section(ID)
 
 
 def regions() -> dict[str, Region]:

@@ -11,7 +11,7 @@ from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import AuthError, UsageError
 
-METHOD_CHOICE = click.Choice(list(methods.ids()))
+METHOD_CHOICE = completers.method_choice()
 
 
 def provider_argument(f):

@@ -134,7 +134,9 @@ def resume_credentials(app: AppContext, loaded: Loaded, model: str | None) -> Cr
     method = auth["method"]
     if method is None:  # a file that never said: the active method, as before
         return credentials_for(app, model=model)
-    provider = auth["provider"] if method == "api-key" else None
+    from qwen_cli.auth import methods
+
+    provider = auth["provider"] if method in methods.METHODS and methods.get(method).takes_provider else None
     try:
         return credentials_for(app, method=method, provider=provider, model=model or auth["model"])
     except (AuthError, ConfigError, UsageError) as exc:

@@ -181,19 +181,6 @@ class CliCommands:
 
 
 def catalogue_models(credentials: Credentials) -> list[str]:
-    from qwen_cli import catalogue
+    from qwen_cli.auth.models import catalogue_models as named
 
-    method = credentials.method
-    found: list[str] = []
-    if method == "coding-plan":
-        found = list(catalogue.coding_plan().get("models", []))
-    elif method == "qwen-oauth":
-        found = [str(catalogue.qwen_oauth().get("model") or "")]
-    else:
-        provider = catalogue.providers().get(credentials.provider)
-        if provider and provider.default_model:
-            found = [provider.default_model]
-    current = credentials.model
-    if current and current not in found:
-        found.insert(0, current)
-    return [m for m in found if m]
+    return named(credentials)

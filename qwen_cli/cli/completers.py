@@ -22,9 +22,9 @@ def _safe(f):
 
 @_safe
 def methods(ctx):
-    from qwen_cli.settings import AUTH_METHODS
+    from qwen_cli.auth import methods
 
-    return list(AUTH_METHODS)
+    return list(methods.ids())
 
 
 @_safe
@@ -48,33 +48,25 @@ def regions(ctx):
 def models(ctx):
     """Models of the method being configured (from --method/--provider on the line), else the active one:
     the stored login's own model first (the only one a `custom` login has), then the catalogue's."""
-    from qwen_cli import catalogue
+    from qwen_cli.auth import methods
     from qwen_cli.settings import Settings
 
     params = ctx.params if ctx else {}
     settings = Settings.load()
-    method = params.get("method") or settings.get("auth.method")
+    method_id = params.get("method") or settings.get("auth.method")
     provider = params.get("provider") or settings.get("auth.provider")
-    if method is None and provider:
-        method = "api-key"
-    if method == "coding-plan":
-        known = list(catalogue.coding_plan()["models"])
-    elif method == "qwen-oauth":
-        known = [catalogue.qwen_oauth()["model"]]
-    elif provider:
-        entry = catalogue.providers().get(provider)
-        known = [entry.default_model] if entry and entry.default_model else []
-    else:
-        return list(catalogue.coding_plan()["models"])
-    stored = _stored_model(settings.home, method, provider)
-    return list(dict.fromkeys(([stored] if stored else []) + known))
+    if method_id is None and provider:
+        method_id = methods.provider_method().id
+    method = methods.get(method_id) if method_id else None
+    if method is None or (method.takes_provider and not provider):  # nothing to go by: every catalogue model
+        return [m for each in methods.all() if not each.takes_provider for m in each.models(None)]
+    stored = _stored_model(settings.home, method_id, provider)
+    return list(dict.fromkeys(([stored] if stored else []) + method.models(provider)))
 
 
 def _stored_model(home, method: str, provider: str | None) -> str | None:
     from qwen_cli.auth import keystore
 
-    if method not in ("coding-plan", "api-key"):
-        return None
     entry = keystore.get(home, method, provider)
     model = entry.data.get("model") if entry else None
     return model if isinstance(model, str) and model else None
@@ -93,3 +85,25 @@ def session_ids(ctx):
     from qwen_cli.chat.session_store import SessionStore
 
     return [p.stem for p in SessionStore(paths.qwen_home()).files()]
+
+
+def method_choice():
+    """A click Choice of the registered methods, read when a value is checked (so a method registered after
+    the command was built is accepted too)."""
+    import click
+
+    class MethodChoice(click.Choice):
+        def __init__(self) -> None:
+            super().__init__([])
+
+        @property
+        def choices(self):  # type: ignore[override]
+            from qwen_cli.auth import methods
+
+            return list(methods.ids())
+
+        @choices.setter
+        def choices(self, value) -> None:
+            pass
+
+    return MethodChoice()

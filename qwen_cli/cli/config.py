@@ -37,6 +37,26 @@ def _key_or_fail(name: str):
     return key
 
 
+MODEL = "general.model"
+
+
+def _effective(app, name: str):
+    """(value, source) of a setting as this invocation uses it. For general.model that is the model the
+    resolver picks (OPENAI_MODEL, the login's, the catalogue's default...), the one `ask` would use."""
+    settings = app.settings
+    if name == MODEL:
+        from qwen_cli.auth.resolve import resolve
+        from qwen_cli.errors import QwenError
+
+        try:
+            creds = resolve(settings, refresh=False)
+        except QwenError:
+            pass  # nothing configured (or broken): the setting itself is all there is to show
+        else:
+            return creds.model, creds.model_source or settings.source(name)
+    return settings.get(name), settings.source(name)
+
+
 @click.group()
 def config() -> None:
     """Show, get, set and unset settings.
@@ -66,7 +86,7 @@ def show(app, as_json: bool) -> None:
     from qwen_cli.settings import KEYS
 
     settings = app.settings
-    rows = [(k.name, settings.get(k.name), settings.source(k.name), k.env_var) for k in KEYS]
+    rows = [(k.name, *_effective(app, k.name), k.env_var) for k in KEYS]
     if as_json:
         write_json(
             app.stdout,
@@ -109,14 +129,16 @@ def _files_json(settings) -> list[dict]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with the value and its source.")
 @pass_app
 def get(app, key: str, as_json: bool) -> None:
-    """Print one setting's effective value.
+    """Print one setting's effective value (general.model: the model a request would use, wherever it
+    comes from, e.g. OPENAI_MODEL or the login's).
 
     \b
     Examples:
       qwen config get network.max_retries
+      qwen config get general.model --json
     """
     _key_or_fail(key)
-    value, source = app.settings.get(key), app.settings.source(key)
+    value, source = _effective(app, key)
     if as_json:
         write_json(app.stdout, {"key": key, "value": _shown(value), "source": source})
     else:

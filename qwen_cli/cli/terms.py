@@ -54,7 +54,7 @@ def pages(app, method=None, provider=None, region=None, show_all=False):
 @terms.command()
 @click.option(
     "--method",
-    type=click.Choice(list(methods.ids())),
+    type=completers.method_choice(),
     help="Show this method instead of the active one.",
 )
 @click.option(

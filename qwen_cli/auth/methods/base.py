@@ -312,7 +312,7 @@ def pick_model(settings: Settings, explicit: str | None, env_model: tuple[str | 
         return configured, source
     if stored:
         return stored, "credentials.toml"
-    return default, "default" if default else ""
+    return default, "catalogue" if default else ""
 
 
 def fingerprint(secret: str | None) -> str | None:
