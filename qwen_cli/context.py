@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from qwen_cli.browser import Browser
     from qwen_cli.output import Output
     from qwen_cli.prompter import Prompter
+    from qwen_cli.settings import Settings
 
 
 @dataclass
@@ -85,7 +86,7 @@ class AppContext:
         return self._isatty(stream) and self.env.get("TERM") != "dumb"
 
     @property
-    def settings(self):
+    def settings(self) -> Settings:
         if self._settings is None:
             from qwen_cli import homecheck, paths
             from qwen_cli.settings import Settings
@@ -98,7 +99,7 @@ class AppContext:
                 self.warn(warning)
         return self._settings
 
-    def reload_settings(self):
+    def reload_settings(self) -> Settings:
         self._settings = None
         return self.settings
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, TextIO, cast
 
 from qwen_cli.errors import UsageError
 
@@ -110,7 +110,7 @@ class TerminalPrompter:
             import getpass
 
             try:
-                return getpass.getpass(prompt, stream=app.stderr)
+                return getpass.getpass(prompt, stream=cast(TextIO, app.stderr))
             except EOFError:
                 raise Cancelled() from None
         app.stderr.write(prompt)

@@ -7,9 +7,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from qwen_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from qwen_cli.settings import Settings
 
 STORED_SOURCES = ("credentials.toml", "keyring")
 
@@ -32,7 +36,7 @@ def describe(source: str, name: str) -> str:
     return f"the key in {source}" if source in STORED_SOURCES else source
 
 
-def check(settings, *, provider: str, key_source: str, key_name: str, url: str, url_source: str,
+def check(settings: Settings, *, provider: str, key_source: str, key_name: str, url: str, url_source: str,
           url_name: str, bound_to: tuple[str | None, ...]) -> None:
     """Raise ConfigError (exit 8) when a key from `key_source` may not go to `url` from `url_source`."""
     from qwen_cli.providers.failures import host_of
@@ -56,7 +60,7 @@ def check(settings, *, provider: str, key_source: str, key_name: str, url: str, 
         )
 
 
-def _hint_for_url(settings, url_source: str, key_name: str) -> str:
+def _hint_for_url(settings: Settings, url_source: str, key_name: str) -> str:
     """For a URL from an untrusted project file: the `qwen trust` command that allows it."""
     from pathlib import Path
 

@@ -9,6 +9,11 @@ Location points. A 3xx answer to a form POST is an error naming both hosts.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qwen_cli.providers.events import NetworkOptions
+
 from dataclasses import dataclass, replace
 from urllib.parse import urljoin
 
@@ -41,7 +46,7 @@ class Reply:
 class FormClient:
     """POSTs form-encoded bodies (and GETs metadata) and returns a Reply. Network failures become NetworkError."""
 
-    def __init__(self, network=None):
+    def __init__(self, network: NetworkOptions | None = None) -> None:
         from qwen_cli.providers.events import NetworkOptions
 
         network = network or NetworkOptions()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from qwen_cli import paths
 from qwen_cli.errors import AuthError, ConfigError, UsageError
@@ -29,7 +30,7 @@ KEYRING_MISSING = "the OS keyring needs the optional extra: pip install 'qwen-cl
 class Entry:
     method: str
     provider: str | None  # for a per-provider method (API keys); None otherwise
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
     @property
     def store(self) -> str:
@@ -48,7 +49,7 @@ def path_for(home: Path) -> Path:
     return paths.credentials_file(home)
 
 
-def load(home: Path) -> dict:
+def load(home: Path) -> dict[str, Any]:
     from qwen_cli.settings import read_toml
 
     data = read_toml(path_for(home))
@@ -105,7 +106,7 @@ def get(home: Path, method: str, provider: str | None = None) -> Entry | None:
     return None
 
 
-def _write(home: Path, data: dict) -> None:
+def _write(home: Path, data: dict[str, Any]) -> None:
     import tomli_w
 
     from qwen_cli.fsutil import atomic_write
@@ -169,7 +170,7 @@ def secret_of(entry: Entry) -> tuple[str | None, str]:
     return (key if isinstance(key, str) and key else None), "credentials.toml"
 
 
-def _keyring(for_reading: bool = False):
+def _keyring(for_reading: bool = False) -> Any:
     try:
         import keyring
     except ImportError:
@@ -196,7 +197,8 @@ def keyring_set(name: str, secret: str) -> None:
 def keyring_get(name: str) -> str | None:
     kr = _keyring(for_reading=True)
     try:
-        return kr.get_password(KEYRING_SERVICE, name)
+        found = kr.get_password(KEYRING_SERVICE, name)
+        return found if isinstance(found, str) else None
     except Exception as exc:  # noqa: BLE001
         raise AuthError(f"cannot read the key from the OS keyring ({type(exc).__name__})",
                         hint="Unlock your keyring, or log in again with --store file.") from None

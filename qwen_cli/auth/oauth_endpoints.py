@@ -12,9 +12,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from qwen_cli.errors import ConfigError, NetworkError, ServerError
+
+if TYPE_CHECKING:
+    from qwen_cli.auth.http import FormClient
+    from qwen_cli.settings import Settings
 
 log = logging.getLogger("qwen_cli.auth")
 
@@ -86,7 +91,7 @@ class Endpoints:
     _urls: URLs | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_settings(cls, settings) -> Endpoints:
+    def from_settings(cls, settings: Settings) -> Endpoints:
         from qwen_cli import catalogue
 
         data = catalogue.qwen_oauth()
@@ -102,9 +107,9 @@ class Endpoints:
     def is_qwen(self) -> bool:
         from qwen_cli import catalogue
 
-        return self.base_url == catalogue.qwen_oauth()["base_url"].rstrip("/")
+        return self.base_url == str(catalogue.qwen_oauth()["base_url"]).rstrip("/")
 
-    def urls(self, client) -> URLs:
+    def urls(self, client: FormClient) -> URLs:
         """The device and token URLs, every one checked before anything is sent to it."""
         if self._urls is None:
             problem = url_problem(self.base_url, self.allow_http)
@@ -123,7 +128,7 @@ class Endpoints:
             log.debug("Qwen OAuth endpoints: device %s, token %s", self._urls.device, self._urls.token)
         return self._urls
 
-    def _pick(self, path: str | None, setting: str, meta: dict, name: str, fixed: str) -> str:
+    def _pick(self, path: str | None, setting: str, meta: dict[str, Any], name: str, fixed: str) -> str:
         if path is not None:
             if not path.startswith("/") or path.startswith("//") or "#" in path or url_problem("https://h" + path):
                 raise ConfigError(f"{setting} must be a path such as {fixed}, got {path!r}",
@@ -135,7 +140,8 @@ class Endpoints:
 
     def _checked_metadata_url(self, url: object, name: str) -> str:
         problem = url_problem(url, self.allow_http)
-        if problem is None and _origin(url) != _origin(self.base_url) and urlsplit(url).scheme.lower() != "https":
+        elsewhere = isinstance(url, str) and _origin(url) != _origin(self.base_url)
+        if problem is None and elsewhere and urlsplit(str(url)).scheme.lower() != "https":
             problem = "it is on another host than the base URL and not https://"
         if problem:
             setting = DEVICE_SETTING if name.startswith("device") else TOKEN_SETTING
@@ -143,9 +149,9 @@ class Endpoints:
                 f"the OAuth metadata at {metadata_url(self.base_url)} names {name} {str(url)[:200]!r}: {problem}",
                 hint=f"Fix the server's metadata, or set {setting} to the path on {self.base_url}.",
             )
-        return url
+        return str(url)  # url_problem found nothing: it is a str
 
-    def _metadata(self, client) -> dict:
+    def _metadata(self, client: FormClient) -> dict[str, Any]:
         """RFC 8414 metadata, or {} when the server has none (or none that may be used)."""
         from qwen_cli.auth.oauth_replies import json_object
 

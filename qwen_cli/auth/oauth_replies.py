@@ -16,10 +16,15 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from qwen_cli.errors import AuthError, ServerError
+
+if TYPE_CHECKING:
+    from qwen_cli.auth.http import Reply
 
 MAX_TEXT = 200
 # The device code's lifetime: values above an hour are cut to an hour (qwen stops waiting then); a value
@@ -37,7 +42,7 @@ def clip(text: object, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def json_object(reply) -> dict | None:
+def json_object(reply: Reply) -> dict[str, Any] | None:
     """The body as a JSON object; None for HTML, an empty body, broken or hostile (deeply nested) JSON."""
     if "html" in reply.content_type:
         return None
@@ -73,7 +78,7 @@ def number(value: object) -> float:
 
 @dataclass
 class Tokens:
-    params: dict
+    params: dict[str, Any]
 
 
 @dataclass
@@ -93,7 +98,7 @@ class NotOAuth:
     what: str  # "an HTML page", "an empty body", "text: ...", "JSON without an access token or error code"
 
 
-def classify(reply) -> Tokens | Refusal | NotOAuth:
+def classify(reply: Reply) -> Tokens | Refusal | NotOAuth:
     data = json_object(reply)
     if data is not None:
         token = data.get("access_token")
@@ -105,7 +110,7 @@ def classify(reply) -> Tokens | Refusal | NotOAuth:
     return NotOAuth(reply.status, _describe(reply, data))
 
 
-def _error_of(data: dict) -> tuple[str, str]:
+def _error_of(data: dict[str, Any]) -> tuple[str, str]:
     error = data.get("error")
     if isinstance(error, dict):  # OpenAI-style {"error": {"code": ..., "message": ...}}
         code, text = error.get("code") or error.get("type"), error.get("message")
@@ -115,7 +120,7 @@ def _error_of(data: dict) -> tuple[str, str]:
     return code, clip(text) if isinstance(text, str) else ""
 
 
-def _describe(reply, data: dict | None) -> str:
+def _describe(reply: Reply, data: dict[str, Any] | None) -> str:
     if data is not None:
         return "JSON without an access token or an error code"
     if not reply.text.strip():
@@ -128,7 +133,7 @@ def _describe(reply, data: dict | None) -> str:
     return f"text: {clip(reply.text, 80)}"
 
 
-def server_error(reply, what: str, answer: Tokens | Refusal | NotOAuth, hint: str) -> ServerError:
+def server_error(reply: Reply, what: str, answer: Tokens | Refusal | NotOAuth, hint: str) -> ServerError:
     """`HOST answered the token refresh with HTTP 404 and an HTML page (Not Found), not an OAuth reply`."""
     if reply.status >= 500 or isinstance(answer, (Tokens, Refusal)):
         detail = f": {answer.detail}" if isinstance(answer, Refusal) else ""
@@ -151,7 +156,7 @@ class DeviceAuthorization:
     code_verifier: str
 
 
-def device_authorization(data: dict, host: str, verifier: str, allow_http: bool) -> DeviceAuthorization:
+def device_authorization(data: dict[str, Any], host: str, verifier: str, allow_http: bool) -> DeviceAuthorization:
     """Check a device authorization reply (RFC 8628 §3.2) before anything from it is shown or opened."""
     from qwen_cli.auth.oauth_endpoints import url_problem
 
@@ -179,15 +184,17 @@ def device_authorization(data: dict, host: str, verifier: str, allow_http: bool)
         if problem:
             raise bad(f"{name} {clip(value, 80)!r} may not be shown or opened: {problem}")
     if not complete:
-        sep = "&" if "?" in uri else "?"
+        sep = "&" if "?" in str(uri) else "?"
         complete = f"{uri}{sep}{urlencode({'user_code': codes['user_code']})}"
-    expires_in = _seconds(data, "expires_in", DEVICE_LIFETIME_DEFAULT, bad, allow_zero=False)
+    # Never None (it has a default) and never 0 (allow_zero=False raises), so `or` only narrows the type.
+    expires_in = _seconds(data, "expires_in", DEVICE_LIFETIME_DEFAULT, bad, allow_zero=False) or DEVICE_LIFETIME_DEFAULT
     interval = _seconds(data, "interval", None, bad, allow_zero=True)
     return DeviceAuthorization(codes["device_code"], codes["user_code"], uri or complete, complete,
                                min(expires_in, DEVICE_LIFETIME_MAX), interval, verifier)
 
 
-def _seconds(data: dict, name: str, default: float | None, bad, allow_zero: bool) -> float | None:
+def _seconds(data: dict[str, Any], name: str, default: float | None, bad: Callable[[str], AuthError],
+             allow_zero: bool) -> float | None:
     if data.get(name) is None:
         return default
     try:
@@ -199,7 +206,7 @@ def _seconds(data: dict, name: str, default: float | None, bad, allow_zero: bool
     return value
 
 
-def token_lifetime(params: dict) -> float | None:
+def token_lifetime(params: dict[str, Any]) -> float | None:
     """expires_in of a token reply in seconds; None when absent or not usable (RFC 6749 §5.1: RECOMMENDED)."""
     try:
         value = number(params.get("expires_in"))

@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from qwen_cli import secrets as redaction
@@ -30,6 +31,9 @@ from qwen_cli.auth.polling import PollSchedule
 from qwen_cli.auth.token_store import OAuthToken
 from qwen_cli.errors import AuthError, NetworkError, RateLimitError
 
+if TYPE_CHECKING:
+    from qwen_cli.settings import Settings
+
 log = logging.getLogger("qwen_cli.auth")
 
 BASE_URL_HINT = "Check auth.qwen_oauth.base_url (QWEN_OAUTH_BASE_URL) if you changed it"
@@ -37,12 +41,12 @@ UNCHANGED = "your stored login was not changed"
 TRANSIENT = ("server_error", "temporarily_unavailable")  # RFC 6749 §4.1.2.1 codes some token endpoints send too
 
 class NotLoggedIn(AuthError):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__("not logged in with Qwen OAuth", hint=f"Run `{LOGIN_AGAIN}`.")
 
 
 class LoginGone(AuthError):
-    def __init__(self, detail: str = ""):
+    def __init__(self, detail: str = "") -> None:
         super().__init__(
             "your Qwen OAuth login has expired or was revoked" + (f" ({detail})" if detail else ""),
             hint=f"Log in again: {LOGIN_AGAIN}",
@@ -81,7 +85,7 @@ def api_base(resource_url: str | None, default: str) -> str:
     return url
 
 
-def _device_client(endpoints: Endpoints):
+def _device_client(endpoints: Endpoints) -> Any:
     from oauthlib.oauth2 import DeviceClient
 
     return DeviceClient(endpoints.client_id)
@@ -113,7 +117,8 @@ def request_device_code(endpoints: Endpoints, client: FormClient) -> DeviceAutho
                                hint=("Try again in a moment." if reply.status >= 500 else BASE_URL_HINT + "."))
 
 
-def token_from_reply(params: dict, previous: OAuthToken | None = None, now: float | None = None) -> OAuthToken:
+def token_from_reply(params: dict[str, Any], previous: OAuthToken | None = None,
+                     now: float | None = None) -> OAuthToken:
     """Build the stored token from a token-endpoint reply, keeping the old refresh token and resource_url
     when the server sends none. Without a usable expires_in the expiry is unknown (None), not guessed."""
     now = time.time() if now is None else now
@@ -126,7 +131,7 @@ def token_from_reply(params: dict, previous: OAuthToken | None = None, now: floa
     return OAuthToken(
         access_token=params["access_token"],
         refresh_token=text("refresh_token", previous.refresh_token if previous else "") or "",
-        token_type=text("token_type", "Bearer"),
+        token_type=text("token_type", "Bearer") or "Bearer",
         expiry_date=None if lifetime is None else int((now + lifetime) * 1000),
         resource_url=text("resource_url", previous.resource_url if previous else None),
         id_token=text("id_token", previous.id_token if previous else None),
@@ -247,7 +252,7 @@ def fresh_token(
         return new
 
 
-def to_credentials(settings, token: OAuthToken, model: str | None, client: FormClient | None = None,
+def to_credentials(settings: Settings, token: OAuthToken, model: str | None, client: FormClient | None = None,
                    endpoints: Endpoints | None = None) -> Credentials:
     """Credentials for the OpenAI-compatible adapter; `refresh` forces one refresh (used after an API 401/403,
     and the only refresh a token of unknown lifetime gets)."""
@@ -279,13 +284,13 @@ def _headers() -> dict[str, str]:
     return methods.get(METHOD).headers()
 
 
-def _client(settings) -> FormClient:
+def _client(settings: Settings) -> FormClient:
     from qwen_cli.providers.events import NetworkOptions
 
     return FormClient(NetworkOptions.from_settings(settings))
 
 
-def credentials(settings, model: str | None = None) -> Credentials:
+def credentials(settings: Settings, model: str | None = None) -> Credentials:
     """Resolve Qwen OAuth credentials, refreshing the access token first when it is about to expire."""
     client = _client(settings)
     endpoints = Endpoints.from_settings(settings)
@@ -294,7 +299,7 @@ def credentials(settings, model: str | None = None) -> Credentials:
 
 
 def login(
-    settings,
+    settings: Settings,
     on_device: Callable[[DeviceAuthorization], None],
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,

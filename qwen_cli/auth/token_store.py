@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qwen_cli import paths
 from qwen_cli.errors import AuthError
@@ -42,7 +43,7 @@ class OAuthToken:
     resource_url: str | None = None
     id_token: str | None = None
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # Every token read from the file or received from the server is hidden from all output from now on.
         from qwen_cli.secrets import register
 
@@ -61,9 +62,9 @@ class OAuthToken:
     def needs_refresh(self, now: float | None = None) -> bool:
         return self.seconds_left(now) < REFRESH_MARGIN
 
-    def to_json(self) -> dict:
+    def to_json(self) -> dict[str, Any]:
         """Qwen Code's fields; expiry_date is left out when unknown (RFC 6749 makes expires_in optional)."""
-        data: dict = {
+        data: dict[str, Any] = {
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
             "token_type": self.token_type,
@@ -244,7 +245,7 @@ def _trap_signals() -> Iterator[None]:
         return
     previous = {}
 
-    def handler(signum, _frame):
+    def handler(signum: int, _frame: object) -> None:
         raise _Terminated(signum)
 
     for name in ("SIGTERM", "SIGHUP"):

@@ -114,6 +114,7 @@ class ApiKey(BaseMethod):
 
         openai_like = prov.key_env == "OPENAI_API_KEY"
         env_base = settings.getenv("OPENAI_BASE_URL") if openai_like else None
+        base: str | None
         if env_base:
             base, base_source = env_base, settings.env_source("OPENAI_BASE_URL") or ""
         else:

@@ -48,7 +48,7 @@ class CodingPlan(BaseMethod):
     blurb = "a Coding Plan key (sk-sp-...) from Alibaba Cloud Bailian"
     way = "an Alibaba Cloud Coding Plan key"
     takes_region = True
-    own_provider = ID
+    own_provider: str | None = ID
     statistics_may_apply = True
     env_rank = 1
 

@@ -27,7 +27,7 @@ class QwenOAuth(BaseMethod):
     short_name = "Qwen OAuth"
     blurb = "log in with your qwen.ai account in a browser (the free tier ended on 2026-04-15)"
     way = "Qwen OAuth"
-    own_provider = PROVIDER
+    own_provider: str | None = PROVIDER
     statistics_may_apply = True
     env_rank = 2
     verified_subject = "the login"
@@ -102,7 +102,9 @@ class QwenOAuth(BaseMethod):
         settings = app.settings
         token = qwen_oauth.login(settings, lambda device: _show_device_code(app, device, request.no_browser))
         app.secrets.extend([token.access_token, token.refresh_token])
-        endpoints = qwen_oauth.Endpoints.from_settings(settings)
+        from qwen_cli.auth.oauth_endpoints import Endpoints
+
+        endpoints = Endpoints.from_settings(settings)
         result = LoginResult(ID, None, None, endpoints.model,
                              qwen_oauth.api_base(token.resource_url, endpoints.default_api_base),
                              f"token saved in {token_store.creds_path(settings.home)}")
