@@ -87,4 +87,6 @@ def inventory(settings: Settings) -> tuple[Choice | None, list[StatusEntry]]:
             )
             states.insert(0, active)
         active.active = True
+        if active.origins:
+            active.origins["method"] = choice.reason
     return choice, states

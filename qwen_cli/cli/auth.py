@@ -194,6 +194,7 @@ def _row(settings, state, now: float) -> dict:
         "condition": state.condition,
         "problem": state.problem,
         "overridden": state.overridden,
+        "origins": state.origins or None,
         "terms": summary_line(state.method, state.provider if state.shows_provider else None, state.region),
         "verified": _verification_json(_verified(settings, state)),
     }

@@ -112,9 +112,9 @@ def show(app, as_json: bool) -> None:
     for file in untrusted:
         from qwen_cli.trust import trust_command
 
-        app.stderr.write(
+        app.out.info(
             f"{file.path} is not trusted: it cannot route your keys, proxy or statistics "
-            f"(to allow it: {trust_command(file.path)})\n"
+            f"(to allow it: {trust_command(file.path)})"
         )
 
 
@@ -142,7 +142,7 @@ def get(app, key: str, as_json: bool) -> None:
     if as_json:
         write_json(app.stdout, {"key": key, "value": _shown(value), "source": source})
     else:
-        app.stdout.write(_display(value) + "\n")
+        app.out.answer(_display(value))
 
 
 def _target_file(app, project: bool):
@@ -175,7 +175,7 @@ def set_(app, key: str, value: str, project: bool) -> None:
     typed = coerce(definition, value, "argument", error=UsageError)  # a bad argument: exit 2
     target = _target_file(app, project)
     write_value(target, key, typed)
-    app.stderr.write(f"Set {key} = {_display(typed)} in {target}\n")
+    app.out.info(f"Set {key} = {_display(typed)} in {target}")
 
 
 @config.command()
@@ -195,7 +195,7 @@ def unset(app, key: str, project: bool) -> None:
     target = _target_file(app, project)
     if target.exists():
         write_value(target, key, None)
-    app.stderr.write(f"Unset {key} in {target}\n")
+    app.out.info(f"Unset {key} in {target}")
 
 
 @config.command()

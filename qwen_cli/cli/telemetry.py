@@ -146,7 +146,7 @@ def show(app, as_json: bool, otlp: bool) -> None:
     for event in queued:
         app.stdout.write(json.dumps(event, separators=(",", ":")) + "\n")
     where = f"would be sent to {url}" if url else "stay on this machine (no telemetry.endpoint)"
-    app.stderr.write(f"{len(queued)} event(s) queued in {spool.queue_file(settings.home)}; they {where}.\n")
+    app.out.info(f"{len(queued)} event(s) queued in {spool.queue_file(settings.home)}; they {where}.")
 
 
 @telemetry.command()
@@ -182,7 +182,6 @@ def flush(app, as_json: bool) -> None:
     if as_json:
         return
     if result.skipped:
-        app.stdout.write(f"Sent 0 events: {result.skipped}.")
-        app.stdout.write(f" {result.kept} stay queued.\n" if result.kept else "\n")
+        app.out.answer(f"Sent 0 events: {result.skipped}." + (f" {result.kept} stay queued." if result.kept else ""))
     else:
-        app.stdout.write(f"Sent {result.sent} event(s).\n")
+        app.out.answer(f"Sent {result.sent} event(s).")

@@ -103,6 +103,8 @@ def test_openai_model_is_the_effective_model_in_config(isolated, openai_server):
     assert "other-model" in line and "env:OPENAI_MODEL" in line
     status = _json(invoke(["auth", "status", "--json"], env=env))
     assert status["methods"][0]["model"] == "other-model"
+    assert status["methods"][0]["origins"]["model"] == "env:OPENAI_MODEL"
+    assert status["methods"][0]["origins"]["method"] == "env:OPENAI_BASE_URL"
     assert _json(invoke(["ask", "hi", "-o", "json"], env=env))["model"] == "other-model"
     # with nothing configured the setting itself is shown, as before
     assert invoke(["config", "get", "general.model"]).stdout == "(unset)\n"

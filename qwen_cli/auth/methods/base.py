@@ -90,6 +90,7 @@ class StatusEntry:
     secret_label: str = "key"
     shows_provider: bool = False
     unknown_expiry: str | None = None  # what to say when a secret has no known expiry
+    origins: dict[str, str] = field(default_factory=dict)  # Credentials.origins(): where each part came from
     secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -343,6 +344,7 @@ def entry_from(creds: Credentials, method: AuthMethod, *, login_id: str, region:
         store=store,
         usable=True,
         shows_provider=method.takes_provider,
+        origins=creds.origins(),
         secrets=[creds.token] if creds.token else [],
     )
 
