@@ -8,7 +8,6 @@ logout, its models, whether usage statistics may apply, its terms and its login 
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -19,8 +18,6 @@ if TYPE_CHECKING:
     from qwen_cli.errors import QuotaError
     from qwen_cli.settings import Settings
     from qwen_cli.terms import Page
-
-log = logging.getLogger("qwen_cli.auth")
 
 STORED_SOURCES = ("credentials.toml", "keyring")
 
@@ -294,7 +291,9 @@ def env_secret(settings: Settings, name: str) -> tuple[str | None, str]:
         return None, ""
     key = raw.strip()
     if key != raw:
-        log.debug("removed whitespace around %s (%s)", name, settings.env_source(name))
+        import logging
+
+        logging.getLogger("qwen_cli.auth").debug("removed whitespace around %s (%s)", name, settings.env_source(name))
     return key or None, settings.env_source(name) or ""
 
 

@@ -36,9 +36,9 @@ class QwenOAuth(BaseMethod):
         return LOGIN_COMMAND
 
     def from_store(self, settings: Settings) -> Choice | None:
-        from qwen_cli.auth import token_store
+        from qwen_cli import paths  # not token_store: choosing (every command's statistics hook) stays cheap
 
-        return Choice(ID, None, "oauth_creds.json") if token_store.creds_path(settings.home).exists() else None
+        return Choice(ID, None, "oauth_creds.json") if paths.oauth_creds_file(settings.home).exists() else None
 
     def stored_logins(self, settings: Settings) -> list[str | None]:
         return [None] if self.from_store(settings) else []
