@@ -113,8 +113,7 @@ class TerminalPrompter:
                 return getpass.getpass(prompt, stream=cast(TextIO, app.stderr))
             except EOFError:
                 raise Cancelled() from None
-        app.stderr.write(prompt)
-        app.stderr.flush()
+        app.out.prompt(prompt)
         line = app.stdin.readline()
         if not line:
             raise Cancelled()
