@@ -14,7 +14,7 @@ def load(name: str) -> dict:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[no-redef]
     return tomllib.loads(resources.files("qwen_cli.data").joinpath(f"{name}.toml").read_text("utf-8"))
 
 

@@ -47,7 +47,7 @@ class Page:
 
     @property
     def urls(self) -> list[str]:
-        out = []
+        out: list[str] = []
         for doc in self.documents:
             out.extend(u for u in (doc.terms_url, doc.privacy_url) if u)
         return out

@@ -86,7 +86,7 @@ def api_base(resource_url: str | None, default: str) -> str:
 
 
 def _device_client(endpoints: Endpoints) -> Any:
-    from oauthlib.oauth2 import DeviceClient
+    from oauthlib.oauth2 import DeviceClient  # type: ignore[import-untyped,unused-ignore]  # no stubs in the test extra
 
     return DeviceClient(endpoints.client_id)
 

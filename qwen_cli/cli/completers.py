@@ -97,7 +97,7 @@ def method_choice():
             super().__init__([])
 
         @property
-        def choices(self):  # type: ignore[override]
+        def choices(self):
             from qwen_cli.auth import methods
 
             return list(methods.ids())

@@ -134,7 +134,7 @@ def provider_id(value: Any, method: str | None = None) -> str | None:
     id, else "custom" (a provider id is free text)."""
     from qwen_cli.auth import methods
 
-    own = methods.METHODS[method].own_provider if method in methods.METHODS else None
+    own = methods.METHODS[method].own_provider if method is not None and method in methods.METHODS else None
     if own:
         return own
     if value is None:
