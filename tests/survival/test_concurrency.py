@@ -94,7 +94,8 @@ def test_config_set_racing_with_readers_never_shows_a_torn_file(isolated):
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     cli_writes = 0
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    # At least three CLI writes however slow the machine is; the readers' window is fixed, so the first ones race them.
+    while time.monotonic() < deadline or cli_writes < 3:
         result = finish(popen(["config", "set", "general.model", f"v-cli-{cli_writes}"]), "config set race")
         assert result.exit_code == 0, result.output
         cli_writes += 1
@@ -110,6 +111,6 @@ def test_config_set_racing_with_readers_never_shows_a_torn_file(isolated):
     REGISTRY.set("config_race_writes", writes)
     REGISTRY.set("config_race_reads", reads)
     REGISTRY.set("config_race_torn_reads", torn)
-    assert cli_writes >= 3 and writes > 50 and reads > 100
+    assert writes > 50 and reads > 100
     assert torn == 0
     assert os.stat(path).st_mode & 0o777 == 0o600
