@@ -233,7 +233,7 @@ def test_settings_loader_gives_a_value_or_a_config_error(count, isolated, user, 
 @given(key=st.sampled_from(_key_names()), value=st.text(max_size=30))
 def test_config_set_takes_any_value_or_refuses_it_cleanly(count, isolated, key, value):
     count()
-    assume("\x00" not in value)
+    assume("\x00" not in value and "internal error" not in value)  # a refused value is quoted back
     result = invoke(["config", "set", key, value])
     assert result.exit_code in (0, 2, 8), result.output
     assert "internal error" not in result.output
