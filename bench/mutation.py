@@ -8,7 +8,8 @@ cosmic-ray edits the module in place and runs a test command per mutant. Most te
 subprocess through the editable install, so the copy gets its own venv with `pip install -e .`: the
 mutants live only there, never in this checkout. Slow (minutes per module on 2 cores); not run in CI.
 Each module's report (the surviving mutants) is written to WORK/mutation/<module>.txt; docs/testing.md says
-which survivors are equivalent. Mutants inside type annotations are skipped: they are never evaluated.
+which survivors are equivalent. Mutants inside type annotations are skipped (they are never evaluated), and
+so are those in Windows-only code (no test on this platform can reach it).
 An interrupted run can leave a mutant in the copy's module: start again from a fresh copy.
 """
 
@@ -31,8 +32,8 @@ MODULES = {
     "qwen_cli/secrets.py": ["tests/test_secrets.py", "tests/cli/test_boundary.py"],
     "qwen_cli/auth/binding.py": ["tests/auth/test_binding.py", "tests/auth/test_resolve.py",
                                  "tests/security/test_trust.py"],
-    "qwen_cli/fsutil.py": ["tests/test_settings.py", "tests/chat/test_session_store.py",
-                           "tests/security/test_files.py", "tests/auth/test_token_store.py",
+    "qwen_cli/fsutil.py": ["tests/test_file_locks.py", "tests/test_atomic_writes.py", "tests/test_settings.py",
+                           "tests/chat/test_session_store.py", "tests/security/test_files.py",
                            "tests/security/test_concurrent_writers.py"],
     "qwen_cli/providers/sse.py": ["tests/providers/test_sse.py", "tests/providers/test_openai_compat.py"],
     "qwen_cli/trust.py": ["tests/security/test_trust.py", "tests/test_settings.py"],
@@ -85,14 +86,16 @@ def mutate(work: Path, module: str) -> dict:
     bin_ = work / ".venv" / "bin"
     db.unlink(missing_ok=True)
     run([bin_ / "cosmic-ray", "init", cfg, db], work)
-    skipped = skip_annotations(db, work / module)
-    print(f"skipped {skipped} mutants inside type annotations", flush=True)
+    in_annotations, windows_only = skip_unreachable(db, work / module)
+    skipped = in_annotations + windows_only
+    print(f"skipped {in_annotations} mutants inside type annotations, {windows_only} in Windows-only code",
+          flush=True)
     run([bin_ / "cosmic-ray", "baseline", cfg], work)  # the tests must pass on the unmutated module
     run([bin_ / "cosmic-ray", "exec", cfg, db], work)
     report = subprocess.run([bin_ / "cr-report", "--show-diff", "--surviving-only", db], cwd=work,
                             capture_output=True, text=True, check=True).stdout
     (out / f"{stem}.txt").write_text(report)
-    return summarize(report, skipped)
+    return summarize(report, skipped) | {"annotations": in_annotations, "windows": windows_only}
 
 
 def annotation_spans(path: Path) -> set[tuple[int, int, int, int]]:
@@ -113,11 +116,32 @@ def annotation_spans(path: Path) -> set[tuple[int, int, int, int]]:
     return spans
 
 
-def skip_annotations(db: Path, module: Path) -> int:
+def windows_only_spans(path: Path) -> set[tuple[int, int, int, int]]:
+    """Code that runs only on Windows, so no test here can reach it: functions named `*_windows` and the
+    `except ModuleNotFoundError:` branch of a `try: import fcntl`."""
+    import ast
+
+    spans = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.endswith("_windows"):
+            spans.add((node.lineno, node.col_offset, node.end_lineno, node.end_col_offset))
+        elif isinstance(node, ast.Try) and any(isinstance(s, ast.Import) and s.names[0].name == "fcntl"
+                                               for s in node.body):
+            spans |= {(h.lineno, h.col_offset, h.end_lineno, h.end_col_offset) for h in node.handlers
+                      if isinstance(h.type, ast.Name) and h.type.id == "ModuleNotFoundError"}
+    return spans
+
+
+def skip_unreachable(db: Path, module: Path) -> tuple[int, int]:
+    """Mark as skipped the mutants inside annotations and inside Windows-only code; returns the two counts."""
+    in_annotations = _skip(db, annotation_spans(module))
+    return in_annotations, _skip(db, windows_only_spans(module))
+
+
+def _skip(db: Path, spans: set[tuple[int, int, int, int]]) -> int:
     from cosmic_ray.work_db import use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
-    spans = annotation_spans(module)
     skipped = 0
     with use_db(str(db)) as work_db:
         for item in list(work_db.pending_work_items):
@@ -158,10 +182,12 @@ def main(argv=None) -> int:
     if any((d / ".git").exists() for d in (work, *work.parents)):
         parser.error(f"{work} is in a git checkout: cosmic-ray edits the files it mutates, so use a copy")
     results = {m: mutate(work, m) for m in modules}
-    print(f"\nReports in {work / 'mutation'}\n\n| module | mutants | in annotations | run | survived | score |")
-    print("|---|---|---|---|---|---|")
+    print(f"\nReports in {work / 'mutation'}\n\n"
+          "| module | mutants | in annotations | Windows-only | run | survived | score |")
+    print("|---|---|---|---|---|---|---|")
     for module, r in results.items():
-        print(f"| {module} | {r['mutants']} | {r['skipped']} | {r['run']} | {r['survived']} | {r['score']} |")
+        print(f"| {module} | {r['mutants']} | {r['annotations']} | {r['windows']} | {r['run']} | {r['survived']} "
+              f"| {r['score']} |")
     return 0
 
 
