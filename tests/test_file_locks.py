@@ -108,3 +108,25 @@ def test_a_symlinked_lock_file_is_refused_not_followed(isolated, tmp_path):
     assert result.stderr.splitlines()[0] == f"Error: cannot write {config}: Too many levels of symbolic links"
     assert not elsewhere.exists()
     assert not config.exists()
+
+
+def test_a_writer_off_the_main_thread_waits_without_an_alarm(isolated):
+    """SIGALRM can only be handled in the main thread, so elsewhere the wait has no deadline but still ends."""
+    from qwen_cli.fsutil import locked_update
+
+    holder = Holder(isolated.qwen_home / "config.toml.lock")
+    outcome = []
+
+    def writer():
+        try:
+            with locked_update(isolated.qwen_home / "config.toml", timeout=0.1):
+                outcome.append("locked")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            outcome.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    time.sleep(0.3)  # past the writer's timeout, which cannot fire off the main thread
+    holder.release()
+    thread.join(10)
+    assert outcome == ["locked"]
