@@ -3,6 +3,7 @@
     python bench/mutation.py                      # every scoped module, smallest first
     python bench/mutation.py qwen_cli/secrets.py  # just these
     python bench/mutation.py --work DIR ...       # reuse a copy made earlier (its venv too)
+    python bench/mutation.py --work DIR --recheck M  # only the survivors of DIR's last run of M, with today's tests
 
 cosmic-ray edits the module in place and runs a test command per mutant. Most tests run `qwen` as a
 subprocess through the editable install, so the copy gets its own venv with `pip install -e .`: the
@@ -56,7 +57,7 @@ def run(cmd, cwd, **kw):
     return subprocess.run([str(c) for c in cmd], cwd=cwd, check=True, **kw)
 
 
-def make_copy(work: Path) -> None:
+def make_copy(work: Path, venv: bool = True) -> None:
     """The checkout as it is now (tracked and new files, uncommitted edits too), with its own venv."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
                            capture_output=True).stdout.decode().split("\0")
@@ -65,6 +66,8 @@ def make_copy(work: Path) -> None:
         if source.is_file():
             (work / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, work / name)
+    if not venv:
+        return
     run([sys.executable, "-m", "venv", ".venv"], work)
     run([".venv/bin/pip", "install", "--quiet", "-e", ".[test]"], work)
 
@@ -81,16 +84,19 @@ def config(module: str, tests: list[str]) -> str:
     )
 
 
-def mutate(work: Path, module: str) -> dict:
+def mutate(work: Path, module: str, recheck: bool = False) -> dict:
     out = work / "mutation"
     out.mkdir(exist_ok=True)
     stem = module.replace("/", ".").removesuffix(".py")
     cfg, db = out / f"{stem}.toml", out / f"{stem}.sqlite"
     cfg.write_text(config(module, MODULES[module]))
     bin_ = work / ".venv" / "bin"
-    db.unlink(missing_ok=True)
-    run([bin_ / "cosmic-ray", "init", cfg, db], work)
-    in_annotations, windows_only = skip_unreachable(db, work / module)
+    if recheck:
+        in_annotations, windows_only = forget_survivors(db, work / module)
+    else:
+        db.unlink(missing_ok=True)
+        run([bin_ / "cosmic-ray", "init", cfg, db], work)
+        in_annotations, windows_only = skip_unreachable(db, work / module)
     skipped = in_annotations + windows_only
     print(f"skipped {in_annotations} mutants inside type annotations, {windows_only} in Windows-only code",
           flush=True)
@@ -157,6 +163,21 @@ def _skip(db: Path, spans: set[tuple[int, int, int, int]]) -> int:
     return skipped
 
 
+def forget_survivors(db: Path, module: Path) -> tuple[int, int]:
+    """Make the survivors of an earlier run pending again, so `exec` tries them against today's tests."""
+    import sqlite3
+
+    with sqlite3.connect(db) as con:
+        con.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    spans = annotation_spans(module), windows_only_spans(module)
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT start_pos_row, start_pos_col, end_pos_row, end_pos_col FROM mutation_specs "
+                           "JOIN work_results USING (job_id) WHERE worker_outcome = 'SKIPPED'").fetchall()
+    inside = [sum(any((a, b) <= (r[0], r[1]) and (r[2], r[3]) <= (c, d) for a, b, c, d in group) for r in rows)
+              for group in spans]
+    return inside[0], len(rows) - inside[0]
+
+
 def summarize(report: str, skipped: int) -> dict:
     total = re.search(r"total jobs: (\d+)", report)
     complete = re.search(r"complete: (\d+)", report)
@@ -171,7 +192,10 @@ def summarize(report: str, skipped: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="default: all, smallest first")
-    parser.add_argument("--work", type=Path, help="a copy made by an earlier run (skips copying and the venv)")
+    parser.add_argument("--work", type=Path, help="a copy made by an earlier run: its files are refreshed from "
+                        "this checkout, its venv is kept")
+    parser.add_argument("--recheck", action="store_true", help="with --work: run only the earlier run's "
+                        "survivors again, against the tests as they are now")
     args = parser.parse_args(argv)
     modules = args.modules or sorted(MODULES, key=lambda m: (ROOT / m).stat().st_size)
     unknown = [m for m in modules if m not in MODULES]
@@ -185,7 +209,11 @@ def main(argv=None) -> int:
         work = args.work.resolve()
     if any((d / ".git").exists() for d in (work, *work.parents)):
         parser.error(f"{work} is in a git checkout: cosmic-ray edits the files it mutates, so use a copy")
-    results = {m: mutate(work, m) for m in modules}
+    if args.recheck and args.work is None:
+        parser.error("--recheck needs --work: the copy that holds the earlier run")
+    if args.work is not None:
+        make_copy(work, venv=False)
+    results = {m: mutate(work, m, recheck=args.recheck) for m in modules}
     print(f"\nReports in {work / 'mutation'}\n\n"
           "| module | mutants | in annotations | Windows-only | run | survived | score |")
     print("|---|---|---|---|---|---|---|")

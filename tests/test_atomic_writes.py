@@ -78,13 +78,14 @@ def test_temp_files_of_killed_writers_are_swept_after_a_minute_and_only_theirs(i
     state = tmp_path / "state"
     state.mkdir(mode=0o700)
     now = time.time()
-    old = state / ".credentials.toml.k1ll3d.tmp"  # a writer killed 61 s ago: its copy of the secrets must go
+    old = state / ".credentials.toml.k1ll3d.tmp"  # a writer killed 60.5 s ago: its copy of the secrets must go
     young = state / ".credentials.toml.w0rk1n.tmp"  # a writer that may still be running
     other = state / ".config.toml.0th3r.tmp"  # another file's temp file, however old
     not_temp = state / ".credentials.toml.bak"
     for path in (old, young, other, not_temp):
         path.write_text("secret\n")
-    for path in (old, other, not_temp):
+    os.utime(old, (now - 60.5, now - 60.5))
+    for path in (other, not_temp):
         os.utime(path, (now - 61, now - 61))
     os.utime(young, (now - 59, now - 59))
     link = state / ".credentials.toml.l1nk.tmp"  # a symlink named like one is not followed or removed

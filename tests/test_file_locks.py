@@ -130,3 +130,16 @@ def test_a_writer_off_the_main_thread_waits_without_an_alarm(isolated):
     holder.release()
     thread.join(10)
     assert outcome == ["locked"]
+
+
+def test_a_lock_without_a_deadline_waits_as_long_as_it_takes(isolated):
+    """The telemetry spool's lock has no timeout: the holder is another qwen finishing a send."""
+    from qwen_cli.fsutil import file_lock
+
+    lock = isolated.qwen_home / "spool.lock"
+    holder = Holder(lock)
+    threading.Timer(0.3, holder.release).start()
+    start = time.monotonic()
+    with file_lock(lock):
+        assert time.monotonic() - start >= 0.25
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
