@@ -48,7 +48,9 @@ MODULES = {
                                      "test_a_signal_while_the_lock_is_held_removes_it_without_the_cli_handlers"],
     "qwen_cli/auth/resolve.py": ["tests/auth/test_resolve.py", "tests/cli/test_auth_status.py",
                                  "tests/security/test_trust.py"],
-    "qwen_cli/providers/failures.py": ["tests/providers/test_openai_compat.py", "tests/cli/test_ask.py"],
+    "qwen_cli/providers/failures.py": ["tests/providers/test_failure_messages.py",
+                                       "tests/providers/test_openai_compat.py",
+                                       "tests/providers/test_tls_and_proxy.py"],
 }
 
 
