@@ -9,6 +9,7 @@ import json
 import math
 import os
 import signal
+import stat
 import threading
 
 import pytest
@@ -124,11 +125,30 @@ def test_a_lock_that_proves_live_when_set_aside_is_put_back(isolated, second_loo
     assert sorted(p.name for p in isolated.qwen_home.iterdir()) == ["oauth_creds.lock"]
 
 
-def test_a_lock_that_is_no_longer_ours_is_left_to_its_holder(isolated):
+@pytest.mark.parametrize("theirs", ["00000000-0000-4000-8000-000000000000", "ffffffff-ffff-4fff-bfff-ffffffffffff"])
+def test_a_lock_that_is_no_longer_ours_is_left_to_its_holder(isolated, theirs):
     lock = isolated.qwen_home / "oauth_creds.lock"
     with token_store.locked(isolated.qwen_home):
-        lock.write_text("someone-who-broke-ours-as-stale")  # as if we had stalled for over 10 s
-    assert lock.read_text() == "someone-who-broke-ours-as-stale"
+        assert stat.S_IMODE(lock.stat().st_mode) == 0o600
+        lock.write_text(theirs)  # as if we had stalled for over 10 s and another process took it over
+    assert lock.read_text() == theirs
+
+
+@pytest.mark.parametrize("age, broken", [(10.0, False), (10.5, True)])
+def test_a_lock_exactly_ten_seconds_old_is_still_live(isolated, age, broken):
+    isolated.qwen_home.mkdir(parents=True)
+    lock = isolated.qwen_home / "oauth_creds.lock"
+    lock.write_text("another-process")
+    os.utime(lock, (1_700_000_000, 1_700_000_000))  # whole seconds, so the age below is exact
+    clock = lambda: 1_700_000_000 + age  # noqa: E731
+    if broken:
+        with token_store.locked(isolated.qwen_home, sleep=_stop_at_first_wait, now=clock):
+            assert lock.read_text() != "another-process"
+    else:
+        with pytest.raises(_Waited):
+            with token_store.locked(isolated.qwen_home, sleep=_stop_at_first_wait, now=clock):
+                pytest.fail("a lock exactly 10 s old was taken over")
+        assert lock.read_text() == "another-process"
 
 
 def test_the_lock_puts_the_signal_handlers_back(isolated):
