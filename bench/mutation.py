@@ -3,7 +3,8 @@
     python bench/mutation.py                      # every scoped module, smallest first
     python bench/mutation.py qwen_cli/secrets.py  # just these
     python bench/mutation.py --work DIR ...       # reuse a copy made earlier (its venv too)
-    python bench/mutation.py --work DIR --recheck M  # only the survivors of DIR's last run of M, with today's tests
+    python bench/mutation.py --work DIR --recheck M [--tests T...]  # only the survivors of DIR's last run of M,
+                                                  # against today's tests (or just the new files T)
 
 cosmic-ray edits the module in place and runs a test command per mutant. Most tests run `qwen` as a
 subprocess through the editable install, so the copy gets its own venv with `pip install -e .`: the
@@ -86,12 +87,12 @@ def config(module: str, tests: list[str]) -> str:
     )
 
 
-def mutate(work: Path, module: str, recheck: bool = False) -> dict:
+def mutate(work: Path, module: str, recheck: bool = False, tests: list[str] | None = None) -> dict:
     out = work / "mutation"
     out.mkdir(exist_ok=True)
     stem = module.replace("/", ".").removesuffix(".py")
     cfg, db = out / f"{stem}.toml", out / f"{stem}.sqlite"
-    cfg.write_text(config(module, MODULES[module]))
+    cfg.write_text(config(module, tests or MODULES[module]))
     bin_ = work / ".venv" / "bin"
     if recheck:
         in_annotations, windows_only = forget_survivors(db, work / module)
@@ -198,6 +199,8 @@ def main(argv=None) -> int:
                         "this checkout, its venv is kept")
     parser.add_argument("--recheck", action="store_true", help="with --work: run only the earlier run's "
                         "survivors again, against the tests as they are now")
+    parser.add_argument("--tests", nargs="+", metavar="TEST", help="with --recheck: only these test files (the "
+                        "new ones; the module's usual tests have already failed to kill the survivors)")
     args = parser.parse_args(argv)
     modules = args.modules or sorted(MODULES, key=lambda m: (ROOT / m).stat().st_size)
     unknown = [m for m in modules if m not in MODULES]
@@ -215,7 +218,9 @@ def main(argv=None) -> int:
         parser.error("--recheck needs --work: the copy that holds the earlier run")
     if args.work is not None:
         make_copy(work, venv=False)
-    results = {m: mutate(work, m, recheck=args.recheck) for m in modules}
+    if args.tests and not args.recheck:
+        parser.error("--tests is for --recheck: a full run uses the module's own list in MODULES")
+    results = {m: mutate(work, m, recheck=args.recheck, tests=args.tests) for m in modules}
     print(f"\nReports in {work / 'mutation'}\n\n"
           "| module | mutants | in annotations | Windows-only | run | survived | score |")
     print("|---|---|---|---|---|---|---|")
