@@ -28,7 +28,7 @@ def _token(expiry_date, **kw):
 def test_a_token_is_refreshed_when_less_than_30_seconds_are_left(left, due):
     token = _token(int((NOW + left) * 1000))
     assert token.seconds_left(NOW) == pytest.approx(left)
-    assert token.expires_at == pytest.approx(NOW + left)
+    assert token.expires_at == pytest.approx(NOW + left, abs=1e-3)
     assert token.needs_refresh(NOW) is due
 
 
@@ -181,3 +181,22 @@ def test_the_lock_works_off_the_main_thread(isolated):
     thread.join(10)
     assert outcome == [True]
     assert not (isolated.qwen_home / "oauth_creds.lock").exists()
+
+
+@pytest.mark.parametrize("age", [5.0, 10.0])
+def test_a_live_lock_is_never_moved_aside_even_for_a_moment(isolated, age):
+    """While a stale lock is set aside its name is free, and a third process could take it. So a lock that is
+    not stale is left exactly where it is: every look at the clock finds it in place."""
+    isolated.qwen_home.mkdir(parents=True)
+    lock = isolated.qwen_home / "oauth_creds.lock"
+    lock.write_text("a-live-process")
+    os.utime(lock, (1_700_000_000, 1_700_000_000))
+
+    def clock():
+        assert lock.read_text() == "a-live-process", "the live lock was moved"
+        return 1_700_000_000 + age
+
+    with pytest.raises(_Waited):
+        with token_store.locked(isolated.qwen_home, sleep=_stop_at_first_wait, now=clock):
+            pytest.fail("a live lock was taken over")
+    assert sorted(p.name for p in isolated.qwen_home.iterdir()) == ["oauth_creds.lock"]
