@@ -34,6 +34,9 @@ def reply(status, body=b"", reason=None, attempts=None):
     (b'{"error": {"message": "", "error": {"message": "nested"}}}', "nested"),
     (b'{"error": {"message": [{"message": "in a list"}]}}', "in a list"),
     (b'{"error": {"message": {}, "code": "the_code"}}', "the_code"),
+    (b'{"error": {"message": [5], "code": "the_code"}}', "the_code"),
+    (b'{"error": null, "detail": "beside a null error"}', "beside a null error"),
+    (b'{"error": 5, "message": "beside a number"}', "beside a number"),
     (b'{"error": "a plain string"}', "a plain string"),
     (b'[{"error": {"message": "first of a list"}}, {"error": {"message": "second"}}]', "first of a list"),
     (b'{"detail": "top-level detail"}', "top-level detail"),
@@ -88,6 +91,8 @@ def test_a_429_without_quota_words_is_a_rate_limit_with_the_attempts():
     assert type(error) is RateLimitError
     assert error.message == "rate limited by api.example.test after 4 attempts: slow down"
     assert "network.max_retries" in error.hint
+    twice = failures.response_error(reply(429, b"slow down", attempts=2), KEY, URL)
+    assert twice.message == "rate limited by api.example.test after 2 attempts: slow down"
     once = failures.response_error(reply(429, b"slow down", attempts=1), KEY, URL)
     assert once.message == "rate limited by api.example.test: slow down"
     unknown = failures.response_error(reply(429, b"slow down"), KEY, URL)
@@ -144,6 +149,8 @@ def test_each_status_gets_its_class_message_and_hint(status, kind, message_start
 def test_a_5xx_after_retries_says_how_many():
     error = failures.response_error(reply(503, b"down", attempts=4), KEY, URL)
     assert error.message == "api.example.test failed with HTTP 503 after 4 attempts: down"
+    assert failures.response_error(reply(503, b"down", attempts=2), KEY, URL).message == \
+        "api.example.test failed with HTTP 503 after 2 attempts: down"
     assert failures.response_error(reply(503, b"down", attempts=1), KEY, URL).message == \
         "api.example.test failed with HTTP 503: down"
 
@@ -276,8 +283,8 @@ def test_dns_refused_early_close_and_bad_urls():
     assert dns.message == "cannot resolve api.example.test (DNS lookup failed)"
     assert failures.is_permanent(socket.gaierror(-2, "x"))
     assert not failures.is_permanent(ConnectionRefusedError(111, "Connection refused"))
-    refused = failures.exception_error(ConnectionRefusedError(111, "Connection refused"), URL, NET, attempts=4)
-    assert refused.message == "connection refused by api.example.test after 4 attempts"
+    refused = failures.exception_error(ConnectionRefusedError(111, "Connection refused"), URL, NET, attempts=2)
+    assert refused.message == "connection refused by api.example.test after 2 attempts"
     early = failures.exception_error(requests.exceptions.ChunkedEncodingError("Response ended prematurely"), URL, NET)
     assert early.message == "api.example.test closed the connection early"
     bad = failures.exception_error(requests.exceptions.InvalidURL("bad"), "htp:/x", NET)
@@ -299,6 +306,9 @@ def test_a_cycle_of_causes_is_walked_once():
     a, b = requests.exceptions.ConnectionError("a"), requests.exceptions.ConnectionError("b")
     a.__context__, b.__context__ = b, a
     assert failures.exception_error(a, URL, NET).message == "connection to api.example.test failed: a"
+    itself = _chain(requests.exceptions.ConnectionError("outer"), ConnectionRefusedError(111, "x"))
+    itself.__context__ = itself  # an exception already seen, met before the cause still to look at
+    assert failures.exception_error(itself, URL, NET).message == "connection refused by api.example.test"
     deep = _chain(requests.exceptions.ConnectionError("outer"),
                   _chain(ValueError("middle"), ConnectionRefusedError(111, "x")))
     assert failures.exception_error(deep, URL, NET).message == "connection refused by api.example.test"
