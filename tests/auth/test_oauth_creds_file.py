@@ -200,3 +200,18 @@ def test_a_live_lock_is_never_moved_aside_even_for_a_moment(isolated, age):
         with token_store.locked(isolated.qwen_home, sleep=_stop_at_first_wait, now=clock):
             pytest.fail("a live lock was taken over")
     assert sorted(p.name for p in isolated.qwen_home.iterdir()) == ["oauth_creds.lock"]
+
+
+def test_a_waiter_gives_up_after_twenty_tries_as_qwen_code_does(isolated):
+    """Qwen Code's numbers, written out (not read from the module): 20 tries, waits of 100 ms x 1.5 capped at
+    2 s between them, about 27 s in all."""
+    lock = isolated.qwen_home / "oauth_creds.lock"
+    with token_store.locked(isolated.qwen_home):
+        waits = []
+        with pytest.raises(token_store.LockTimeout) as caught:
+            with token_store.locked(isolated.qwen_home, sleep=waits.append):
+                pass
+    expected = [min(0.1 * 1.5 ** i, 2.0) for i in range(19)]
+    assert waits == pytest.approx(expected)
+    assert sum(waits) == pytest.approx(26.93, abs=0.01)
+    assert caught.value.message == f"another process holds the token refresh lock {lock}"
