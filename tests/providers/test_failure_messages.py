@@ -312,3 +312,14 @@ def test_a_cycle_of_causes_is_walked_once():
     deep = _chain(requests.exceptions.ConnectionError("outer"),
                   _chain(ValueError("middle"), ConnectionRefusedError(111, "x")))
     assert failures.exception_error(deep, URL, NET).message == "connection refused by api.example.test"
+
+
+def test_the_certificate_reason_is_found_under_urllib3s_wrapping():
+    """As requests raises it: SSLError(MaxRetryError(reason=SSLError(SSLCertVerificationError)))."""
+    from urllib3.exceptions import MaxRetryError
+
+    cert = ssl.SSLCertVerificationError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed")
+    cert.verify_message = "unable to get local issuer certificate"
+    retry = MaxRetryError(None, URL, reason=_chain(ssl.SSLError("wrapped"), cert))
+    error = failures.exception_error(requests.exceptions.SSLError(retry), URL, NET)
+    assert error.message == "TLS verification failed for api.example.test: unable to get local issuer certificate"
