@@ -107,7 +107,7 @@ def show(app, as_json: bool) -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, source, _ in rows:
         trust = "trusted" if settings.trusted(source) else "untrusted"
-        app.stdout.write(f"{name.ljust(width)}  {_display(value):<28}  {trust:<9}  {source}\n")
+        app.out.answer(f"{name.ljust(width)}  {_display(value):<28}  {trust:<9}  {source}")
     untrusted = [f for f in settings.files() if not f.trusted]
     for file in untrusted:
         from qwen_cli.trust import trust_command
@@ -228,7 +228,7 @@ def path(app, as_json: bool) -> None:
     width = max(len(str(f.path)) for f in files)
     for f in files:
         state = ("exists" if f.exists else "missing") + ("" if f.trusted else ", untrusted")
-        app.stdout.write(f"{str(f.path).ljust(width)}  {f.role} ({state})\n")
+        app.out.answer(f"{str(f.path).ljust(width)}  {f.role} ({state})")
 
 
 @config.command()

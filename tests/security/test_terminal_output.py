@@ -270,3 +270,18 @@ def test_terms_and_the_session_list_are_filtered(openai_server):
     listed = run_qwen(["chat", "--list"])
     assert "first ␛]52;c;" in listed.stdout
     _safe(listed.stdout)
+
+
+# -- local files are data too ------------------------------------------------------------------------------
+
+
+def test_config_show_and_path_make_a_cloned_projects_control_sequences_visible(isolated):
+    project = isolated.work / ".qwen"
+    project.mkdir()
+    (project / "config.toml").write_text('general.model = "x\\u001b]0;pwned\\u0007y"\n')
+    for args in (["config", "show"], ["config", "get", "general.model"], ["config", "path"]):
+        result = run_qwen(args)
+        assert result.exit_code == 0, result.stderr
+        _safe(result.stdout)
+        _safe(result.stderr)
+    assert "x␛]0;pwned␇y" in run_qwen(["config", "show"]).stdout
