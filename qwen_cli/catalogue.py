@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from qwen_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from qwen_cli.settings import Settings
 
 
 @functools.cache
@@ -19,10 +23,21 @@ def load(name: str) -> dict:
 
 
 @dataclass(frozen=True)
+class Region:
+    id: str
+    aliases: tuple[str, ...]
+    base_url: str
+    terms: str | None  # a [documents] id in terms.toml; None when which one applies is not on record
+    site: str = ""
+    console: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class Provider:
     id: str
     name: str
-    base_url: str | None
+    base_url: str | None  # the default region's, for a provider with regions
     key_env: str | None
     default_model: str | None
     terms_url: str | None
@@ -30,16 +45,43 @@ class Provider:
     terms: str | None  # id of a terms entry shared with other methods (e.g. Alibaba Cloud)
     local: bool
     checked: str
+    models: tuple[str, ...] = ()
+    regions: dict[str, Region] = field(default_factory=dict, compare=False)
+    default_region: str | None = None
+    header_sets: tuple[str, ...] = ()
+    catalogue_id: str = ""  # the entry holding its URLs (`same_as`), for overrides
+
+    def region(self, name: str | None) -> Region | None:
+        """The named region (an id or alias), else the default one; None for a provider without regions."""
+        if not self.regions:
+            if name:
+                raise UsageError(f"--region does not apply to {self.name}: it has one endpoint")
+            return None
+        return find_region(self.regions, name or self.default_region or next(iter(self.regions)), self.name)
 
 
-@dataclass(frozen=True)
-class Region:
-    id: str
-    aliases: tuple[str, ...]
-    site: str
-    console: str
-    base_url: str
-    terms: str
+def _regions(table: dict) -> dict[str, Region]:
+    return {
+        rid: Region(rid, tuple(r.get("aliases", ())), r["base_url"], r.get("terms"), r.get("site", ""),
+                    r.get("console", ""), r.get("label", ""))
+        for rid, r in table.items()
+    }
+
+
+def find_region(regions: dict[str, Region], name: str, what: str) -> Region:
+    wanted = name.strip().lower()
+    for r in regions.values():
+        if wanted == r.id or wanted in r.aliases:
+            return r
+    choices = ", ".join(f"{r.id} ({'/'.join(r.aliases)})" if r.aliases else r.id for r in regions.values())
+    raise UsageError(f"unknown {what} region {name!r}", hint=f"Use one of: {choices}.")
+
+
+def region_names(regions: dict[str, Region]) -> list[str]:
+    names: list[str] = []
+    for r in regions.values():
+        names += [r.id, *r.aliases]
+    return names
 
 
 def _section(method_id: str) -> dict:
@@ -47,26 +89,43 @@ def _section(method_id: str) -> dict:
     return load("providers")[method_id]
 
 
+def _provider(pid: str, entries: dict) -> Provider:
+    own = entries[pid]
+    base_id = own.get("same_as", pid)
+    e = {**entries[base_id], **own} if base_id != pid else own
+    regions = _regions(e.get("regions", {}))
+    default_region = e.get("default_region")
+    models = tuple(e.get("models", ()))
+    return Provider(
+        id=pid,
+        name=e["name"],
+        base_url=regions[default_region].base_url if regions and default_region else e.get("base_url"),
+        key_env=e.get("key_env"),
+        default_model=e.get("default_model") or (models[0] if models else None),
+        terms_url=e.get("terms_url"),
+        privacy_url=e.get("privacy_url"),
+        terms=e.get("terms"),
+        local=bool(e.get("local", False)),
+        checked=e["checked"],
+        models=models,
+        regions=regions,
+        default_region=default_region,
+        header_sets=tuple(e.get("headers", ())),
+        catalogue_id=base_id,
+    )
+
+
+@functools.cache
+def _providers(method_id: str) -> dict[str, Provider]:
+    entries = _section(method_id)
+    return {pid: _provider(pid, entries) for pid in entries}
+
+
 def providers() -> dict[str, Provider]:
     """The providers of the per-provider method (API keys)."""
     from qwen_cli.auth import methods
 
-    entries = _section(methods.provider_method().id)
-    return {
-        pid: Provider(
-            id=pid,
-            name=e["name"],
-            base_url=e.get("base_url"),
-            key_env=e.get("key_env"),
-            default_model=e.get("default_model"),
-            terms_url=e.get("terms_url"),
-            privacy_url=e.get("privacy_url"),
-            terms=e.get("terms"),
-            local=bool(e.get("local", False)),
-            checked=e["checked"],
-        )
-        for pid, e in entries.items()
-    }
+    return dict(_providers(methods.provider_method().id))
 
 
 def provider(pid: str) -> Provider:
@@ -82,6 +141,47 @@ def provider(pid: str) -> Provider:
     return known[pid]
 
 
+def headers(sets: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """The headers of the named sets in providers.toml's [headers], with {user_agent} filled in."""
+    from qwen_cli.providers.http import user_agent
+
+    table = load("providers").get("headers", {})
+    found: dict[str, str] = {}
+    for name in sets:
+        for header, value in table[name].items():
+            found[header] = str(value).replace("{user_agent}", user_agent())
+    return found
+
+
+def url_override(settings: Settings, ids: tuple[str, ...], region: str | None) -> tuple[str, str] | None:
+    """(base URL, source) from `providers.<id>.regions.<region>.base_url`, else `providers.<id>.base_url`, in
+    a trusted config file (an untrusted project's are dropped when settings load), trying `ids` in order (an
+    alias entry's own id, then the entry it is `same_as`)."""
+    tables = settings.table("providers")
+    for pid in dict.fromkeys(ids):
+        table = tables.get(pid)
+        if not isinstance(table, dict):
+            continue
+        by_region = table.get("regions")
+        if region is not None and isinstance(by_region, dict):
+            entry = by_region.get(region)
+            if isinstance(entry, dict) and isinstance(entry.get("base_url"), str):
+                return entry["base_url"], f"providers.{pid}.regions.{region}.base_url"
+        if isinstance(table.get("base_url"), str):
+            return table["base_url"], f"providers.{pid}.base_url"
+    return None
+
+
+def provider_url(settings: Settings, prov: Provider, region: Region | None) -> tuple[str | None, str]:
+    """(base URL, source): a trusted override, else the region's, else the provider's catalogue URL."""
+    found = url_override(settings, (prov.id, prov.catalogue_id or prov.id), region.id if region else None)
+    if found:
+        return found
+    if region is not None:
+        return region.base_url, f"region {region.id}"
+    return prov.base_url, "catalogue" if prov.base_url else ""
+
+
 def coding_plan() -> dict:
     from qwen_cli.auth.methods.coding_plan import ID
 
@@ -95,16 +195,9 @@ def qwen_oauth() -> dict:
 
 
 def regions() -> dict[str, Region]:
-    return {
-        rid: Region(rid, tuple(r["aliases"]), r["site"], r["console"], r["base_url"], r["terms"])
-        for rid, r in coding_plan()["regions"].items()
-    }
+    """The Coding Plan's regions."""
+    return _regions(coding_plan()["regions"])
 
 
 def region(name: str) -> Region:
-    wanted = name.strip().lower()
-    for r in regions().values():
-        if wanted == r.id or wanted in r.aliases:
-            return r
-    choices = ", ".join(f"{r.id} ({'/'.join(r.aliases)})" for r in regions().values())
-    raise UsageError(f"unknown Coding Plan region {name!r}", hint=f"Use one of: {choices}.")
+    return find_region(regions(), name, "Coding Plan")

@@ -103,6 +103,8 @@ ROUTING_ENV_VARS = frozenset((*CA_ENV_VARS, *_PROXY_VARS, *(v.lower() for v in _
 
 # Tables whose entries are free-form, e.g. [providers.openrouter] headers = {...}.
 FREE_TABLES = ("providers",)
+# Entries of a free table that send a key somewhere: only the user's own files may set them.
+FREE_TABLE_ROUTING_KEYS = frozenset({"base_url"})
 
 _SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 _TRUE = {"1", "true", "yes", "on"}
@@ -328,6 +330,8 @@ class Settings:
                     )
                 if name in FREE_TABLES:
                     if isinstance(raw, dict):
+                        if label == "project" and not project_trusted:
+                            raw = _without_routing(name, raw, file, warnings, ignored)
                         _merge(tables.setdefault(name, {}), raw)
                     continue
                 key = KEY_INDEX.get(name)
@@ -439,6 +443,22 @@ class FileInPlay:
     path: Path
     exists: bool
     trusted: bool
+
+
+def _without_routing(prefix: str, table: Mapping, file: Path, warnings: list[str], ignored: dict[str, Path]) -> dict:
+    """A free table from an untrusted file without the entries that route a key (`providers.<id>.base_url`,
+    `providers.<id>.regions.<region>.base_url`), each with a warning."""
+    kept: dict = {}
+    for k, v in table.items():
+        name = f"{prefix}.{k}"
+        if isinstance(v, Mapping):
+            kept[k] = _without_routing(name, v, file, warnings, ignored)
+        elif k in FREE_TABLE_ROUTING_KEYS:
+            warnings.append(ignored_routing(name, file))
+            ignored[name] = file
+        else:
+            kept[k] = v
+    return kept
 
 
 def ignored_routing(name: str, file: Path) -> str:

@@ -10,7 +10,12 @@ import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
+from typing import TYPE_CHECKING
+
 from qwen_cli.errors import UsageError
+
+if TYPE_CHECKING:
+    from qwen_cli.catalogue import Provider
 
 
 @dataclass(frozen=True)
@@ -138,8 +143,9 @@ def region_page(method: str, region: str | None, strict: bool) -> Page:
                 documents=[docs[r.terms] for r in chosen], note=note, **_base(method))
 
 
-def provider_page(method: str, provider: str | None) -> Page:
-    """A method whose terms are those of the provider you chose (the API key catalogue)."""
+def provider_page(method: str, provider: str | None, region: str | None = None, strict: bool = True) -> Page:
+    """A method whose terms are those of the provider you chose (the API key catalogue), for a provider with
+    regions those of the region (given, or an alias entry's own; else every region's, with a note)."""
     from qwen_cli import catalogue
 
     text = _method(method)
@@ -168,7 +174,12 @@ def provider_page(method: str, provider: str | None) -> Page:
     if entry.local:
         base["applies"] = text["local"]
         return Page(provider=entry.name, provider_id=entry.id, region=None, local=True, note=text["local"], **base)
-    if entry.terms and entry.terms in docs:
+    note = None
+    chosen_region = None
+    if entry.regions and any(r.terms for r in entry.regions.values()):
+        found, note, chosen_region = _region_documents(entry, region, strict, docs)
+        note = " ".join(n for n in (note, text.get("alibaba") if found else None) if n) or None
+    elif entry.terms and entry.terms in docs:
         found = [docs[entry.terms]]
     elif entry.terms_url or entry.privacy_url:
         found = [
@@ -187,12 +198,31 @@ def provider_page(method: str, provider: str | None) -> Page:
     return Page(
         provider=entry.name,
         provider_id=entry.id,
-        region=None,
+        region=chosen_region,
         local=False,
         documents=found,
-        note=None if found else text["unlisted"],
+        note=note if found else text["unlisted"],
         **base,
     )
+
+
+def _region_documents(entry: Provider, region: str | None, strict: bool,
+                      docs: dict[str, Document]) -> tuple[list[Document], str | None, str | None]:
+    """(documents, note, region id) for a provider whose terms depend on the region of the key."""
+    chosen = None
+    if region:
+        try:
+            chosen = entry.region(region)
+        except UsageError:
+            if strict:
+                raise
+    elif entry.catalogue_id != entry.id:  # an alias entry (`dashscope-intl`) names its region
+        chosen = entry.region(None)
+    if chosen is not None and chosen.terms:
+        return [docs[chosen.terms]], None, chosen.id
+    ids = list(dict.fromkeys(r.terms for r in entry.regions.values() if r.terms))
+    what = f"for {chosen.label or chosen.id} is not on record" if chosen else "depends on the region of your key"
+    return [docs[i] for i in ids], f"Which of these applies {what}; all are listed.", chosen.id if chosen else None
 
 
 def overview() -> list[dict]:
@@ -266,8 +296,8 @@ def region_summary(method: str, region: str | None) -> str:
     )
 
 
-def provider_summary(method: str, provider: str | None) -> str:
-    p = provider_page(method, provider)
+def provider_summary(method: str, provider: str | None, region: str | None = None) -> str:
+    p = provider_page(method, provider, region, strict=False)
     if not provider:
         return f"Terms: {p.title}: the terms of the provider you choose apply, not Qwen's."
     label = f"{p.title} with {p.provider}"

@@ -46,10 +46,10 @@ def store_coding_plan(settings: Settings, key: str | None, region: str, base_url
 
 
 def store_api_key(settings: Settings, provider: str, key: str | None, base_url: str | None, model: str | None,
-                  store: str = "file") -> keystore.Entry:
+                  store: str = "file", region: str | None = None) -> keystore.Entry:
     from qwen_cli.auth.methods import api_key
 
-    entry = keystore.Entry(api_key.ID, provider, {"base_url": base_url, "model": model})
+    entry = keystore.Entry(api_key.ID, provider, {"base_url": base_url, "model": model, "region": region})
     keystore.save(settings.home, entry, key, store)
     return entry
 
@@ -62,7 +62,7 @@ def activate(settings: Settings, method: str, provider: str | None = None, regio
     values: dict[str, object] = {"auth.method": method}
     if methods.get(method).takes_provider and provider:
         values["auth.provider"] = provider
-    if region:
+    if region and methods.get(method).takes_region:
         values["auth.region"] = region
     write_values(settings.user_file, values)  # one write: a concurrent login can't mix its half in
 

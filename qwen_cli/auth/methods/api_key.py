@@ -22,7 +22,7 @@ from qwen_cli.errors import AuthError, ConfigError, UsageError
 
 if TYPE_CHECKING:
     from qwen_cli.auth.credentials import Credentials
-    from qwen_cli.catalogue import Provider
+    from qwen_cli.catalogue import Provider, Region
     from qwen_cli.context import AppContext
     from qwen_cli.settings import Settings
     from qwen_cli.terms import Page
@@ -112,14 +112,18 @@ class ApiKey(BaseMethod):
         from qwen_cli.auth.credentials import Credentials
         from qwen_cli.providers.http import is_local_url
 
+        from qwen_cli import catalogue
+
         openai_like = prov.key_env == "OPENAI_API_KEY"
         env_base = settings.getenv("OPENAI_BASE_URL") if openai_like else None
+        region = prov.region(data.get("region") or None)
+        catalogue_base, catalogue_source = catalogue.provider_url(settings, prov, region)
         base: str | None
         if env_base:
             base, base_source = env_base, settings.env_source("OPENAI_BASE_URL") or ""
         else:
-            base = data.get("base_url") or prov.base_url
-            base_source = "credentials.toml" if data.get("base_url") else "catalogue" if base else ""
+            base = data.get("base_url") or catalogue_base
+            base_source = "credentials.toml" if data.get("base_url") else catalogue_source
         if not base:
             raise ConfigError(
                 f"the {prov.id} provider needs a base URL",
@@ -136,8 +140,8 @@ class ApiKey(BaseMethod):
         if token:
             binding.check(
                 settings, provider=prov.id, key_source=source, key_name=prov.key_env or "the key", url=base,
-                url_source=base_source if base_source != "catalogue" else "", url_name="OPENAI_BASE_URL",
-                bound_to=(data.get("base_url"), prov.base_url),
+                url_source=base_source if base_source.startswith(("env:", ".env:")) else "",
+                url_name="OPENAI_BASE_URL", bound_to=(data.get("base_url"), catalogue_base),
             )
         local = prov.local or is_local_url(base)
         if not token and not local:
@@ -145,6 +149,7 @@ class ApiKey(BaseMethod):
             raise AuthError(f"no API key for {prov.name}", hint=f"Run `{self.login_command(prov.id)}`{env_hint}.")
         return Credentials(
             method=ID, provider=prov.id, base_url=base.rstrip("/"), model=chosen, token=token or None,
+            headers=catalogue.headers(prov.header_sets),
             source=source if token else "none (local server)",
             method_source=method_source, model_source=model_source, base_url_source=base_source,
         )
@@ -186,8 +191,6 @@ class ApiKey(BaseMethod):
         from qwen_cli.providers.http import is_local_url
         from qwen_cli.terms import summary_line
 
-        if request.region:
-            raise UsageError("--region applies to --method coding-plan")
         provider, base_url, model = request.provider, request.base_url, request.model
         ask = app.prompter
         if provider is None and base_url is not None:
@@ -197,6 +200,12 @@ class ApiKey(BaseMethod):
             provider = ask.choose("Which provider?", options, need="a provider",
                                   flag="--provider ID (or --base-url URL for a custom endpoint)")
         prov = catalogue.provider(provider)
+        if request.region and not prov.regions:
+            raise UsageError(f"--region does not apply to {prov.name}: it has one endpoint",
+                             hint="Regions: --method coding-plan, or a provider with regions ("
+                             + ", ".join(p.id for p in catalogue.providers().values() if p.regions) + ").")
+        region = self._login_region(app, prov, request.region, base_url)
+        catalogue_base = catalogue.provider_url(app.settings, prov, region)[0]
         if prov.id == CUSTOM and not base_url:
             base_url = ask.text("Base URL (OpenAI-compatible, e.g. https://host/v1): ",
                                 need="a base URL for the custom provider", flag="--base-url URL",
@@ -212,8 +221,8 @@ class ApiKey(BaseMethod):
 
             raise need_terminal(f"a model for {prov.name}", "--model ID")
         store = login.store_choice(app, request.store)
-        login.say_terms(app, summary_line(ID, provider=prov.id))
-        local = prov.local or is_local_url(base_url or prov.base_url)
+        login.say_terms(app, summary_line(ID, provider=prov.id, region=region.id if region else None))
+        local = prov.local or is_local_url(base_url or catalogue_base)
         key, source = login.key_from(
             app, key_stdin=request.key_stdin, env_var=prov.key_env,
             prompt=f"{prov.name} API key (input hidden{', Enter for none' if local else ''}): ", optional=local,
@@ -221,22 +230,35 @@ class ApiKey(BaseMethod):
         if key:
             app.secrets.append(key)
         if needs_model:  # after the key, so the server's own list can be offered
-            model = _ask_model(app, prov, base_url or prov.base_url or "", key)
+            model = _ask_model(app, prov, base_url or catalogue_base or "", key)
         from_env = login.from_env(source)
         verification = None
         if request.verify:
-            candidate = self.build(app.settings, prov, {"base_url": base_url or "", "model": model or ""},
+            candidate = self.build(app.settings, prov, {"base_url": base_url or "", "model": model or "",
+                                                        "region": region.id if region else ""},
                                    key, source or "", None)
             verification = login.verify_before_saving(app, candidate)
         manage.store_api_key(settings=app.settings, provider=prov.id, key=None if from_env else key,
-                             base_url=base_url, model=model, store=store)
+                             base_url=base_url, model=model, store=store, region=region.id if region else None)
         if verification is not None:
             from qwen_cli.auth import verify
 
             verify.record(app.settings.home, f"{ID}:{prov.id}", verification)
-        result = LoginResult(ID, prov.id, None, model or prov.default_model, base_url or prov.base_url,
+        result = LoginResult(ID, prov.id, region.id if region else None, model or prov.default_model,
+                             base_url or catalogue_base,
                              login.stored_text(source if from_env else None, store, key), verification)
         return login.finish(app, result, self.title, request.activate)
+
+    def _login_region(self, app: AppContext, prov: Provider, given: str | None,
+                      base_url: str | None) -> Region | None:
+        """The region named by --region, else (on a terminal, for a provider with several) the one chosen,
+        else the provider's default."""
+        if given or not prov.regions or base_url or len(prov.regions) < 2 or not app.prompter.interactive:
+            return prov.region(given)
+        options = [(r.id, f"{r.id}: {r.label or r.id}") for r in prov.regions.values()]
+        chosen = app.prompter.choose(f"Which {prov.name} region is your key from?", options,
+                                     need=f"the {prov.name} region", flag="--region REGION")
+        return prov.region(chosen)
 
     # -- the rest ---------------------------------------------------------------------------------------
 
@@ -244,7 +266,12 @@ class ApiKey(BaseMethod):
         from qwen_cli import catalogue
 
         entry = catalogue.providers().get(provider or "")
-        return [entry.default_model] if entry and entry.default_model else []
+        if entry is None:
+            return []
+        listed = list(entry.models)
+        if entry.default_model and entry.default_model not in listed:
+            listed.insert(0, entry.default_model)
+        return listed
 
     def env_keys(self, settings: Settings) -> list[str]:
         return ["OPENAI_API_KEY", "DASHSCOPE_API_KEY"]
@@ -252,12 +279,12 @@ class ApiKey(BaseMethod):
     def terms_page(self, provider: str | None, region: str | None, strict: bool) -> Page:
         from qwen_cli import terms
 
-        return terms.provider_page(ID, provider)
+        return terms.provider_page(ID, provider, region, strict)
 
     def terms_summary(self, provider: str | None, region: str | None) -> str:
         from qwen_cli import terms
 
-        return terms.provider_summary(ID, provider)
+        return terms.provider_summary(ID, provider, region)
 
 
 def _base_url_problem(answer: str) -> str | None:

@@ -91,16 +91,18 @@ class CodingPlan(BaseMethod):
         own_base = data.get("base_url") if data.get("base_url") and stored_region in (None, region.id) else None
         chosen, model_source = pick_model(settings, model, (None, ""), data.get("model"),
                                           catalogue.coding_plan()["models"][0])
+        base, base_source = catalogue.url_override(settings, (ID,), region.id) or (region.base_url,
+                                                                                   f"region {region.id}")
         return Credentials(
-            method=ID, provider=ID, base_url=str(own_base or region.base_url).rstrip("/"), model=chosen or "",
+            method=ID, provider=ID, base_url=str(own_base or base).rstrip("/"), model=chosen or "",
             token=token, headers=self.headers(), source=source, method_source=method_source,
-            model_source=model_source, base_url_source="credentials.toml" if own_base else f"region {region.id}",
+            model_source=model_source, base_url_source="credentials.toml" if own_base else base_source,
         )
 
     def headers(self) -> dict[str, str]:
-        from qwen_cli.providers.http import user_agent
+        from qwen_cli import catalogue
 
-        return {"X-DashScope-CacheControl": "enable", "X-DashScope-UserAgent": user_agent()}
+        return catalogue.headers(catalogue.coding_plan().get("headers", ()))
 
     def status(self, settings: Settings, choice: Choice | None) -> list[StatusEntry]:
         from qwen_cli.auth import keystore
