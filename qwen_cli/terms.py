@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-
 from typing import TYPE_CHECKING
 
 from qwen_cli.errors import UsageError
@@ -140,7 +139,7 @@ def region_page(method: str, region: str | None, strict: bool) -> Page:
     chosen = [regions[rid]] if rid else list(regions.values())
     note = None if rid else "Which one applies depends on the region of your key; both are listed."
     return Page(provider=text["provider"], provider_id=method, region=rid, local=False,
-                documents=[docs[r.terms] for r in chosen], note=note, **_base(method))
+                documents=[docs[r.terms] for r in chosen if r.terms is not None], note=note, **_base(method))
 
 
 def provider_page(method: str, provider: str | None, region: str | None = None, strict: bool = True) -> Page:
@@ -220,7 +219,7 @@ def _region_documents(entry: Provider, region: str | None, strict: bool,
         chosen = entry.region(None)
     if chosen is not None and chosen.terms:
         return [docs[chosen.terms]], None, chosen.id
-    ids = list(dict.fromkeys(r.terms for r in entry.regions.values() if r.terms))
+    ids = list(dict.fromkeys(r.terms for r in entry.regions.values() if r.terms is not None))
     what = f"for {chosen.label or chosen.id} is not on record" if chosen else "depends on the region of your key"
     return [docs[i] for i in ids], f"Which of these applies {what}; all are listed.", chosen.id if chosen else None
 

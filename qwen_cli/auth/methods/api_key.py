@@ -108,11 +108,10 @@ class ApiKey(BaseMethod):
               model: str | None, method_source: str = "") -> Credentials:
         """Credentials from a provider, a login's stored fields and a key (stored, from the environment, or
         a candidate that `login --verify` checks before saving it)."""
+        from qwen_cli import catalogue
         from qwen_cli.auth import binding
         from qwen_cli.auth.credentials import Credentials
         from qwen_cli.providers.http import is_local_url
-
-        from qwen_cli import catalogue
 
         openai_like = prov.key_env == "OPENAI_API_KEY"
         env_base = settings.getenv("OPENAI_BASE_URL") if openai_like else None
