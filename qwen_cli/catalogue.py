@@ -172,6 +172,13 @@ def url_override(settings: Settings, ids: tuple[str, ...], region: str | None) -
     return None
 
 
+def configured_region(settings: Settings, prov: Provider) -> str | None:
+    """`providers.<id>.region` from a trusted config file: the region used without a stored login's own."""
+    table = settings.table("providers").get(prov.id)
+    region = table.get("region") if isinstance(table, dict) else None
+    return region if isinstance(region, str) and region else None
+
+
 def provider_url(settings: Settings, prov: Provider, region: Region | None) -> tuple[str | None, str]:
     """(base URL, source): a trusted override, else the region's, else the provider's catalogue URL."""
     found = url_override(settings, (prov.id, prov.catalogue_id or prov.id), region.id if region else None)

@@ -104,7 +104,7 @@ ROUTING_ENV_VARS = frozenset((*CA_ENV_VARS, *_PROXY_VARS, *(v.lower() for v in _
 # Tables whose entries are free-form, e.g. [providers.openrouter] headers = {...}.
 FREE_TABLES = ("providers",)
 # Entries of a free table that send a key somewhere: only the user's own files may set them.
-FREE_TABLE_ROUTING_KEYS = frozenset({"base_url"})
+FREE_TABLE_ROUTING_KEYS = frozenset({"base_url", "region"})
 
 _SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 _TRUE = {"1", "true", "yes", "on"}

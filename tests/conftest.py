@@ -55,11 +55,19 @@ _CLEARED_NAMES = (
 )
 
 
+def _catalogue_key_names() -> tuple[str, ...]:
+    """Every key variable the catalogue names (XAI_API_KEY, MINIMAX_API_KEY, ...): a developer's own never
+    reaches a test."""
+    from qwen_cli import catalogue
+
+    return tuple(p.key_env for p in catalogue.providers().values() if p.key_env)
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """A private world: QWEN_HOME, HOME and cwd under tmp_path; provider variables cleared."""
     for name in list(os.environ):
-        if name.startswith(_CLEARED_PREFIXES) or name in _CLEARED_NAMES:
+        if name.startswith(_CLEARED_PREFIXES) or name in _CLEARED_NAMES or name in _catalogue_key_names():
             monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
     qwen_home = home / ".qwen"

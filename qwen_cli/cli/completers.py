@@ -36,12 +36,19 @@ def providers(ctx):
 
 @_safe
 def regions(ctx):
+    """The regions of the provider on the line (--provider), else the Coding Plan's with --method coding-plan,
+    else every provider's."""
     from qwen_cli import catalogue
 
-    names: list[str] = []
-    for region in catalogue.regions().values():
-        names += [region.id, *region.aliases]
-    return names
+    params = ctx.params if ctx else {}
+    provider = catalogue.providers().get(params.get("provider") or "")
+    if provider is not None:
+        return catalogue.region_names(provider.regions)
+    names = catalogue.region_names(catalogue.regions())
+    if params.get("method") in (None, "api-key"):
+        for prov in catalogue.providers().values():
+            names += catalogue.region_names(prov.regions)
+    return list(dict.fromkeys(names))
 
 
 @_safe

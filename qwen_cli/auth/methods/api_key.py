@@ -115,7 +115,7 @@ class ApiKey(BaseMethod):
 
         openai_like = prov.key_env == "OPENAI_API_KEY"
         env_base = settings.getenv("OPENAI_BASE_URL") if openai_like else None
-        region = prov.region(data.get("region") or None)
+        region = prov.region(data.get("region") or catalogue.configured_region(settings, prov))
         catalogue_base, catalogue_source = catalogue.provider_url(settings, prov, region)
         base: str | None
         if env_base:
