@@ -215,6 +215,9 @@ class ApiKey(BaseMethod):
         if base_url and not base_url.startswith(("http://", "https://")):
             raise UsageError(f"--base-url must be an http(s) URL, got {base_url!r}")
         needs_model = not model and not prov.default_model
+        # On a terminal, a provider's own list is offered even when the catalogue has a default (not for a
+        # local server: its models are found with it, before the login).
+        offers_models = not model and ask.interactive and not prov.local and prov.id != CUSTOM
         if needs_model and not ask.interactive:
             from qwen_cli.prompter import need_terminal
 
@@ -228,7 +231,7 @@ class ApiKey(BaseMethod):
         )
         if key:
             app.secrets.append(key)
-        if needs_model:  # after the key, so the server's own list can be offered
+        if needs_model or offers_models:  # after the key, so the server's own list can be offered
             model = _ask_model(app, prov, base_url or catalogue_base or "", key)
         from_env = login.from_env(source)
         verification = None
@@ -295,40 +298,55 @@ def _base_url_problem(answer: str) -> str | None:
 
 
 def _ask_model(app: AppContext, prov: Provider, base_url: str, key: str | None) -> str:
-    """The model for a provider without a default: picked from the server's GET /models when it answers
-    (a number or an id), else typed. Asked again when the answer is empty or not offered."""
+    """The model, picked from the server's GET /models when it answers, else from the catalogue's list, else
+    typed; a number or an id. The catalogue's default is marked and Enter takes it. Asked again when the
+    answer is empty (without a default) or not offered."""
+    from qwen_cli import catalogue
     from qwen_cli.auth import models as listing
     from qwen_cli.auth.credentials import Credentials
     from qwen_cli.errors import QwenError
 
     ask = app.prompter
+    default = prov.default_model
+    catalogued = list(dict.fromkeys([m for m in (default, *prov.models) if m]))
+    where = f"at {base_url}"
     try:
-        offered = listing.offered(app.settings, Credentials(ID, prov.id, base_url, "", token=key))
+        offered = listing.offered(app.settings, Credentials(ID, prov.id, base_url, "", token=key,
+                                                            headers=catalogue.headers(prov.header_sets)))
     except QwenError as error:
-        ask.say(f"Could not list the models at {base_url} ({error.message}); type the model's id.")
-        offered = []
+        ask.say(f"Could not list the models at {base_url} ({error.message}); "
+                + ("these are the catalogue's." if catalogued else "type the model's id."))
+        offered, where = catalogued, "in the catalogue"
     shown = offered[:MODELS_SHOWN]
     if shown:
-        app.out.info(f"Models at {base_url}:")
+        app.out.info(f"Models {where}:")
         width = len(str(len(shown)))
         for i, name in enumerate(shown, 1):
-            app.out.info(f"  {str(i).rjust(width)}. {name}")
+            app.out.info(f"  {str(i).rjust(width)}. {name}" + ("  (default)" if name == default else ""))
         if len(offered) > len(shown):
             app.out.info(f"  ... and {len(offered) - len(shown)} more: type the id of any of them.")
 
     def problem(answer: str) -> str | None:
         if not answer:
+            if default:
+                return None
             return "A model is needed for this provider: " + (
                 "type a number from the list, or a model id." if shown else "type the id the server serves.")
-        if offered and answer not in offered and not (answer.isdigit() and 1 <= int(answer) <= len(shown)):
+        if where != "in the catalogue" and offered and answer not in offered and not (
+                answer.isdigit() and 1 <= int(answer) <= len(shown)):
             return listing.not_offered(answer, offered, base_url) + "."
         return None
 
-    answer = ask.text(f"Model (1-{len(shown)} or an id): " if shown else "Model id: ", need=f"a model for {prov.name}",
-                      flag="--model ID", problem=problem)
+    choices = f"1-{len(shown)} or an id" if shown else "an id"
+    prompt = f"Model ({choices}, Enter for {default}): " if default else \
+        (f"Model ({choices}): " if shown else "Model id: ")
+    answer = ask.text(prompt, need=f"a model for {prov.name}", flag="--model ID", problem=problem)
     if answer is None:
         raise UsageError("a model is needed for this provider", hint="Pass it with --model ID.")
-    return shown[int(answer) - 1] if answer not in offered and answer.isdigit() else answer
+    if not answer and default:
+        return default
+    return shown[int(answer) - 1] if answer not in offered and answer.isdigit() and int(answer) <= len(shown) \
+        else answer
 
 
 METHOD = ApiKey()
