@@ -140,3 +140,36 @@ def test_a_trusted_project_may_point_a_provider_at_a_gateway(isolated, stub):
     result = invoke(["ask", "hi"], env={"OPENROUTER_API_KEY": KEY})
     assert result.exit_code == 0, result.stderr
     assert stub.chat_requests[-1].headers["x-openrouter-title"] == "qwen"
+
+
+def test_readme_and_auth_doc_list_the_catalogue():
+    from pathlib import Path
+
+    from qwen_cli import catalogue_docs
+
+    root = Path(__file__).resolve().parents[2]
+    readme = catalogue_docs.between_markers((root / "README.md").read_text())
+    assert readme == catalogue_docs.provider_ids(), "README provider list is stale: paste provider_ids()"
+    auth_doc = catalogue_docs.between_markers((root / "docs" / "auth.md").read_text())
+    assert auth_doc == catalogue_docs.provider_table(), "docs/auth.md provider table is stale"
+
+
+@pytest.mark.parametrize(("pid", "region", "documents"), [
+    ("token-plan", "cn", ["alibaba-cloud-china"]),
+    ("token-plan", "ap-southeast-1", ["alibaba-cloud-international"]),
+    ("dashscope", "us-virginia", ["alibaba-cloud-international"]),
+    ("dashscope", "hk", ["alibaba-cloud-china", "alibaba-cloud-international"]),
+    ("dashscope", None, ["alibaba-cloud-china", "alibaba-cloud-international"]),
+])
+def test_terms_of_alibaba_products_under_api_key_are_alibaba_clouds_for_the_region(pid, region, documents):
+    import json
+
+    args = ["terms", "show", "--provider", pid, "--json"] + (["--region", region] if region else [])
+    result = invoke(args)
+    assert result.exit_code == 0, result.stderr
+    (page,) = json.loads(result.stdout)["pages"]
+    assert [d["id"] for d in page["documents"]] == documents
+    assert "Alibaba Cloud product" in page["note"] and "no usage statistics" in page["note"]
+    assert "collects nothing" in page["statistics"]
+    text = invoke([a for a in args if a != "--json"])
+    assert "Alibaba Cloud product" in " ".join(text.stdout.split())
