@@ -22,6 +22,7 @@ from qwen_cli.errors import AuthError, ConfigError, UsageError
 
 if TYPE_CHECKING:
     from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.auth.verify import Verification
     from qwen_cli.catalogue import Provider, Region
     from qwen_cli.context import AppContext
     from qwen_cli.settings import Settings
@@ -236,10 +237,8 @@ class ApiKey(BaseMethod):
         from_env = login.from_env(source)
         verification = None
         if request.verify:
-            candidate = self.build(app.settings, prov, {"base_url": base_url or "", "model": model or "",
-                                                        "region": region.id if region else ""},
-                                   key, source or "", None)
-            verification = login.verify_before_saving(app, candidate)
+            verification, region = self._verify(app, prov, region, base_url, model, key, source or "")
+            catalogue_base = catalogue.provider_url(app.settings, prov, region)[0]
         manage.store_api_key(settings=app.settings, provider=prov.id, key=None if from_env else key,
                              base_url=base_url, model=model, store=store, region=region.id if region else None)
         if verification is not None:
@@ -250,6 +249,38 @@ class ApiKey(BaseMethod):
                              base_url or catalogue_base,
                              login.stored_text(source if from_env else None, store, key), verification)
         return login.finish(app, result, self.title, request.activate)
+
+    def _verify(self, app: AppContext, prov: Provider, region: Region | None, base_url: str | None,
+                model: str | None, key: str | None, source: str) -> tuple[Verification, Region | None]:
+        """`--verify` before saving. A key the region rejects is tried in the provider's other regions: the
+        one that accepts it is named with the command that fixes the login; on a terminal, offered."""
+        from qwen_cli.auth import login
+        from qwen_cli.auth.region_probe import KeyFromAnotherRegion, rejected
+
+        while True:
+            candidate = self._candidate(app.settings, prov, region, base_url, model, key, source)
+            try:
+                return login.verify_before_saving(app, candidate), region
+            except AuthError as exc:
+                if region is None or base_url or isinstance(exc, KeyFromAnotherRegion):
+                    raise
+                siblings = [(r.id, self._candidate(app.settings, prov, r, None, model, key, source))
+                            for r in prov.regions.values() if r.id != region.id]
+                command = lambda rid: f"{self.login_command(prov.id)} --region {rid} --verify"  # noqa: E731
+                found = rejected(app.settings, prov.name, region.id, siblings, command)
+                if found is None:
+                    raise
+                ask = app.prompter
+                if not ask.interactive or not ask.confirm(
+                        f"{prov.name}'s {found.region} region accepts this key. Log in there instead?",
+                        need="", flag="", default=True):
+                    raise found from None
+                region = prov.region(found.region)
+
+    def _candidate(self, settings: Settings, prov: Provider, region: Region | None, base_url: str | None,
+                   model: str | None, key: str | None, source: str) -> Credentials:
+        return self.build(settings, prov, {"base_url": base_url or "", "model": model or "",
+                                           "region": region.id if region else ""}, key, source, None)
 
     def _login_region(self, app: AppContext, prov: Provider, given: str | None,
                       base_url: str | None) -> Region | None:

@@ -1,0 +1,53 @@
+"""A key that finds its region: after a provider with regions rejects a key, the same key is tried against the
+sibling regions' GET /models, only on that provider's own catalogue hosts (or the user's overrides of them),
+so the key never leaves its provider."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
+
+from qwen_cli.errors import AuthError, QwenError
+
+if TYPE_CHECKING:
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.settings import Settings
+
+PROBE_TIMEOUT = 5.0  # seconds per sibling region: a person is waiting
+
+
+class KeyFromAnotherRegion(AuthError):
+    """The key was rejected here but accepted by `region`; the hint is the command that fixes the login."""
+
+    def __init__(self, message: str, hint: str, region: str) -> None:
+        super().__init__(message, hint=hint)
+        self.region = region
+
+
+def accepting_region(settings: Settings, siblings: Iterable[tuple[str, Credentials]]) -> str | None:
+    """The first sibling region whose GET /models accepts the credentials built for it (no retries)."""
+    from qwen_cli.providers import openai_compat
+    from qwen_cli.providers.events import NetworkOptions
+
+    for region_id, creds in siblings:
+        network = NetworkOptions.from_settings(settings, creds.provider)
+        network.connect_timeout = min(network.connect_timeout or PROBE_TIMEOUT, PROBE_TIMEOUT)
+        network.read_timeout = min(network.read_timeout or PROBE_TIMEOUT, PROBE_TIMEOUT)
+        try:
+            openai_compat.list_models(creds, network, retries=0)
+        except QwenError:
+            continue
+        return region_id
+    return None
+
+
+def rejected(settings: Settings, what: str, region: str, siblings: Iterable[tuple[str, Credentials]],
+             command: Callable[[str], str]) -> KeyFromAnotherRegion | None:
+    """The error naming the region that accepted the key, or None when no sibling did."""
+    found = accepting_region(settings, siblings)
+    if found is None:
+        return None
+    return KeyFromAnotherRegion(
+        f"{what} rejected the key in the {region} region, but the {found} region accepted it",
+        hint=f"Log in for that region: {command(found)}", region=found,
+    )

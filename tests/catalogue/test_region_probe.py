@@ -1,0 +1,59 @@
+"""A key that finds its region: two loopback "regions" of one provider that accept different keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import invoke
+from tests.servers.openai_stub import OpenAIStub
+
+INTL_KEY, CHINA_KEY = "sk-intl-key", "sk-china-key"
+
+
+@pytest.fixture
+def regions(isolated):
+    intl, china = OpenAIStub(accept_tokens={INTL_KEY}).start(), OpenAIStub(accept_tokens={CHINA_KEY}).start()
+    isolated.qwen_home.mkdir(parents=True, exist_ok=True)
+    (isolated.qwen_home / "config.toml").write_text(
+        f'[providers.minimax.regions.international]\nbase_url = "{intl.url}"\n'
+        f'[providers.minimax.regions.china]\nbase_url = "{china.url}"\n'
+    )
+    yield intl, china
+    intl.stop()
+    china.stop()
+
+
+def _login(region, key, tty=False):
+    return invoke(["auth", "login", "--provider", "minimax", "--region", region, "--key-stdin", "--verify"],
+                  input=key, tty=tty)
+
+
+def test_a_key_from_the_other_region_is_named_with_the_command_that_fixes_it(isolated, regions):
+    intl, china = regions
+    result = _login("intl", CHINA_KEY)
+    assert result.exit_code == 3
+    assert "MiniMax rejected the key in the international region, but the china region accepted it" in result.stderr
+    command = "qwen auth login --method api-key --provider minimax --region china --verify"
+    assert f"Hint: Log in for that region: {command}" in result.stderr
+    assert CHINA_KEY not in result.output
+    assert not (isolated.qwen_home / "credentials.toml").exists()  # nothing saved
+    assert [r.bearer for r in intl.requests] == [CHINA_KEY]
+    assert [(r.path, r.bearer) for r in china.requests] == [("/v1/models", CHINA_KEY)]
+    fixed = invoke(command.split()[1:] + ["--key-stdin"], input=CHINA_KEY)
+    assert fixed.exit_code == 0, fixed.stderr
+    assert invoke(["ask", "hi"]).exit_code == 0
+    assert china.chat_requests[-1].bearer == CHINA_KEY
+
+
+def test_a_key_no_region_accepts_is_the_plain_rejection(regions):
+    intl, china = regions
+    result = _login("intl", "sk-nobodys-key")
+    assert result.exit_code == 3 and "the new key was not saved" in result.stderr
+    assert "accepted it" not in result.stderr
+    assert [r.path for r in china.requests] == ["/v1/models"]  # the sibling was asked, and said no
+
+
+def test_the_right_region_is_not_probed_further(regions):
+    intl, china = regions
+    assert _login("intl", INTL_KEY).exit_code == 0
+    assert china.requests == []
