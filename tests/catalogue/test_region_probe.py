@@ -57,3 +57,18 @@ def test_the_right_region_is_not_probed_further(regions):
     intl, china = regions
     assert _login("intl", INTL_KEY).exit_code == 0
     assert china.requests == []
+
+
+def test_a_401_at_ask_names_the_region_that_accepts_the_key(isolated, regions):
+    intl, china = regions
+    result = invoke(["ask", "hi"], env={"MINIMAX_API_KEY": CHINA_KEY, "QWEN_AUTH_PROVIDER": "minimax"})
+    assert result.exit_code == 3
+    assert "the china region accepted it" in result.stderr
+    assert "qwen auth login --method api-key --provider minimax --region china" in result.stderr
+    assert china.chat_requests == [] and [r.path for r in china.requests] == ["/v1/models"]
+
+
+def test_a_401_no_region_explains_is_the_providers_own_answer(isolated, regions):
+    intl, china = regions
+    result = invoke(["ask", "hi"], env={"MINIMAX_API_KEY": "sk-nobodys-key", "QWEN_AUTH_PROVIDER": "minimax"})
+    assert result.exit_code == 3 and "rejected the credentials with HTTP 401" in result.stderr

@@ -103,7 +103,29 @@ class ApiKey(BaseMethod):
         token, source = env_secret(settings, prov.key_env) if prov.key_env else (None, "")
         if not token and entry is not None:
             token, source = keystore.secret_of(entry)
-        return self.build(settings, prov, entry.data if entry else {}, token, source, model, choice.reason)
+        creds = self.build(settings, prov, entry.data if entry else {}, token, source, model, choice.reason)
+        if prov.regions and token and creds.base_url_source.startswith(("region ", "providers.")):
+            creds.refresh = lambda: self._region_of_rejected_key(settings, prov, creds)
+        return creds
+
+    def _region_of_rejected_key(self, settings: Settings, prov: Provider, creds: Credentials) -> Credentials:
+        """After a 401/403: the sibling region that accepts the key, raised as an error with the command that
+        fixes the login; else the same credentials once more (the provider's own answer is then reported)."""
+        import dataclasses
+
+        from qwen_cli import catalogue
+        from qwen_cli.auth.region_probe import rejected
+
+        urls = {r.id: str(catalogue.provider_url(settings, prov, r)[0]).rstrip("/") for r in prov.regions.values()}
+        current = next((rid for rid, url in urls.items() if url == creds.base_url), None)
+        if current is not None:
+            siblings = [(rid, dataclasses.replace(creds, base_url=url, refresh=None))
+                        for rid, url in urls.items() if rid != current]
+            found = rejected(settings, prov.name, current, siblings,
+                             lambda rid: f"{self.login_command(prov.id)} --region {rid}")
+            if found is not None:
+                raise found
+        return dataclasses.replace(creds, refresh=None)
 
     def build(self, settings: Settings, prov: Provider, data: dict[str, str], token: str | None, source: str,
               model: str | None, method_source: str = "") -> Credentials:
