@@ -72,3 +72,29 @@ def test_a_401_no_region_explains_is_the_providers_own_answer(isolated, regions)
     intl, china = regions
     result = invoke(["ask", "hi"], env={"MINIMAX_API_KEY": "sk-nobodys-key", "QWEN_AUTH_PROVIDER": "minimax"})
     assert result.exit_code == 3 and "rejected the credentials with HTTP 401" in result.stderr
+
+
+def test_on_a_terminal_the_login_offers_to_switch_to_the_region_that_accepts_the_key(isolated, regions):
+    import io
+    import os
+
+    import pexpect
+
+    from qwen_cli.settings import read_toml
+    from tests.helpers import qwen_command
+
+    intl, china = regions
+    command = qwen_command()
+    child = pexpect.spawn(command[0], command[1:] + ["auth", "login", "--provider", "minimax", "--region", "intl",
+                                                      "--model", "MiniMax-M3", "--verify"],
+                          env=dict(os.environ, TERM="xterm"), encoding="utf-8", timeout=30, dimensions=(40, 200))
+    child.logfile_read = io.StringIO()
+    child.expect("input hidden")
+    child.sendline(CHINA_KEY)
+    child.expect_exact("MiniMax's china region accepts this key. Log in there instead?")
+    child.sendline("y")
+    child.expect_exact("Logged in: API Key (minimax), china region")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0, child.logfile_read.getvalue()
+    assert read_toml(isolated.qwen_home / "credentials.toml")["api-key"]["minimax"]["region"] == "china"
