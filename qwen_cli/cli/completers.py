@@ -39,13 +39,14 @@ def regions(ctx):
     """The regions of the provider on the line (--provider), else the Coding Plan's with --method coding-plan,
     else every provider's."""
     from qwen_cli import catalogue
+    from qwen_cli.auth import methods
 
     params = ctx.params if ctx else {}
     provider = catalogue.providers().get(params.get("provider") or "")
     if provider is not None:
         return catalogue.region_names(provider.regions)
     names = catalogue.region_names(catalogue.regions())
-    if params.get("method") in (None, "api-key"):
+    if params.get("method") in (None, methods.provider_method().id):
         for prov in catalogue.providers().values():
             names += catalogue.region_names(prov.regions)
     return list(dict.fromkeys(names))
