@@ -173,3 +173,12 @@ def test_terms_of_alibaba_products_under_api_key_are_alibaba_clouds_for_the_regi
     assert "collects nothing" in page["statistics"]
     text = invoke([a for a in args if a != "--json"])
     assert "Alibaba Cloud product" in " ".join(text.stdout.split())
+
+
+def test_completion_offers_the_regions_of_the_provider_on_the_line():
+    from tests.cli.test_completion import bash_complete
+
+    line = ["qwen", "auth", "login", "--provider", "minimax", "--region", ""]
+    assert bash_complete(line) == ["international", "intl", "global", "china", "cn"]
+    assert "us-virginia" in bash_complete(["qwen", "auth", "login", "--region", "us"])
+    assert bash_complete(["qwen", "auth", "login", "--method", "coding-plan", "--region", "g"]) == ["global"]
