@@ -18,11 +18,10 @@ run: install
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# mypy reads [tool.mypy] in pyproject.toml. Its leading '-' keeps errors from failing lint while issue 13's
-# branches land; remove it once `mypy` reports zero.
+# mypy reads [tool.mypy] in pyproject.toml.
 lint: install
 	$(BIN)/ruff check qwen_cli tests bench
-	-$(BIN)/mypy
+	$(BIN)/mypy
 
 completions: install
 	$(BIN)/qwen completion bash > completions/qwen.bash

@@ -10,6 +10,7 @@ import difflib
 import math
 import os
 import re
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,6 +125,7 @@ def coerce(key: Key, raw: Any, origin: str, error: type[QwenError] = ConfigError
     expected = key.type.__name__
     if raw is None:
         return None
+    value: bool | int | float | str
     try:
         if key.type is bool:
             if isinstance(raw, bool):
@@ -211,9 +213,9 @@ def read_toml(path: Path) -> dict:
 
 
 def parse_toml(path: Path, data: bytes) -> dict:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
+    else:  # Python 3.10
         import tomli as tomllib
     try:
         text = data.decode("utf-8")
@@ -347,14 +349,17 @@ class Settings:
                     continue
                 values[name] = Value(name, coerce(key, raw, origin), origin)
 
-        layers = [(f".env:{f.path}", f.values, f) for f in reversed(dotenv_files)] + [("env", env, None)]
-        for layer, mapping, env_file in layers:
+        layers: list[tuple[str, Mapping[str, str], EnvFile | None]] = [
+            (f".env:{f.path}", f.values, f) for f in reversed(dotenv_files)
+        ]
+        layers.append(("env", env, None))
+        for layer, mapping, layer_file in layers:
             for key in KEYS:
                 for var in key.env_vars:
                     if var in mapping and (layer == "env" or var not in env):
-                        if key.routes and env_file is not None and not env_file.trusted:
-                            warnings.append(ignored_routing(var, env_file.path))
-                            ignored[key.name] = env_file.path
+                        if key.routes and layer_file is not None and not layer_file.trusted:
+                            warnings.append(ignored_routing(var, layer_file.path))
+                            ignored[key.name] = layer_file.path
                             break
                         origin = f"env:{var}" if layer == "env" else layer
                         values[key.name] = Value(key.name, coerce(key, mapping[var], origin), origin)

@@ -19,7 +19,10 @@ def script_for(shell: str) -> str:
 
     from qwen_cli.cli.root import root
 
-    source = get_completion_class(shell)(root, {}, "qwen", COMPLETE_VAR).source()
+    completion_class = get_completion_class(shell)
+    if completion_class is None:  # callers pass one of SHELLS, which click supports
+        raise ValueError(f"no completion for {shell!r}")
+    source = completion_class(root, {}, "qwen", COMPLETE_VAR).source()
     if shell == "bash":
         # The `qwen-cli` alias is the same program; complete it the same way.
         source += "\ncomplete -o nosort -F _qwen_completion qwen-cli\n"
