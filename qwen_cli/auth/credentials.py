@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass
@@ -26,3 +27,9 @@ class Credentials:
     def origins(self) -> dict[str, str]:
         return {"method": self.method_source, "key": self.source, "model": self.model_source,
                 "base_url": self.base_url_source}
+
+    def resolution(self) -> dict[str, Any]:
+        """Who this invocation talks to, and where each part came from: `ask -o json`'s `resolution`, the
+        same fields `auth status --json` shows for the active login. No secret."""
+        return {"method": self.method, "provider": self.provider, "model": self.model,
+                "base_url": self.base_url, "origins": self.origins()}

@@ -113,7 +113,7 @@ class ChatSession:
             self._record({"type": "system", "content": text or ""})
 
     def set_model(self, model: str) -> None:
-        self.credentials = dataclasses.replace(self.credentials, model=model)
+        self.credentials = dataclasses.replace(self.credentials, model=model, model_source="/model")
         if self._started:
             self._record({"type": "model", "model": model})
         else:

@@ -152,7 +152,8 @@ def _stats(session: ChatSession, argument: str) -> None:
         f"Turns: {s.turns}" + (f" ({', '.join(extra)})" if extra else "") + "\n"
         f"Tokens: {s.prompt_tokens} in, {s.completion_tokens} out\n"
         f"Time: {s.seconds:.1f}s waiting for answers\n"
-        f"Session: {session.id}  Model: {session.credentials.model}"
+        f"Session: {session.id}  Model: {session.credentials.model}\n"
+        "Talking to:\n" + "\n".join(resolution_lines(session.credentials))
     )
 
 
@@ -206,6 +207,25 @@ def _quit(session: ChatSession, argument: str) -> str:
 
 
 def describe(credentials: Credentials) -> str:
+    return f"{_label(credentials)}, model {credentials.model}"
+
+
+def _label(credentials: Credentials) -> str:
     method, provider = credentials.method, credentials.provider
-    label = method if not provider or provider == method else f"{method} ({provider})"
-    return f"{label}, model {credentials.model}"
+    return method if not provider or provider == method else f"{method} ({provider})"
+
+
+def resolution_lines(credentials: Credentials) -> list[str]:
+    """The banner's and /stats' account of the resolution: what `auth status --json` and `ask -o json` show
+    as method, provider, model, base URL and origins."""
+    origins = credentials.origins()
+
+    def row(label: str, value: str, origin: str) -> str:
+        return f"  {label:<9} {value}" + (f"  (from {origin})" if origin else "")
+
+    return [
+        row("method", _label(credentials), origins["method"]),
+        row("model", credentials.model, origins["model"]),
+        row("base URL", credentials.base_url, origins["base_url"]),
+        row("key", "set" if credentials.token else "none", origins["key"]),
+    ]

@@ -164,6 +164,7 @@ def answer(
         show_reasoning=show_reasoning,
         model=request.model or creds.model,
         started=started,
+        resolution=creds.resolution(),
     )
     if isinstance(result.error, KeyboardInterrupt) and app.output_format != "text":
         result.error = Interrupted("interrupted; the answer is incomplete")

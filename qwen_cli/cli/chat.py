@@ -183,12 +183,12 @@ def _has_fd(stream: IO[str] | None) -> bool:
 
 
 def banner(host: CliHost, session: ChatSession, resumed: bool) -> None:
-    from qwen_cli.chat.slash import describe
+    from qwen_cli.chat.slash import describe, resolution_lines
     from qwen_cli.cli.auth_flow import wrap
     from qwen_cli.cli.chat_terms import summary_line
 
     app = host.app
-    lines = [f"qwen chat · {describe(session.credentials)}"]
+    lines = [f"qwen chat · {describe(session.credentials)}", *resolution_lines(session.credentials)]
     terms = summary_line(app, session.credentials)
     if terms and terms not in app.shown_once:  # else the login just before the banner showed it
         app.shown_once.add(terms)

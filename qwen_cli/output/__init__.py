@@ -98,6 +98,7 @@ class Output:
         show_reasoning: bool = False,
         model: str | None = None,
         started: float | None = None,
+        resolution: dict[str, Any] | None = None,
     ) -> Answer:
         """Draw a streamed answer in this invocation's format (see `qwen_cli.output.answer`)."""
         from qwen_cli.output.answer import render_answer
@@ -110,4 +111,5 @@ class Output:
             show_reasoning=show_reasoning,
             model=model,
             started=started,
+            resolution=resolution,
         )

@@ -45,6 +45,7 @@ class Answer:
     duration_ms: int = 0
     cut: bool = False
     error: BaseException | None = field(default=None, repr=False)
+    resolution: dict[str, Any] | None = None  # Credentials.resolution(): who answered, and why them
 
     def result(self, with_reasoning: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -54,6 +55,8 @@ class Answer:
             "usage": self.usage.as_dict() if self.usage else None,
             "duration_ms": self.duration_ms,
         }
+        if self.resolution is not None:
+            out["resolution"] = self.resolution
         if with_reasoning:
             out["reasoning"] = self.reasoning
         return out
@@ -85,6 +88,7 @@ def render_answer(
     show_reasoning: bool = False,
     model: str | None = None,
     started: float | None = None,
+    resolution: dict[str, Any] | None = None,
 ) -> Answer:
     fmt = output_format or app.output_format
     if fmt == "json":
@@ -96,7 +100,7 @@ def render_answer(
     else:
         sink = _PlainSink(app, show_reasoning)
     start = time.monotonic() if started is None else started
-    answer = Answer(model=model)
+    answer = Answer(model=model, resolution=resolution)
     # A dumb terminal can't erase a line: no spinner there (rich already turns the live display off).
     spinner: Spinner | None = None
     if fmt == "text" and app.stderr_isatty and app.env.get("TERM") != "dumb":

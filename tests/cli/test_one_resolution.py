@@ -135,3 +135,44 @@ def test_auth_then_enter_in_chat_keeps_the_model_chosen_with_model(isolated, ope
     assert child.exitstatus == 0
     assert openai_server.chat_requests[-1].json["model"] == "third-model"
     assert run_qwen(["auth", "status", "--json"], env=env).exit_code == 0
+
+
+def _shown(label: str, value: str, origin: str) -> str:
+    return f"  {label:<9} {value}  (from {origin})"
+
+
+def test_auth_status_ask_json_and_chat_stats_tell_the_same_resolution(isolated, openai_server):
+    # One setup with parts from three places: a stored login, a model from the environment, a key from it.
+    openai_server.accept_tokens = {FIRST_KEY, SECOND_KEY}
+    assert _login(openai_server, FIRST_KEY).exit_code == 0
+    env = {"OPENAI_MODEL": "other-model", "OPENAI_API_KEY": SECOND_KEY}
+    status = _json(invoke(["auth", "status", "--json"], env=env))
+    row = next(r for r in status["methods"] if r["active"])
+    expected = {key: row[key] for key in ("method", "provider", "model", "base_url", "origins")}
+    assert expected["origins"]["model"] == "env:OPENAI_MODEL" and expected["model"] == "other-model"
+    assert expected["origins"]["key"] == "env:OPENAI_API_KEY"
+
+    answer = _json(invoke(["ask", "hi", "-o", "json"], env=env))
+    assert answer["resolution"] == expected
+
+    chat = run_qwen(["chat"], input="/stats\n", env=env)
+    assert chat.exit_code == 0, chat.stderr
+    origins = expected["origins"]
+    for line in (
+        _shown("method", f"{expected['method']} ({expected['provider']})", origins["method"]),
+        _shown("model", expected["model"], origins["model"]),
+        _shown("base URL", expected["base_url"], origins["base_url"]),
+        _shown("key", "set", origins["key"]),
+    ):
+        assert line in chat.stderr.splitlines(), (line, chat.stderr)
+    for text in (chat.output, json.dumps(answer)):
+        assert FIRST_KEY not in text and SECOND_KEY not in text
+
+
+def test_model_in_chat_is_shown_as_the_model_origin_in_stats(isolated, openai_server):
+    env = {"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": openai_server.url, "OPENAI_MODEL": "test-model"}
+    chat = run_qwen(["chat"], input="/stats\n/model other-model\n/stats\n", env=env)
+    assert chat.exit_code == 0, chat.stderr
+    lines = chat.stderr.splitlines()
+    assert _shown("model", "test-model", "env:OPENAI_MODEL") in lines
+    assert _shown("model", "other-model", "/model") in lines
