@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from qwen_cli.auth.credentials import Credentials
     from qwen_cli.browser import Browser
     from qwen_cli.output import Output
     from qwen_cli.prompter import Prompter
+    from qwen_cli.providers.events import Usage
     from qwen_cli.settings import Settings
 
 
@@ -33,8 +35,9 @@ class AppContext:
     clock: Callable[[], float] = time.monotonic
     flags: dict[str, Any] = field(default_factory=dict)
     secrets: list[str] = field(default_factory=list)
-    credentials: Any = None  # the Credentials this invocation resolved, if any
-    usage: Any = None  # token usage of the answer, for usage statistics
+    credentials: Credentials | None = None  # what this invocation resolved, if anything
+    usage: Usage | None = None  # token usage of the answer, for usage statistics
+    telemetry_session: str | None = None  # the usage-statistics session id, made on first use
     after_command: Callable[[list[str], int, BaseException | None], None] | None = None
     shown_once: set[str] = field(default_factory=set)  # lines printed at most once per invocation (terms)
     # The person at the terminal and the browser, injected so tests can script them (see __post_init__).

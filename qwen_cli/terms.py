@@ -15,6 +15,7 @@ from qwen_cli.errors import UsageError
 
 if TYPE_CHECKING:
     from qwen_cli.catalogue import Provider
+    from qwen_cli.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -317,7 +318,7 @@ def statistics_notice(first_time: bool = True) -> str:
     return data["notice"] + (" " + data["once"] if first_time else "")
 
 
-def active(settings) -> dict:
+def active(settings: Settings) -> dict:
     """The active method, provider and region, as the resolver chooses them (it reads no secrets and makes
     no requests); the configured settings when it cannot tell."""
     method, source = settings.get("auth.method"), settings.source("auth.method")

@@ -99,7 +99,7 @@ def ask(
     )
     result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
     app.usage = result.usage
-    if thread is not None:
+    if thread is not None and app.credentials is not None:  # answer() resolved them, or raised
         thread.record(app.credentials, user_text, result.text, result.cut, result.error)
     finish_notes(app, result, show_usage)
     result.raise_if_cut()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING, Any
 
 import rich_click as click
 
@@ -10,6 +11,10 @@ from qwen_cli.auth import methods
 from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import AuthError, UsageError
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
+    from qwen_cli.settings import Settings
 
 METHOD_CHOICE = completers.method_choice()
 
@@ -69,7 +74,7 @@ def auth() -> None:
 @click.option("--no-browser", is_flag=True, help="Qwen OAuth: don't open a browser, just print the URL and code.")
 @click.option("--verify", is_flag=True, help="Make one cheap authenticated request (GET /models) and report it.")
 @pass_app
-def login(app, method, provider, region, base_url, model, key_stdin, store, no_browser, verify):
+def login(app: AppContext, method, provider, region, base_url, model, key_stdin, store, no_browser, verify):
     """Log in with one method and make it the active one.
 
     On a terminal, anything not given is asked for (keys with hidden input). Off a terminal, the method
@@ -106,7 +111,7 @@ def login(app, method, provider, region, base_url, model, key_stdin, store, no_b
     help="Which api-key provider, when several are configured (or give it after api-key).",
 )
 @pass_app
-def switch(app, method, provider_word, provider):
+def switch(app: AppContext, method, provider_word, provider):
     """Make another configured method active, without entering anything again.
 
     Without METHOD on a terminal, a picker lists what is configured. Switching to a method that has no
@@ -123,7 +128,7 @@ def switch(app, method, provider_word, provider):
     logins.switch(app, method, _one_provider(method, provider_word, provider))
 
 
-def _source_text(settings, state) -> str:
+def _source_text(settings: Settings, state) -> str:
     from qwen_cli import paths
 
     source = state.source or ""
@@ -163,7 +168,7 @@ def _iso(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _verified(settings, state):
+def _verified(settings: Settings, state):
     from qwen_cli.auth import verify
 
     return verify.last(settings.home, state.id, state.fingerprint)
@@ -175,7 +180,7 @@ def _verification_json(outcome) -> dict | None:
     return {"ok": outcome.ok, "what": outcome.what, "at": _iso(outcome.at), "detail": outcome.detail}
 
 
-def _row(settings, state, now: float) -> dict:
+def _row(settings: Settings, state, now: float) -> dict:
     from qwen_cli.terms import summary_line
 
     return {
@@ -204,7 +209,7 @@ def _row(settings, state, now: float) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {active, methods: [...]}.")
 @click.option("--verify", is_flag=True, help="Check the active credentials with one request (GET /models).")
 @pass_app
-def status(app, as_json, verify):
+def status(app: AppContext, as_json, verify):
     """Every method with credentials, the active one marked, and where each secret comes from.
 
     Exit status: 0 when the active method is usable, 3 when nothing is configured or the active
@@ -232,7 +237,7 @@ def status(app, as_json, verify):
     now = time.time()
     rows = [_row(settings, s, now) for s in states]
     if as_json:
-        payload = {
+        payload: dict[str, Any] = {
             "active": active.method if active else None,
             "active_provider": active.provider if active and active.shows_provider else None,
             "methods": rows,
@@ -257,7 +262,7 @@ def status(app, as_json, verify):
     return 0
 
 
-def _verify_active(app, active, report: bool):
+def _verify_active(app: AppContext, active, report: bool):
     """One check of the active login's credentials (refreshed first, as a real request would be)."""
     from qwen_cli.auth import login as logins
     from qwen_cli.auth.resolve import resolve
@@ -266,7 +271,7 @@ def _verify_active(app, active, report: bool):
     return logins.check(app, creds, region=active.region, report=report)
 
 
-def _print_status(app, settings, states, rows, now) -> None:
+def _print_status(app: AppContext, settings: Settings, states, rows, now) -> None:
     from qwen_cli.output.style import style
     from qwen_cli.termsafe import clean
 
@@ -297,7 +302,7 @@ def _epoch(iso: str) -> float:
 )
 @click.option("--all", "everything", is_flag=True, help="Forget every stored login.")
 @pass_app
-def logout(app, method, provider_word, provider, everything):
+def logout(app: AppContext, method, provider_word, provider, everything):
     """Forget a stored login: the active one, METHOD, or --all.
 
     The Qwen OAuth file is removed under the same lock Qwen Code uses, so a concurrent refresh can't

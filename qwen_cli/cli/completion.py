@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import rich_click as click
 
 from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
 
 SHELLS = ("bash", "zsh", "fish")
 COMPLETE_VAR = "_QWEN_COMPLETE"
@@ -44,7 +48,7 @@ def install_path(shell: str, env) -> Path:
 @click.argument("shell", type=click.Choice(SHELLS))
 @click.option("--install", is_flag=True, help="Write the script to the shell's standard per-user location.")
 @pass_app
-def completion(app, shell: str, install: bool) -> None:
+def completion(app: AppContext, shell: str, install: bool) -> None:
     """Print (or install) the completion script for SHELL.
 
     \b

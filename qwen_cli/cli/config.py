@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import rich_click as click
 
 from qwen_cli.cli import completers
@@ -9,6 +11,10 @@ from qwen_cli.cli.common import pass_app
 from qwen_cli.errors import ConfigError, UsageError
 from qwen_cli.output.json import write_json
 from qwen_cli.secrets import hide_url_password
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
+    from qwen_cli.settings import Settings
 
 
 def _display(value) -> str:
@@ -40,7 +46,7 @@ def _key_or_fail(name: str):
 MODEL = "general.model"
 
 
-def _effective(app, name: str):
+def _effective(app: AppContext, name: str):
     """(value, source) of a setting as this invocation uses it. For general.model that is the model the
     resolver picks (OPENAI_MODEL, the login's, the catalogue's default...), the one `ask` would use."""
     settings = app.settings
@@ -75,7 +81,7 @@ def config() -> None:
 @config.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def show(app, as_json: bool) -> None:
+def show(app: AppContext, as_json: bool) -> None:
     """Effective settings, each with the layer it came from.
 
     \b
@@ -118,7 +124,7 @@ def show(app, as_json: bool) -> None:
         )
 
 
-def _files_json(settings) -> list[dict]:
+def _files_json(settings: Settings) -> list[dict]:
     return [
         {"role": f.role, "path": str(f.path), "exists": f.exists, "trusted": f.trusted} for f in settings.files()
     ]
@@ -128,7 +134,7 @@ def _files_json(settings) -> list[dict]:
 @click.argument("key", shell_complete=completers.config_keys)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with the value and its source.")
 @pass_app
-def get(app, key: str, as_json: bool) -> None:
+def get(app: AppContext, key: str, as_json: bool) -> None:
     """Print one setting's effective value (general.model: the model a request would use, wherever it
     comes from, e.g. OPENAI_MODEL or the login's).
 
@@ -145,7 +151,7 @@ def get(app, key: str, as_json: bool) -> None:
         app.out.answer(_display(value))
 
 
-def _target_file(app, project: bool):
+def _target_file(app: AppContext, project: bool):
     from qwen_cli import paths
 
     if not project:
@@ -158,7 +164,7 @@ def _target_file(app, project: bool):
 @click.argument("value")
 @click.option("--project", is_flag=True, help="Write to the project's .qwen/config.toml instead of the user file.")
 @pass_app
-def set_(app, key: str, value: str, project: bool) -> None:
+def set_(app: AppContext, key: str, value: str, project: bool) -> None:
     """Validate and store one setting.
 
     \b
@@ -182,7 +188,7 @@ def set_(app, key: str, value: str, project: bool) -> None:
 @click.argument("key", shell_complete=completers.config_keys)
 @click.option("--project", is_flag=True, help="Remove from the project's .qwen/config.toml instead.")
 @pass_app
-def unset(app, key: str, project: bool) -> None:
+def unset(app: AppContext, key: str, project: bool) -> None:
     """Remove one setting from a config file, so lower layers apply again.
 
     \b
@@ -201,7 +207,7 @@ def unset(app, key: str, project: bool) -> None:
 @config.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def path(app, as_json: bool) -> None:
+def path(app: AppContext, as_json: bool) -> None:
     """Print every settings and secrets file in play, whether it exists and whether it is trusted.
 
     The first line is always your user config file, so `$EDITOR "$(qwen config path | head -1)"` opens it.
@@ -233,7 +239,7 @@ def path(app, as_json: bool) -> None:
 
 @config.command()
 @pass_app
-def reference(app) -> None:
+def reference(app: AppContext) -> None:
     """Every setting with its environment variable, default and meaning, as a Markdown table.
 
     \b

@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
     import click
 
+    from qwen_cli.context import AppContext
+
 VERSION_LINE = f"qwen {__version__}"
 
 
@@ -36,7 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(code)
 
 
-def install_statistics_hook(app) -> None:
+def install_statistics_hook(app: AppContext) -> None:
     """Set `app.after_command` so the invocation may record one allowlisted usage event.
 
     The telemetry package is imported after the command has run, and not at all when the method the command
@@ -78,7 +80,7 @@ def _end_on_signals() -> None:
             signal.signal(sig, handler)
 
 
-def run(app, args: list[str]) -> int:
+def run(app: AppContext, args: list[str]) -> int:
     import click
 
     from qwen_cli.cli.root import PipeClosed, root
@@ -128,7 +130,7 @@ def run(app, args: list[str]) -> int:
     return int(code)
 
 
-def _print_error(app, exc) -> None:
+def _print_error(app: AppContext, exc) -> None:
     from qwen_cli.output.errors import print_error as render_error  # only a failing command needs it
 
     render_error(app, exc)
@@ -156,7 +158,7 @@ def _click_error(exc):
     return UsageError(exc.format_message(), hint=f"Usage: {usage} (more with `{ctx.command_path} --help`).")
 
 
-def _after_command(app, args: list[str], code: int, error: BaseException | None) -> None:
+def _after_command(app: AppContext, args: list[str], code: int, error: BaseException | None) -> None:
     """Record one allowlisted usage event, if the user's settings permit it. Never fails the command."""
     hook = getattr(app, "after_command", None)
     if hook is None:
@@ -168,7 +170,7 @@ def _after_command(app, args: list[str], code: int, error: BaseException | None)
             _debug_traceback(app, exc)
 
 
-def _debug_traceback(app, exc: BaseException) -> None:
+def _debug_traceback(app: AppContext, exc: BaseException) -> None:
     if not app.debug:
         return
     import traceback

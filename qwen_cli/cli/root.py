@@ -6,10 +6,14 @@ Plain click here: rich-click renders help pages (qwen_cli/cli/rich_help.py) and 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 import click
 
 from qwen_cli import __version__
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
 
 # name -> "module:attribute", imported only when the command runs or help lists it.
 COMMANDS: dict[str, str] = {
@@ -122,7 +126,7 @@ def root(ctx: click.Context, no_color: bool) -> None:
         ctx.exit(2)
 
 
-def _enable_debug(app) -> None:
+def _enable_debug(app: AppContext) -> None:
     """Eager, so --debug also covers errors raised while Click is still resolving the command."""
     from qwen_cli.debuglog import enable_debug_logging
 

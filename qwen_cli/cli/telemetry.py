@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import rich_click as click
 
 from qwen_cli.cli.common import pass_app
 from qwen_cli.output.json import write_json
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
 
 
 @click.group()
@@ -44,7 +49,7 @@ def status_lines(decision, data) -> list[str]:
     return lines
 
 
-def switch(app, on: bool) -> tuple[list[str], list[str]]:
+def switch(app: AppContext, on: bool) -> tuple[list[str], list[str]]:
     """Switch statistics on or off: (progress lines for stderr, result lines) for `on`/`off` and /telemetry."""
     from qwen_cli.telemetry import control
     from qwen_cli.terms import statistics_notice
@@ -64,7 +69,7 @@ def switch(app, on: bool) -> tuple[list[str], list[str]]:
 @telemetry.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def status(app, as_json: bool) -> None:
+def status(app: AppContext, as_json: bool) -> None:
     """Whether statistics are collected now, which rule decided, and where they would go.
 
     \b
@@ -84,7 +89,7 @@ def status(app, as_json: bool) -> None:
 
 @telemetry.command()
 @pass_app
-def on(app) -> None:
+def on(app: AppContext) -> None:
     """Allow usage statistics (they still stay off for an API key or with DO_NOT_TRACK).
 
     \b
@@ -100,7 +105,7 @@ def on(app) -> None:
 
 @telemetry.command()
 @pass_app
-def off(app) -> None:
+def off(app: AppContext) -> None:
     """Stop collecting and delete everything queued. Nothing more is sent, not one byte.
 
     \b
@@ -118,7 +123,7 @@ def off(app) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: the queued events and where they would go.")
 @click.option("--otlp", is_flag=True, help="Print the exact OTLP/HTTP JSON body a flush would send.")
 @pass_app
-def show(app, as_json: bool, otlp: bool) -> None:
+def show(app: AppContext, as_json: bool, otlp: bool) -> None:
     """Print exactly what is queued: what would be sent, one JSON event per line.
 
     \b
@@ -152,7 +157,7 @@ def show(app, as_json: bool, otlp: bool) -> None:
 @telemetry.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with the counts.")
 @pass_app
-def flush(app, as_json: bool) -> None:
+def flush(app: AppContext, as_json: bool) -> None:
     """Send the queued events to telemetry.endpoint now, and report how many went.
 
     \b

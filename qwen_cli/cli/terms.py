@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from typing import TYPE_CHECKING
 
 import rich_click as click
 
@@ -10,6 +11,9 @@ from qwen_cli.auth import methods
 from qwen_cli.cli import completers
 from qwen_cli.cli.common import pass_app
 from qwen_cli.output.json import write_json
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
 
 _WIDTH = 96
 
@@ -29,7 +33,7 @@ def terms() -> None:
     """
 
 
-def pages(app, method=None, provider=None, region=None, show_all=False):
+def pages(app: AppContext, method=None, provider=None, region=None, show_all=False):
     """(the pages to show, the active method as the resolver sees it): the data behind `qwen terms show`
     and chat's /terms."""
     from qwen_cli import terms as lib
@@ -69,7 +73,7 @@ def pages(app, method=None, provider=None, region=None, show_all=False):
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the terms URL in a browser, when one is usable.")
 @pass_app
-def show(app, method, provider, region, show_all, as_json, open_browser) -> None:
+def show(app: AppContext, method, provider, region, show_all, as_json, open_browser) -> None:
     """The terms that apply to the active method, then the overview of all three methods.
 
     Each page also answers: are my prompts used for training, and under whose policy; what do usage
@@ -181,7 +185,7 @@ def _write_overview(out, rows) -> None:
     out.append("")
 
 
-def _open(app, shown) -> dict:
+def _open(app: AppContext, shown) -> dict:
     """Open the first terms URL without waiting for the browser; say so, or print the URL instead."""
     urls = [u for p in shown for u in p.urls]
     if not urls:

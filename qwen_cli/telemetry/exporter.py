@@ -13,8 +13,12 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qwen_cli.telemetry import spool
+
+if TYPE_CHECKING:
+    from qwen_cli.settings import Settings
 
 INTERVAL_SECONDS = 60.0
 BATCH_SIZE = 200
@@ -96,7 +100,7 @@ def claim(home: Path, now: float | None = None) -> bool:
     return True
 
 
-def _post(settings, url: str, body: bytes) -> None:
+def _post(settings: Settings, url: str, body: bytes) -> None:
     """POST one batch through the same HTTP layer as answers (proxy, NO_PROXY, CA bundle), briefly."""
     from dataclasses import replace
 
@@ -119,7 +123,7 @@ def _post(settings, url: str, body: bytes) -> None:
         raise OSError(f"the collector answered HTTP {response.status_code}")
 
 
-def send(settings, home: Path | None = None) -> SendResult:
+def send(settings: Settings, home: Path | None = None) -> SendResult:
     """Send everything queued now, in batches. Events are removed only once delivered."""
     from qwen_cli.telemetry.policy import sending_allowed
 

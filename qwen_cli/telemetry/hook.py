@@ -1,10 +1,7 @@
 """The after-command hook: decide, maybe show the one-time notice, record one event, maybe export.
 
-Attributes read from the AppContext (all optional, read defensively):
-  credentials  the Credentials the command resolved (method, provider, model)
-  usage        token counts of the command's request: a providers.events.Usage or a mapping with
-               prompt_tokens/completion_tokens/total_tokens (or input_/output_ names)
-  session_id   a 32-hex-digit id for a chat session; otherwise each invocation gets a fresh one
+From the AppContext it reads `credentials` (method, provider, model the command resolved, if any) and
+`usage` (token counts of the command's request); each invocation gets a fresh session id.
 """
 
 from __future__ import annotations
@@ -12,13 +9,18 @@ from __future__ import annotations
 import sys
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 from qwen_cli.telemetry import policy
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
+    from qwen_cli.settings import Settings
 
 NOT_RECORDED = ("telemetry",)  # managing statistics is not itself a statistic
 
 
-def after_command(app, args: list[str], code: int, error: BaseException | None, started: float) -> None:
+def after_command(app: AppContext, args: list[str], code: int, error: BaseException | None, started: float) -> None:
     if policy.quick_env_off(app.env):
         return
     command, subcommand = classify(args)
@@ -49,16 +51,15 @@ def after_command(app, args: list[str], code: int, error: BaseException | None, 
             exporter.spawn_background(app.env, app.cwd)
 
 
-def _settings(app):
-    loaded = getattr(app, "_settings", None)
-    if loaded is not None:
-        return loaded
+def _settings(app: AppContext) -> Settings:
+    if app._settings is not None:  # already loaded by the command (with its warnings shown)
+        return app._settings
     from qwen_cli import homecheck, paths
     from qwen_cli.settings import Settings
 
     homecheck.refuse_unsafe(paths.qwen_home(app.env))  # no statistics written into a home others can change
     # Loaded quietly: warnings about the config belong to the command, not to the statistics hook.
-    return Settings.load(env=app.env, cwd=app.cwd, flags=getattr(app, "flags", None))
+    return Settings.load(env=app.env, cwd=app.cwd, flags=app.flags)
 
 
 def classify(args: list[str]) -> tuple[str, str | None]:
@@ -69,8 +70,8 @@ def classify(args: list[str]) -> tuple[str, str | None]:
     words = [a for a in args if not a.startswith("-")]
     if not words:
         return "none", None
-    root = sys.modules.get("qwen_cli.cli.root")
-    table = getattr(root, "COMMANDS", {}) or {}
+    from qwen_cli.cli.root import COMMANDS as table  # cli.main.run imported it before any command ran
+
     if words[0] not in table:
         return "unknown", None
     command = words[0]
@@ -91,12 +92,12 @@ def _subcommands(entry) -> set[str]:
     return set(commands) if isinstance(commands, dict) else set()
 
 
-def build_event(app, settings, method, command, subcommand, code, error, started) -> dict:
+def build_event(app: AppContext, settings: Settings, method, command, subcommand, code, error, started) -> dict:
     from qwen_cli import __version__
     from qwen_cli.telemetry import events, spool
 
-    creds = getattr(app, "credentials", None)
-    model = getattr(creds, "model", None) if creds is not None else settings.get("general.model")
+    creds = app.credentials
+    model = creds.model if creds is not None else settings.get("general.model")
     crashed = int(code) == 1 and error is not None
     try:
         elapsed = max(0, int((app.clock() - started) * 1000))
@@ -108,7 +109,7 @@ def build_event(app, settings, method, command, subcommand, code, error, started
         "command": command,
         "subcommand": subcommand,
         "auth_method": method,
-        "provider": events.provider_id(getattr(creds, "provider", None), method),
+        "provider": events.provider_id(creds.provider if creds is not None else None, method),
         "model": events.model_id(model),
         "duration_ms": min(elapsed, 10**9),
         "exit_code": max(0, min(int(code), 255)),
@@ -120,25 +121,14 @@ def build_event(app, settings, method, command, subcommand, code, error, started
         "installation_id": spool.installation_id(settings.home),
         "session_id": _session_id(app),
     }
-    event.update(events.token_counts(getattr(app, "usage", None)))
+    event.update(events.token_counts(app.usage))
     return events.validate(event)
 
 
-def _session_id(app) -> str:
-    value = getattr(app, "session_id", None)
-    if isinstance(value, str):
-        try:
-            return uuid.UUID(value).hex
-        except ValueError:
-            pass
-    generated = getattr(app, "_telemetry_session", None)
-    if generated is None:
-        generated = uuid.uuid4().hex
-        try:
-            app._telemetry_session = generated
-        except AttributeError:
-            pass
-    return generated
+def _session_id(app: AppContext) -> str:
+    if app.telemetry_session is None:
+        app.telemetry_session = uuid.uuid4().hex
+    return app.telemetry_session
 
 
 def notice_text() -> str:

@@ -18,6 +18,11 @@ in a folder the user has not trusted cannot redirect statistics to someone else'
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qwen_cli.context import AppContext
+    from qwen_cli.settings import Settings
 
 SETTING = "privacy.usage_statistics"
 ENDPOINT = "telemetry.endpoint"
@@ -75,7 +80,7 @@ def quick_env_off(environ) -> bool:
     return env_opt_out(environ.get) is not None
 
 
-def file_opt_out(settings) -> str | None:
+def file_opt_out(settings: Settings) -> str | None:
     """The config file that says `privacy.usage_statistics = false`, if any (user or project)."""
     from qwen_cli.settings import flatten, read_toml
 
@@ -91,7 +96,7 @@ def file_opt_out(settings) -> str | None:
     return None
 
 
-def endpoint(settings) -> tuple[str | None, str | None]:
+def endpoint(settings: Settings) -> tuple[str | None, str | None]:
     """(endpoint, note). A folder you have not trusted can't set it (Settings drops it); it must be http(s)."""
     value = settings.get(ENDPOINT)
     if not value:
@@ -109,7 +114,7 @@ def endpoint(settings) -> tuple[str | None, str | None]:
     return value.strip(), None
 
 
-def decide(settings, method: str | None, method_source: str | None = None) -> Decision:
+def decide(settings: Settings, method: str | None, method_source: str | None = None) -> Decision:
     """The effective state for an invocation that uses `method`."""
     setting = settings.get(SETTING)
     setting_source = settings.source(SETTING)
@@ -141,7 +146,7 @@ def decide(settings, method: str | None, method_source: str | None = None) -> De
     return result(True, "setting_on", f"privacy.usage_statistics = true ({setting_source})")
 
 
-def sending_allowed(settings) -> tuple[bool, str]:
+def sending_allowed(settings: Settings) -> tuple[bool, str]:
     """May queued events leave the machine now? Checked again by every sender right before it sends."""
     found = env_opt_out(settings.getenv)
     if found:
@@ -155,7 +160,7 @@ def sending_allowed(settings) -> tuple[bool, str]:
     return True, url
 
 
-def invocation_method(app, settings) -> tuple[str | None, str | None]:
+def invocation_method(app: AppContext, settings: Settings) -> tuple[str | None, str | None]:
     """The method this invocation used: resolved credentials first, else the method the resolver chooses
     (auth.method, a provider alone, or the environment: the same answer `auth status` gives)."""
     from qwen_cli.auth import methods
