@@ -10,3 +10,6 @@ Submodules:
 The hook is installed by qwen_cli.cli.main.install_statistics_hook, which imports this package only after
 a command has run, and only when statistics may apply to the method it used.
 """
+
+# Public API, by submodule: the submodules listed above.
+__all__ = ["control", "events", "exporter", "hook", "policy", "spool"]
