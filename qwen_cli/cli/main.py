@@ -47,8 +47,8 @@ def install_statistics_hook(app: AppContext) -> None:
     started = app.clock()
 
     def after_command(args, code, error):
-        method = getattr(app.credentials, "method", None)
-        if isinstance(method, str):
+        method = app.credentials.method if app.credentials is not None else None
+        if method is not None:
             from qwen_cli.auth import methods
 
             if method in methods.METHODS and not methods.statistics_may_apply(method):
@@ -160,7 +160,7 @@ def _click_error(exc):
 
 def _after_command(app: AppContext, args: list[str], code: int, error: BaseException | None) -> None:
     """Record one allowlisted usage event, if the user's settings permit it. Never fails the command."""
-    hook = getattr(app, "after_command", None)
+    hook = app.after_command
     if hook is None:
         return
     try:

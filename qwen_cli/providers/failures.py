@@ -158,7 +158,7 @@ def quota_or_rate_error(message: str, code: str, credentials: Credentials, attem
         )
     from qwen_cli.auth import methods
 
-    method = methods.METHODS.get(getattr(credentials, "method", ""), methods.provider_method())
+    method = methods.METHODS.get(credentials.method, methods.provider_method())
     others = [m.short_name for m in methods.all() if m.id != method.id]
     hint = (
         "Waiting a few seconds won't help. Switch method with `qwen auth switch` "
@@ -176,7 +176,7 @@ def response_error(response: Response, credentials: Credentials, url: str) -> Qw
     attempts = getattr(response, "attempts", 1)
     host = host_of(url)
     if status in (401, 403):
-        source = f" (key from {credentials.source})" if getattr(credentials, "source", "") else ""
+        source = f" (key from {credentials.source})" if credentials.source else ""
         return AuthError(
             f"{host} rejected the credentials with HTTP {status}{source}: {message}",
             hint="Check them with `qwen auth status`, or log in again with `qwen auth login`.",
@@ -296,7 +296,7 @@ def exception_error(exc: BaseException, url: str, network: NetworkOptions, attem
             hint="Check the base URL's scheme and port: does the server speak https:// there, or plain http://?",
         )
     if _has(exc, "ProxyError"):
-        proxy = getattr(network, "proxy", None)
+        proxy = network.proxy
         proxy = without_userinfo(proxy) if proxy else "set in HTTPS_PROXY/HTTP_PROXY"
         return NetworkError(f"cannot connect through the proxy ({proxy}){tried}: {_reason(exc)}", hint=PROXY_HINT)
     if _has(exc, "ConnectTimeout", "ConnectTimeoutError"):

@@ -169,7 +169,7 @@ def crash_frames(error: BaseException | None) -> list[str]:
     No messages, no locals, no file paths: module names are dotted package names.
     """
     frames: list[str] = []
-    tb = getattr(error, "__traceback__", None)
+    tb = error.__traceback__ if error is not None else None
     while tb is not None:
         code = tb.tb_frame.f_code
         module = tb.tb_frame.f_globals.get("__name__", "")

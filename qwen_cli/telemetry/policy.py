@@ -165,9 +165,8 @@ def invocation_method(app: AppContext, settings: Settings) -> tuple[str | None, 
     (auth.method, a provider alone, or the environment: the same answer `auth status` gives)."""
     from qwen_cli.auth import methods
 
-    creds = getattr(app, "credentials", None)
-    method = getattr(creds, "method", None)
-    if isinstance(method, str) and method in methods.ids():
+    method = app.credentials.method if app.credentials is not None else None
+    if method is not None and method in methods.ids():
         return method, "credentials used by this command"
     from qwen_cli.auth.resolve import choose
     from qwen_cli.errors import QwenError

@@ -349,8 +349,11 @@ def entry_from(creds: Credentials, method: AuthMethod, *, login_id: str, region:
 
 
 def failed_entry(method: AuthMethod, provider: str | None, login_id: str, exc: Exception) -> StatusEntry:
+    from qwen_cli.errors import QwenError
+
+    problem, hint = (exc.message, exc.hint) if isinstance(exc, QwenError) else (str(exc), None)
     return StatusEntry(method.id, provider, title=method.title, login_id=login_id,
-                       problem=getattr(exc, "message", str(exc)), problem_hint=getattr(exc, "hint", None),
+                       problem=problem, problem_hint=hint,
                        shows_provider=method.takes_provider)
 
 
