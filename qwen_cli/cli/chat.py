@@ -138,9 +138,13 @@ def resume_credentials(app: AppContext, loaded: Loaded, model: str | None) -> Cr
 
     provider = auth["provider"] if method in methods.METHODS and methods.get(method).takes_provider else None
     try:
-        return credentials_for(app, method=method, provider=provider, model=model or auth["model"])
+        resumed = credentials_for(app, method=method, provider=provider, model=model or auth["model"])
     except (AuthError, ConfigError, UsageError) as exc:
         reason = exc.message
+    else:
+        if model is None and auth["model"]:
+            resumed.model_source = f"session {loaded.id}"  # not a flag, though resolve() was passed it as one
+        return resumed
     credentials = credentials_for(app, model=model)
     was = method if not provider else f"{method} ({provider})"
     app.out.notice(

@@ -176,3 +176,12 @@ def test_model_in_chat_is_shown_as_the_model_origin_in_stats(isolated, openai_se
     lines = chat.stderr.splitlines()
     assert _shown("model", "test-model", "env:OPENAI_MODEL") in lines
     assert _shown("model", "other-model", "/model") in lines
+
+
+def test_a_resumed_session_names_itself_as_the_model_origin(isolated, openai_server):
+    env = {"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": openai_server.url, "OPENAI_MODEL": "test-model"}
+    assert run_qwen(["chat"], input="/model other-model\nhi\n", env=env).exit_code == 0
+    (path,) = (isolated.qwen_home / "sessions").glob("*.jsonl")
+    resumed = run_qwen(["chat", "--resume", path.stem], input="/stats\n", env=env)
+    assert resumed.exit_code == 0, resumed.stderr
+    assert _shown("model", "other-model", f"session {path.stem}") in resumed.stderr.splitlines()
