@@ -362,9 +362,11 @@ def _reason(exc: BaseException) -> str:
 
 
 def _ssl_detail(exc: BaseException) -> str:
+    import ssl
+
     for e in _causes(exc):
-        if type(e).__name__ == "SSLCertVerificationError":
-            return getattr(e, "verify_message", None) or _short(e)
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return e.verify_message or _short(e)
     text = str(exc)
     found = re.search(r"\[SSL[^\]]*\]\s*([^()]+?)(?:\s*\(|'|$)", text)
     return found.group(1).strip() if found else _short(exc)

@@ -36,6 +36,8 @@ def test_untrusted_certificate_is_exit_6_naming_the_ca_settings(tls_server):
     result = invoke(["ask", "hi"], env=env_for(tls_server))
     assert result.exit_code == 6
     assert "TLS verification failed for 127.0.0.1" in result.stderr
+    assert result.stderr.startswith("Error: TLS verification failed for 127.0.0.1:")
+    assert result.stderr.splitlines()[0].X
     for name in ("network.ca_bundle", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
         assert name in result.stderr
     assert "Traceback" not in result.output
