@@ -10,11 +10,43 @@ PROJECT_DIR_NAME = ".qwen"
 
 
 def qwen_home(env: Mapping[str, str] | None = None) -> Path:
+    """`$QWEN_HOME` (`~` expanded), else a QWEN_HOME set in `~/.qwen/.env` or `~/.env` (in that order: Qwen Code
+    0.24's `preResolveHomeEnvOverrides`), else `~/.qwen`. A project `.env` never moves it."""
     env = os.environ if env is None else env
-    override = env.get("QWEN_HOME")
+    override = env.get("QWEN_HOME") or (None if "QWEN_HOME" in env else _home_from_user_dotenv(env))
     if override:
         return Path(override).expanduser()
-    return Path(env.get("HOME") or Path.home()) / ".qwen"
+    return user_home(env) / PROJECT_DIR_NAME
+
+
+def _home_from_user_dotenv(env: Mapping[str, str]) -> str | None:
+    home = user_home(env)
+    for candidate in (home / PROJECT_DIR_NAME / ".env", home / ".env"):
+        value = read_dotenv_file(candidate).get("QWEN_HOME")
+        if value:
+            return value
+    return None
+
+
+def read_dotenv_file(path: Path) -> dict[str, str]:
+    """The variables a `.env` file sets ({} when it is missing, unreadable or not UTF-8)."""
+    try:
+        data = path.read_bytes() if _readable_file(path) else b""
+    except OSError:
+        return {}
+    return parse_dotenv(data)
+
+
+def parse_dotenv(data: bytes) -> dict[str, str]:
+    import io
+
+    from dotenv import dotenv_values
+
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {}
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text), interpolate=False).items() if v is not None}
 
 
 def user_home(env: Mapping[str, str] | None = None) -> Path:
@@ -55,22 +87,31 @@ def find_dotenv(cwd: Path, home: Path, env: Mapping[str, str] | None = None) -> 
 
 
 def find_dotenv_files(cwd: Path, home: Path, env: Mapping[str, str] | None = None) -> list[Path]:
-    """Qwen Code 0.24's `.env` discovery: walking up from `cwd`, the first `.qwen/.env` or `.env` found;
-    then `$QWEN_HOME/.env` and `~/.env`. Each file fills only variables the earlier ones left unset."""
+    """Qwen Code 0.24's `findEnvFiles`: walking up from the real `cwd`, the first `.qwen/.env` or `.env`
+    found, stopping at the user's home directory (whose files are not project files); then `$QWEN_HOME/.env`
+    and `~/.env`. Each file fills only variables the earlier ones left unset. A file reached twice (through a
+    symlink) is listed once."""
     found: list[Path] = []
-    for directory in (cwd, *cwd.parents):
+    user_dir = _real(user_home(env))
+    for directory in (Path(_real(cwd)), *Path(_real(cwd)).parents):
+        if str(directory) == user_dir:
+            break
         hit = next(
             (c for c in (directory / PROJECT_DIR_NAME / ".env", directory / ".env") if _readable_file(c)), None
         )
         if hit is not None:
             found.append(hit)
             break
-    seen = {os.path.realpath(p) for p in found}
+    seen = {_real(p) for p in found}
     for candidate in (home / ".env", user_home(env) / ".env"):
-        if _readable_file(candidate) and os.path.realpath(candidate) not in seen:
+        if _readable_file(candidate) and _real(candidate) not in seen:
             found.append(candidate)
-            seen.add(os.path.realpath(candidate))
+            seen.add(_real(candidate))
     return found
+
+
+def _real(path: Path) -> str:
+    return os.path.realpath(path)
 
 
 def _readable_file(path: Path) -> bool:

@@ -356,7 +356,7 @@ class Settings:
         for layer, mapping, layer_file in layers:
             for key in KEYS:
                 for var in key.env_vars:
-                    if var in mapping and (layer == "env" or var not in env):
+                    if var in mapping and (layer == "env") == _environment_wins(env, dotenv, var):
                         if key.routes and layer_file is not None and not layer_file.trusted:
                             warnings.append(ignored_routing(var, layer_file.path))
                             ignored[key.name] = layer_file.path
@@ -388,13 +388,14 @@ class Settings:
         return self.tables.get(name, {})
 
     def getenv(self, name: str) -> str | None:
-        """A variable from the real environment, else from the first .env file that has it (never overriding)."""
-        if name in self.environ:
-            return self.environ[name]
-        return self.dotenv.get(name)
+        """A variable from the real environment, else from the first .env file that has it (never overriding).
+        An empty variable counts as unset, as in Qwen Code 0.24: a `.env` fills it."""
+        if _environment_wins(self.environ, self.dotenv, name):
+            return self.environ.get(name)
+        return self.dotenv[name]
 
     def env_source(self, name: str) -> str | None:
-        if name in self.environ:
+        if name in self.environ and _environment_wins(self.environ, self.dotenv, name):
             return f"env:{name}"
         env_file = self._env_file_with(name)
         return f".env:{env_file.path}" if env_file else None
@@ -425,6 +426,12 @@ class Settings:
         creds = path_for(self.home)
         found.append(FileInPlay("credentials", creds, creds.is_file(), True))
         return found
+
+
+def _environment_wins(env: Mapping[str, str], dotenv: Mapping[str, str], var: str) -> bool:
+    """The real environment's value stands unless it is empty and a .env file sets the variable (Qwen Code
+    0.24 fills unset and empty variables)."""
+    return bool(env.get(var)) or var not in dotenv
 
 
 def _merge(into: dict, new: Mapping) -> None:
@@ -495,25 +502,13 @@ def _env_file(home: Path, env: Mapping[str, str], path: Path, warnings: list[str
         data = path.read_bytes()
     except OSError:
         return EnvFile(path, {}, True)
-    values = _parse_dotenv(data)
+    values = paths.parse_dotenv(data)
     trusted = _trusted(home, env, path, data)
     if not trusted:
-        for name in [n for n in values if n in ROUTING_ENV_VARS and n not in env]:
+        for name in [n for n in values if n in ROUTING_ENV_VARS and not env.get(n)]:
             warnings.append(ignored_routing(name, path))
             del values[name]
     return EnvFile(path, values, trusted)
-
-
-def _parse_dotenv(data: bytes) -> dict[str, str]:
-    import io
-
-    from dotenv import dotenv_values
-
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return {}
-    return {k: v for k, v in dotenv_values(stream=io.StringIO(text), interpolate=False).items() if v is not None}
 
 
 def write_value(path: Path, name: str, value: Any) -> None:
