@@ -70,6 +70,11 @@ def oauth_lock_file(home: Path) -> Path:
     return home / "oauth_creds.lock"
 
 
+def oauth_refused_file(home: Path) -> Path:
+    """qwen's own note that the server refused the stored refresh token (Qwen Code does not read it)."""
+    return home / "oauth_creds.refused"
+
+
 def find_project_config(cwd: Path, home: Path) -> Path | None:
     """The nearest `.qwen/config.toml` walking up from `cwd`, never the user's own file."""
     user_file = user_config_file(home).resolve()

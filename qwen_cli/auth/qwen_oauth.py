@@ -247,7 +247,11 @@ def fresh_token(
         elif not current.needs_refresh():
             return current
         log.debug("refreshing the Qwen OAuth access token (%s)", "forced" if force else "close to expiry")
-        new = refresh(endpoints, client, current)
+        try:
+            new = refresh(endpoints, client, current)
+        except LoginGone:
+            token_store.mark_refused(home, current)  # the file stays for Qwen Code; status shows it expired
+            raise
         token_store.write_token(home, new)
         return new
 

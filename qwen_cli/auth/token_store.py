@@ -63,7 +63,8 @@ class OAuthToken:
         return self.seconds_left(now) < REFRESH_MARGIN
 
     def to_json(self) -> dict[str, Any]:
-        """Qwen Code's fields; expiry_date is left out when unknown (RFC 6749 makes expires_in optional)."""
+        """Qwen Code's fields; expiry_date is left out when unknown (RFC 6749 makes expires_in optional), and
+        refresh_token when the server gave none."""
         data: dict[str, Any] = {
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
@@ -71,6 +72,8 @@ class OAuthToken:
             "resource_url": self.resource_url,
             "expiry_date": self.expiry_date,
         }
+        if not self.refresh_token:  # Qwen Code refuses an empty one; a missing one is fine
+            del data["refresh_token"]
         if self.resource_url is None:
             del data["resource_url"]
         if self.expiry_date is None:
@@ -92,23 +95,31 @@ def lock_path(home: Path) -> Path:
     return paths.oauth_lock_file(home)
 
 
+# The largest expiry_date (epoch ms) a date can show: the end of year 9999. Later is not a real lifetime.
+MAX_EXPIRY_DATE = 253402300799999
+
+
 def parse_token(data: object) -> OAuthToken | None:
-    """An OAuthToken from parsed JSON, or None when it lacks a required field (Qwen Code's validity rule,
-    except that a missing or null expiry_date means "unknown", as this program writes it then)."""
+    """An OAuthToken from parsed JSON, or None when it is not usable. Qwen Code's rule: access_token and
+    token_type are non-empty strings, and so is refresh_token when present; expiry_date is a positive number.
+    A missing or null expiry_date means "unknown", as this program writes it when the server gave no lifetime."""
     if not isinstance(data, dict):
         return None
-    strings = ("access_token", "refresh_token", "token_type")
-    if not all(isinstance(data.get(k), str) for k in strings):
+
+    def text(name: str) -> bool:
+        return isinstance(data.get(name), str) and bool(data[name])
+
+    if not (text("access_token") and text("token_type")) or ("refresh_token" in data and not text("refresh_token")):
         return None
     expiry = data.get("expiry_date")
     if expiry is not None and (isinstance(expiry, bool) or not isinstance(expiry, (int, float))
-                               or not math.isfinite(expiry)):
+                               or not math.isfinite(expiry) or not 0 < expiry <= MAX_EXPIRY_DATE):
         return None
     resource = data.get("resource_url")
     id_token = data.get("id_token")
     return OAuthToken(
         access_token=data["access_token"],
-        refresh_token=data["refresh_token"],
+        refresh_token=data.get("refresh_token", ""),
         token_type=data["token_type"],
         expiry_date=None if expiry is None else int(expiry),
         resource_url=resource if isinstance(resource, str) and resource else None,
@@ -144,14 +155,46 @@ def write_token(home: Path, token: OAuthToken) -> None:
     from qwen_cli.fsutil import atomic_write
 
     atomic_write(creds_path(home), json.dumps(token.to_json(), indent=2) + "\n")
+    forget_refusal(home)
 
 
 def delete_token(home: Path) -> bool:
+    forget_refusal(home)
     try:
         creds_path(home).unlink()
         return True
     except FileNotFoundError:
         return False
+
+
+# After an invalid_grant the file stays (Qwen Code may still want it); a fingerprint of the refused refresh
+# token, kept beside it, lets `auth status` show the login as expired until the file holds another token.
+def refusal_path(home: Path) -> Path:
+    return paths.oauth_refused_file(home)
+
+
+def _fingerprint(refresh_token: str) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
+
+
+def mark_refused(home: Path, token: OAuthToken) -> None:
+    from qwen_cli.fsutil import atomic_write
+
+    atomic_write(refusal_path(home), _fingerprint(token.refresh_token) + "\n")
+
+
+def was_refused(home: Path, token: OAuthToken) -> bool:
+    try:
+        return refusal_path(home).read_text("ascii").strip() == _fingerprint(token.refresh_token)
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def forget_refusal(home: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        refusal_path(home).unlink()
 
 
 class LockTimeout(AuthError):

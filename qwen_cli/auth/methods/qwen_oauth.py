@@ -90,6 +90,10 @@ class QwenOAuth(BaseMethod):
         if expired and not token.refresh_token:
             state.problem = "the access token has expired and there is no refresh token"
             state.problem_hint = f"Run `{LOGIN_COMMAND}`."
+        elif token_store.was_refused(settings.home, token):
+            state.usable = False
+            state.problem = "the Qwen OAuth login has expired: the server refused its refresh token (invalid_grant)"
+            state.problem_hint = f"Log in again: {LOGIN_COMMAND}"
         return [state]
 
     def login(self, app: AppContext, request: LoginRequest) -> LoginResult:
