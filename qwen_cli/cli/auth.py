@@ -128,6 +128,52 @@ def switch(app: AppContext, method, provider_word, provider):
     logins.switch(app, method, _one_provider(method, provider_word, provider))
 
 
+@auth.command()
+@click.option("--method", "-m", type=METHOD_CHOICE, help="Which method's secret (default: the active one).")
+@click.option(
+    "--provider", "-p", metavar="ID", shell_complete=completers.providers,
+    help="Which api-key provider's key (default: the active one).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: {token, method, provider, source, expires_at}.")
+@pass_app
+def token(app: AppContext, method: str | None, provider: str | None, as_json: bool) -> int:
+    """Print the key or access token this invocation would use, for scripts.
+
+    Only the secret and a newline go to stdout; a Qwen OAuth token close to expiry is refreshed first.
+    It prints on a terminal too (a note on stderr says it is now on screen), as `gh auth token` does.
+
+    Exit status: 0, or 3 when nothing is configured or the login uses no secret.
+
+    \b
+    Examples:
+      curl -H "Authorization: Bearer $(qwen auth token)" ...
+      qwen auth token --method api-key --provider openrouter
+      qwen auth token --json | jq -r .expires_at
+    """
+    from qwen_cli.auth.resolve import resolve
+    from qwen_cli.output.json import write_json
+
+    creds = resolve(app.settings, method=method, provider=provider)
+    secret = creds.token
+    if not secret:
+        raise AuthError(f"{creds.method} ({creds.provider}) uses no key or token",
+                        hint="Nothing to print: requests to it carry no secret.")
+    app.secrets.append(secret)  # anything else printed from here on is redacted
+    if as_json:
+        write_json(app.stdout, {"token": secret, "method": creds.method, "provider": creds.provider,
+                                "source": creds.source, "expires_at": _iso(creds.expires_at)})
+    else:
+        if not secret.isprintable():  # a key with control characters would be a terminal escape, not a key
+            raise AuthError("the secret contains control characters, so it is not printed",
+                            hint="Check where it comes from (`qwen auth status`).")
+        app.stdout.write(secret + "\n")
+        app.stdout.flush()
+    if app.stdout.isatty():
+        app.out.notice("that is a secret, now on your screen and in its scrollback; "
+                       "pipe it (`qwen auth token | ...`) to keep it off.")
+    return 0
+
+
 def _source_text(settings: Settings, state) -> str:
     from qwen_cli import paths
 
