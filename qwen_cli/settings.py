@@ -58,6 +58,8 @@ KEYS: tuple[Key, ...] = (
     Key("auth.provider", str, None, "Active provider id for the api-key method (see `qwen auth login --help`)."),
     Key("auth.region", str, None, "Coding Plan region: china or global."),
     Key("auth.store", str, "file", "Where new secrets are stored: file or keyring.", choices=("file", "keyring")),
+    Key("auth.key_cmd_timeout", float, 10.0,
+        "Seconds a `providers.<id>.key_cmd` (user config only) may take to print the key; 0: no limit."),
     Key("auth.qwen_oauth.base_url", str, "https://chat.qwen.ai", "Qwen OAuth host.", ("QWEN_OAUTH_BASE_URL",),
         routes=True),
     Key("auth.qwen_oauth.device_path", str, None,
@@ -332,6 +334,8 @@ class Settings:
                     )
                 if name in FREE_TABLES:
                     if isinstance(raw, dict):
+                        if label == "project":
+                            raw = _without_user_only(raw, file, warnings)
                         if label == "project" and not project_trusted:
                             raw = _without_routing(name, raw, file, warnings, ignored)
                         _merge(tables.setdefault(name, {}), raw)
@@ -432,6 +436,21 @@ def _environment_wins(env: Mapping[str, str], dotenv: Mapping[str, str], var: st
     """The real environment's value stands unless it is empty and a .env file sets the variable (Qwen Code
     0.24 fills unset and empty variables)."""
     return bool(env.get(var)) or var not in dotenv
+
+
+USER_ONLY = ("key_cmd",)  # provider entries that run something: a project file may never set them
+
+
+def _without_user_only(providers: dict, file: Path, warnings: list[str]) -> dict:
+    kept = {}
+    for provider, entry in providers.items():
+        if isinstance(entry, dict):
+            for name in [n for n in USER_ONLY if n in entry]:
+                warnings.append(f"ignoring providers.{provider}.{name} from {file}: a command to run for a key "
+                                "is read from your user config only")
+            entry = {k: v for k, v in entry.items() if k not in USER_ONLY}
+        kept[provider] = entry
+    return kept
 
 
 def _merge(into: dict, new: Mapping) -> None:

@@ -188,6 +188,8 @@ def _source_text(settings: Settings, state) -> str:
         return "OS keyring (service qwen-cli)"
     if source == "oauth_creds.json":
         return str(paths.oauth_creds_file(settings.home))
+    if source == "key_cmd":
+        return f"key_cmd (providers.{state.provider}.key_cmd in {paths.user_config_file(settings.home)})"
     return source or "-"
 
 

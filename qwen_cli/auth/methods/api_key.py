@@ -48,6 +48,14 @@ def _stored(settings: Settings) -> list[str]:
     return [e.provider for e in keystore.entries(settings.home) if e.method == ID and e.provider]
 
 
+def _configured(settings: Settings) -> list[str]:
+    """Stored logins, then providers whose key comes from a key_cmd in the user config."""
+    from qwen_cli.auth import key_cmd
+
+    stored = _stored(settings)
+    return stored + [p for p in key_cmd.providers(settings) if p not in stored]
+
+
 class ApiKey(BaseMethod):
     id = ID
     title = "API Key"
@@ -71,7 +79,7 @@ class ApiKey(BaseMethod):
         found = _env_provider(settings)
         if found:
             return found[0]
-        stored = _stored(settings)
+        stored = _configured(settings)
         return stored[0] if stored else None
 
     def from_environment(self, settings: Settings) -> Choice | None:
@@ -79,8 +87,10 @@ class ApiKey(BaseMethod):
         return Choice(ID, found[0], found[1]) if found else None
 
     def from_store(self, settings: Settings) -> Choice | None:
-        stored = _stored(settings)
-        return Choice(ID, stored[0], "credentials.toml") if stored else None
+        configured = _configured(settings)
+        if not configured:
+            return None
+        return Choice(ID, configured[0], "credentials.toml" if configured[0] in _stored(settings) else "key_cmd")
 
     def choice(self, settings: Settings, provider: str | None, reason: str) -> Choice:
         return Choice(ID, self.provider_for(settings, provider), reason)
@@ -93,7 +103,7 @@ class ApiKey(BaseMethod):
     def credentials(self, settings: Settings, choice: Choice, model: str | None,
                     refresh: bool = True) -> Credentials:
         from qwen_cli import catalogue
-        from qwen_cli.auth import keystore
+        from qwen_cli.auth import key_cmd, keystore
 
         if not choice.provider:
             raise AuthError(f"the {ID} method is selected but no provider is configured",
@@ -101,6 +111,9 @@ class ApiKey(BaseMethod):
         prov = catalogue.provider(choice.provider)
         entry = keystore.get(settings.home, ID, prov.id)
         token, source = env_secret(settings, prov.key_env) if prov.key_env else (None, "")
+        command = None if token else key_cmd.command(settings, prov.id)
+        if command:
+            token, source = key_cmd.key(settings, prov.id, command), key_cmd.SOURCE
         if not token and entry is not None:
             token, source = keystore.secret_of(entry)
         creds = self.build(settings, prov, entry.data if entry else {}, token, source, model, choice.reason)
@@ -179,7 +192,7 @@ class ApiKey(BaseMethod):
     # -- status -----------------------------------------------------------------------------------------
 
     def status(self, settings: Settings, choice: Choice | None) -> list[StatusEntry]:
-        providers = _stored(settings)
+        providers = _configured(settings)
         found = _env_provider(settings)
         if found and found[0] not in providers:
             providers.append(found[0])
