@@ -141,11 +141,13 @@ def warn_env_override(app: AppContext, method: str) -> None:
 # -- the entry points: one login, the chooser, switching ---------------------------------------------------
 
 
-def choose_method(app: AppContext, intro: str = "How do you want to use qwen?") -> str:
+def choose_method(app: AppContext, intro: str = "How do you want to use qwen?",
+                  extra: list[tuple[str, str]] | None = None) -> str:
+    """A method's id, or one of `extra`'s ids (the local servers found, listed after the methods)."""
     from qwen_cli.auth import methods
     from qwen_cli.terms import summary_line
 
-    options = [(m.id, f"{m.title}: {m.blurb}\n{summary_line(m.id)}") for m in methods.all()]
+    options = [(m.id, f"{m.title}: {m.blurb}\n{summary_line(m.id)}") for m in methods.all()] + list(extra or [])
     flags = [f"--method {i}" for i in methods.ids()]
     return app.prompter.choose(intro, options, need="an auth method", flag=", ".join(flags[:-1]) + " or " + flags[-1])
 
@@ -161,7 +163,13 @@ def login(app: AppContext, method: str | None = None, request: LoginRequest | No
         elif request.region:
             method = next(m.id for m in methods.all() if m.takes_region)
         else:
-            method = choose_method(app)
+            from qwen_cli.auth import local_offer
+
+            found = local_offer.find(app.settings) if app.prompter.interactive else []
+            method = choose_method(app, extra=local_offer.options(found))
+            server = local_offer.picked(found, method)
+            if server is not None:
+                method, request = methods.provider_method().id, local_offer.apply(app, server, request)
     return methods.get(method).login(app, request)
 
 

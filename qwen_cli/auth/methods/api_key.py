@@ -222,7 +222,7 @@ class ApiKey(BaseMethod):
 
     def login(self, app: AppContext, request: LoginRequest) -> LoginResult:
         from qwen_cli import catalogue
-        from qwen_cli.auth import login, manage
+        from qwen_cli.auth import local_offer, login, manage
         from qwen_cli.providers.http import is_local_url
         from qwen_cli.terms import summary_line
 
@@ -231,9 +231,21 @@ class ApiKey(BaseMethod):
         if provider is None and base_url is not None:
             provider = CUSTOM
         if provider is None:
-            options = [(p.id, f"{p.id}: {p.name}") for p in catalogue.providers().values()]
+            found = local_offer.find(app.settings) if ask.interactive else []
+            options = local_offer.options(found) + [(p.id, f"{p.id}: {p.name}")
+                                                    for p in catalogue.providers().values()]
             provider = ask.choose("Which provider?", options, need="a provider",
                                   flag="--provider ID (or --base-url URL for a custom endpoint)")
+            server = local_offer.picked(found, provider)
+            if server is not None:
+                request = local_offer.apply(app, server, request)
+                provider, base_url, model = request.provider, request.base_url, request.model
+        elif catalogue.provider(provider).local and base_url is None:
+            server = next(iter(local_offer.find(app.settings, provider)), None)
+            if server is not None:
+                request = local_offer.apply(app, server, request)
+                base_url, model = request.base_url, request.model
+        assert provider is not None
         prov = catalogue.provider(provider)
         if request.region and not prov.regions:
             raise UsageError(f"--region does not apply to {prov.name}: it has one endpoint",

@@ -1,0 +1,77 @@
+"""Local servers offered at login: the first-run chooser and `auth login --method api-key` list the ones that
+answer on loopback, with their models, and `auth login --provider ollama` (any local provider) uses the port
+that answered and its first model when none is given. The probing itself is `qwen_cli.local_servers`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from qwen_cli import local_servers
+
+if TYPE_CHECKING:
+    from qwen_cli.auth.methods.base import LoginRequest
+    from qwen_cli.context import AppContext
+    from qwen_cli.local_servers import Found
+    from qwen_cli.settings import Settings
+
+PREFIX = "local:"  # chooser ids for found servers, beside the methods' and providers' own ids
+MODELS_LISTED = 5
+
+
+def url_overrides(settings: Settings) -> dict[str, str]:
+    """`providers.<id>.base_url` from trusted settings only: the user config, and a project config when its
+    folder is trusted. (Read here until catalogue.py has its own trusted URL overrides; then use those.)"""
+    from qwen_cli.settings import read_toml
+
+    if settings.project_file is None or settings.project_trusted:
+        table = settings.table("providers")
+    else:
+        table = read_toml(settings.user_file).get("providers", {})
+    return {pid: entry["base_url"] for pid, entry in table.items()
+            if isinstance(entry, dict) and isinstance(entry.get("base_url"), str)}
+
+
+def find(settings: Settings, provider: str | None = None) -> list[Found]:
+    """The local servers that answer now (only `provider`'s when given)."""
+    wanted = local_servers.candidates(url_overrides(settings))
+    if provider is not None:
+        wanted = [c for c in wanted if c.provider == provider]
+    return local_servers.probe(wanted)
+
+
+def options(found: list[Found]) -> list[tuple[str, str]]:
+    """Menu entries for the found servers: where, that nothing leaves the machine, and the models."""
+    entries = []
+    for server in found:
+        models = ", ".join(server.models[:MODELS_LISTED]) or "none listed"
+        if len(server.models) > MODELS_LISTED:
+            models += f" and {len(server.models) - MODELS_LISTED} more"
+        entries.append((PREFIX + server.provider,
+                        f"{server.name} at {server.base_url}: running here, nothing leaves this machine\n"
+                        f"models: {models}"))
+    return entries
+
+
+def picked(found: list[Found], choice: str) -> Found | None:
+    return next((s for s in found if PREFIX + s.provider == choice), None)
+
+
+def apply(app: AppContext, server: Found, request: LoginRequest) -> LoginRequest:
+    """The login request for a found server: its provider, its URL when not the catalogue's, and a model
+    (the one given, else asked among its models on a terminal, else its first)."""
+    from qwen_cli import catalogue
+
+    default_url = (catalogue.provider(server.provider).base_url or "").rstrip("/")
+    model = request.model
+    if model is None and server.models:
+        model = server.models[0]
+        if app.prompter.interactive and len(server.models) > 1:
+            model = app.prompter.choose(f"Which model on {server.name}?", [(m, m) for m in server.models],
+                                        need="a model", flag="--model ID", default=model)
+    app.out.info(f"Using {server.name} at {server.base_url}, model {model or '(its default)'}: "
+                 "nothing leaves this machine.")
+    return dataclasses.replace(request, provider=server.provider, model=model,
+                               base_url=request.base_url or (None if server.base_url == default_url
+                                                             else server.base_url))
