@@ -6,7 +6,6 @@ Every resolved value remembers the layer it came from. Nothing is read at import
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
@@ -259,6 +258,8 @@ def flatten(table: Mapping, prefix: str = "") -> dict[str, Any]:
 
 
 def suggest(name: str) -> str | None:
+    import difflib
+
     found = difflib.get_close_matches(name, list(KEY_INDEX), n=1, cutoff=0.6)
     return found[0] if found else None
 

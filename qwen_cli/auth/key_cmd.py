@@ -9,8 +9,6 @@ from a cloned repository would be code execution.
 
 from __future__ import annotations
 
-import shlex
-import subprocess
 from typing import TYPE_CHECKING
 
 from qwen_cli.errors import AuthError
@@ -37,6 +35,9 @@ def providers(settings: Settings) -> list[str]:
 def key(settings: Settings, provider: str, line: str) -> str:
     """Run the command (once per process) and return the key, or raise a one-line AuthError that never
     shows what the command printed on stdout."""
+    import shlex
+    import subprocess
+
     from qwen_cli import secrets
 
     try:
