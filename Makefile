@@ -21,6 +21,7 @@ test: install
 # mypy reads [tool.mypy] in pyproject.toml.
 lint: install
 	$(BIN)/ruff check qwen_cli tests bench
+	$(BIN)/ruff format --check qwen_cli tests bench
 	$(BIN)/mypy
 
 completions: install

@@ -32,26 +32,43 @@ PYTEST = ".venv/bin/python -m pytest -x -q -p no:cacheprovider -m 'not slow'"
 # The test files that exercise each module, and only those (a mutant's run stops at the first failure).
 MODULES = {
     "qwen_cli/secrets.py": ["tests/test_secrets.py", "tests/cli/test_boundary.py"],
-    "qwen_cli/auth/binding.py": ["tests/auth/test_binding.py", "tests/auth/test_resolve.py",
-                                 "tests/security/test_trust.py"],
-    "qwen_cli/fsutil.py": ["tests/test_file_locks.py", "tests/test_atomic_writes.py", "tests/test_settings.py",
-                           "tests/chat/test_session_store.py", "tests/security/test_files.py",
-                           "tests/security/test_concurrent_writers.py"],
+    "qwen_cli/auth/binding.py": [
+        "tests/auth/test_binding.py",
+        "tests/auth/test_resolve.py",
+        "tests/security/test_trust.py",
+    ],
+    "qwen_cli/fsutil.py": [
+        "tests/test_file_locks.py",
+        "tests/test_atomic_writes.py",
+        "tests/test_settings.py",
+        "tests/chat/test_session_store.py",
+        "tests/security/test_files.py",
+        "tests/security/test_concurrent_writers.py",
+    ],
     "qwen_cli/providers/sse.py": ["tests/providers/test_sse.py", "tests/providers/test_openai_compat.py"],
     "qwen_cli/trust.py": ["tests/security/test_trust.py", "tests/test_settings.py"],
-    "qwen_cli/telemetry/policy.py": ["tests/privacy/test_telemetry_policy.py",
-                                     "tests/privacy/test_telemetry_export.py"],
-    "qwen_cli/auth/token_store.py": ["tests/auth/test_oauth_creds_file.py", "tests/auth/test_token_store.py",
-                                     "tests/auth/test_qwen_oauth.py",
-                                     "tests/test_guards.py::test_a_lock_is_stale_only_when_older_than_ten_seconds",
-                                     "tests/test_guards.py::test_oauth_logout_waits_for_the_lock_another_process_holds",
-                                     "tests/test_guards.py::"
-                                     "test_a_signal_while_the_lock_is_held_removes_it_without_the_cli_handlers"],
-    "qwen_cli/auth/resolve.py": ["tests/auth/test_resolve.py", "tests/cli/test_auth_status.py",
-                                 "tests/security/test_trust.py"],
-    "qwen_cli/providers/failures.py": ["tests/providers/test_failure_messages.py",
-                                       "tests/providers/test_openai_compat.py",
-                                       "tests/providers/test_tls_and_proxy.py"],
+    "qwen_cli/telemetry/policy.py": [
+        "tests/privacy/test_telemetry_policy.py",
+        "tests/privacy/test_telemetry_export.py",
+    ],
+    "qwen_cli/auth/token_store.py": [
+        "tests/auth/test_oauth_creds_file.py",
+        "tests/auth/test_token_store.py",
+        "tests/auth/test_qwen_oauth.py",
+        "tests/test_guards.py::test_a_lock_is_stale_only_when_older_than_ten_seconds",
+        "tests/test_guards.py::test_oauth_logout_waits_for_the_lock_another_process_holds",
+        "tests/test_guards.py::test_a_signal_while_the_lock_is_held_removes_it_without_the_cli_handlers",
+    ],
+    "qwen_cli/auth/resolve.py": [
+        "tests/auth/test_resolve.py",
+        "tests/cli/test_auth_status.py",
+        "tests/security/test_trust.py",
+    ],
+    "qwen_cli/providers/failures.py": [
+        "tests/providers/test_failure_messages.py",
+        "tests/providers/test_openai_compat.py",
+        "tests/providers/test_tls_and_proxy.py",
+    ],
 }
 
 
@@ -62,8 +79,13 @@ def run(cmd, cwd, **kw):
 
 def make_copy(work: Path, venv: bool = True) -> None:
     """The checkout as it is now (tracked and new files, uncommitted edits too), with its own venv."""
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True,
-                           capture_output=True).stdout.decode().split("\0")
+    files = (
+        subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, check=True, capture_output=True
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, files):
         source = ROOT / name
         if source.is_file():
@@ -101,12 +123,16 @@ def mutate(work: Path, module: str, recheck: bool = False, tests: list[str] | No
         run([bin_ / "cosmic-ray", "init", cfg, db], work)
         in_annotations, windows_only = skip_unreachable(db, work / module)
     skipped = in_annotations + windows_only
-    print(f"skipped {in_annotations} mutants inside type annotations, {windows_only} in Windows-only code",
-          flush=True)
+    print(f"skipped {in_annotations} mutants inside type annotations, {windows_only} in Windows-only code", flush=True)
     run([bin_ / "cosmic-ray", "baseline", cfg], work)  # the tests must pass on the unmutated module
     run([bin_ / "cosmic-ray", "exec", cfg, db], work)
-    report = subprocess.run([bin_ / "cr-report", "--show-diff", "--surviving-only", db], cwd=work,
-                            capture_output=True, text=True, check=True).stdout
+    report = subprocess.run(
+        [bin_ / "cr-report", "--show-diff", "--surviving-only", db],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     (out / f"{stem}.txt").write_text(report)
     return summarize(report, skipped) | {"annotations": in_annotations, "windows": windows_only}
 
@@ -121,8 +147,11 @@ def annotation_spans(path: Path) -> set[tuple[int, int, int, int]]:
         parts = []
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             args = node.args
-            parts = [node.returns] + [a.annotation for a in (*args.posonlyargs, *args.args, *args.kwonlyargs,
-                                                             args.vararg, args.kwarg) if a is not None]
+            parts = [node.returns] + [
+                a.annotation
+                for a in (*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg)
+                if a is not None
+            ]
         elif isinstance(node, ast.AnnAssign):
             parts = [node.annotation]
         spans |= {(p.lineno, p.col_offset, p.end_lineno, p.end_col_offset) for p in parts if p is not None}
@@ -138,10 +167,14 @@ def windows_only_spans(path: Path) -> set[tuple[int, int, int, int]]:
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.endswith("_windows"):
             spans.add((node.lineno, node.col_offset, node.end_lineno, node.end_col_offset))
-        elif isinstance(node, ast.Try) and any(isinstance(s, ast.Import) and s.names[0].name == "fcntl"
-                                               for s in node.body):
-            spans |= {(h.lineno, h.col_offset, h.end_lineno, h.end_col_offset) for h in node.handlers
-                      if isinstance(h.type, ast.Name) and h.type.id == "ModuleNotFoundError"}
+        elif isinstance(node, ast.Try) and any(
+            isinstance(s, ast.Import) and s.names[0].name == "fcntl" for s in node.body
+        ):
+            spans |= {
+                (h.lineno, h.col_offset, h.end_lineno, h.end_col_offset)
+                for h in node.handlers
+                if isinstance(h.type, ast.Name) and h.type.id == "ModuleNotFoundError"
+            }
     return spans
 
 
@@ -158,8 +191,10 @@ def _skip(db: Path, spans: set[tuple[int, int, int, int]]) -> int:
     skipped = 0
     with use_db(str(db)) as work_db:
         for item in list(work_db.pending_work_items):
-            if all(any((a, b) <= tuple(m.start_pos) and tuple(m.end_pos) <= (c, d) for a, b, c, d in spans)
-                   for m in item.mutations):
+            if all(
+                any((a, b) <= tuple(m.start_pos) and tuple(m.end_pos) <= (c, d) for a, b, c, d in spans)
+                for m in item.mutations
+            ):
                 skip = WorkResult(output=None, test_outcome=None, diff=None, worker_outcome=WorkerOutcome.SKIPPED)
                 work_db.set_result(item.job_id, skip)
                 skipped += 1
@@ -174,10 +209,14 @@ def forget_survivors(db: Path, module: Path) -> tuple[int, int]:
         con.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
     spans = annotation_spans(module), windows_only_spans(module)
     with sqlite3.connect(db) as con:
-        rows = con.execute("SELECT start_pos_row, start_pos_col, end_pos_row, end_pos_col FROM mutation_specs "
-                           "JOIN work_results USING (job_id) WHERE worker_outcome = 'SKIPPED'").fetchall()
-    inside = [sum(any((a, b) <= (r[0], r[1]) and (r[2], r[3]) <= (c, d) for a, b, c, d in group) for r in rows)
-              for group in spans]
+        rows = con.execute(
+            "SELECT start_pos_row, start_pos_col, end_pos_row, end_pos_col FROM mutation_specs "
+            "JOIN work_results USING (job_id) WHERE worker_outcome = 'SKIPPED'"
+        ).fetchall()
+    inside = [
+        sum(any((a, b) <= (r[0], r[1]) and (r[2], r[3]) <= (c, d) for a, b, c, d in group) for r in rows)
+        for group in spans
+    ]
     return inside[0], len(rows) - inside[0]
 
 
@@ -188,19 +227,35 @@ def summarize(report: str, skipped: int) -> dict:
     n = int(total.group(1)) if total else 0
     done = (int(complete.group(1)) if complete else 0) - skipped
     alive = int(survivors.group(1)) if survivors else 0
-    return {"mutants": n, "skipped": skipped, "run": done, "survived": alive,
-            "score": f"{100 * (done - alive) / done:.0f}%" if done > 0 else "-"}
+    return {
+        "mutants": n,
+        "skipped": skipped,
+        "run": done,
+        "survived": alive,
+        "score": f"{100 * (done - alive) / done:.0f}%" if done > 0 else "-",
+    }
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="default: all, smallest first")
-    parser.add_argument("--work", type=Path, help="a copy made by an earlier run: its files are refreshed from "
-                        "this checkout, its venv is kept")
-    parser.add_argument("--recheck", action="store_true", help="with --work: run only the earlier run's "
-                        "survivors again, against the tests as they are now")
-    parser.add_argument("--tests", nargs="+", metavar="TEST", help="with --recheck: only these test files (the "
-                        "new ones; the module's usual tests have already failed to kill the survivors)")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        help="a copy made by an earlier run: its files are refreshed from this checkout, its venv is kept",
+    )
+    parser.add_argument(
+        "--recheck",
+        action="store_true",
+        help="with --work: run only the earlier run's survivors again, against the tests as they are now",
+    )
+    parser.add_argument(
+        "--tests",
+        nargs="+",
+        metavar="TEST",
+        help="with --recheck: only these test files (the "
+        "new ones; the module's usual tests have already failed to kill the survivors)",
+    )
     args = parser.parse_args(argv)
     modules = args.modules or sorted(MODULES, key=lambda m: (ROOT / m).stat().st_size)
     unknown = [m for m in modules if m not in MODULES]
@@ -221,12 +276,16 @@ def main(argv=None) -> int:
     if args.tests and not args.recheck:
         parser.error("--tests is for --recheck: a full run uses the module's own list in MODULES")
     results = {m: mutate(work, m, recheck=args.recheck, tests=args.tests) for m in modules}
-    print(f"\nReports in {work / 'mutation'}\n\n"
-          "| module | mutants | in annotations | Windows-only | run | survived | score |")
+    print(
+        f"\nReports in {work / 'mutation'}\n\n"
+        "| module | mutants | in annotations | Windows-only | run | survived | score |"
+    )
     print("|---|---|---|---|---|---|---|")
     for module, r in results.items():
-        print(f"| {module} | {r['mutants']} | {r['annotations']} | {r['windows']} | {r['run']} | {r['survived']} "
-              f"| {r['score']} |")
+        print(
+            f"| {module} | {r['mutants']} | {r['annotations']} | {r['windows']} | {r['run']} | {r['survived']} "
+            f"| {r['score']} |"
+        )
     return 0
 
 

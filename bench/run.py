@@ -41,8 +41,9 @@ def run_once(cmd: list[str], env: dict, stdout=subprocess.PIPE, setup=None) -> f
     if setup:
         setup()
     start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, stdout=stdout() if callable(stdout) else stdout,
-                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        cmd, env=env, stdout=stdout() if callable(stdout) else stdout, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr.decode()}")
@@ -66,8 +67,12 @@ def compile_package() -> str:
     With PYTHONDONTWRITEBYTECODE set (as on the machine this was written on) an editable install has no
     .pyc files, and every run would compile qwen's modules again.
     """
-    where = subprocess.run([PY, "-c", "import qwen_cli, os; print(os.path.dirname(qwen_cli.__file__))"],
-                           capture_output=True, text=True, check=True).stdout.strip()
+    where = subprocess.run(
+        [PY, "-c", "import qwen_cli, os; print(os.path.dirname(qwen_cli.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     subprocess.run([PY, "-m", "compileall", "-q", where], check=True, stdout=subprocess.DEVNULL)
     return where
 
@@ -100,8 +105,9 @@ def token_latencies(stub: OpenAIStub, env: dict, tokens: int, gap: float) -> lis
         out.finish()
 
     stub.script(call(reply))
-    proc = subprocess.Popen(qwen_cmd("ask", "latency"), env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        qwen_cmd("ask", "latency"), env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+    )
     seen: dict[int, float] = {}
     buf = b""
     while True:
@@ -159,8 +165,18 @@ def main() -> None:
     if curl:
         body = json.dumps({"model": "test-model", "stream": True, "messages": [{"role": "user", "content": "q"}]})
         figures["curl"] = {
-            "cmd": [curl, "-sS", "-N", "-H", "Authorization: Bearer sk-test-key", "-H",
-                    "Content-Type: application/json", "-d", body, stub.url + "/chat/completions"],
+            "cmd": [
+                curl,
+                "-sS",
+                "-N",
+                "-H",
+                "Authorization: Bearer sk-test-key",
+                "-H",
+                "Content-Type: application/json",
+                "-d",
+                body,
+                stub.url + "/chat/completions",
+            ],
             "setup": script(twenty),
         }
 
@@ -184,24 +200,56 @@ def main() -> None:
     ms = 1000
     curl_text = f"curl {floor_curl * ms:.0f} ms" if curl else "no curl here"
     rows = [
-        ("qwen --version", m["--version"] * ms, f"import click {floor_click * ms:.0f} ms", "<= 1.5x floor",
-         m["--version"] <= 1.5 * floor_click),
-        ("qwen --help", m["--help"] * ms, f"import click {floor_click * ms:.0f} ms", "<= 3.5x floor",
-         m["--help"] <= 3.5 * floor_click),  # 3.2x when this figure was added (rich-click renders all of it)
-        ("ask one-shot, 20 tokens, pipe", m["ask"] * ms,
-         f"click+requests {floor_requests * ms:.0f} + {curl_text}", "ratio, next line", None),
-        ("  one-shot / (click+requests + curl)", ratio, f"sum {floor_sum * ms:.0f} ms", f"<= {ONE_SHOT_RATIO}",
-         ratio <= ONE_SHOT_RATIO),
-        ("ask 2,000-token stream to a file", m["stream"] * ms, f"click+requests {floor_requests * ms:.0f} ms",
-         "<= floor + 150 ms", m["stream"] <= floor_requests + 0.150),
-        ("per-token latency, 20 ms gaps (median)", median(latencies) * ms, "", "each <= 50 ms",
-         max(latencies) <= 0.050),
+        (
+            "qwen --version",
+            m["--version"] * ms,
+            f"import click {floor_click * ms:.0f} ms",
+            "<= 1.5x floor",
+            m["--version"] <= 1.5 * floor_click,
+        ),
+        (
+            "qwen --help",
+            m["--help"] * ms,
+            f"import click {floor_click * ms:.0f} ms",
+            "<= 3.5x floor",
+            m["--help"] <= 3.5 * floor_click,
+        ),  # 3.2x when this figure was added (rich-click renders all of it)
+        (
+            "ask one-shot, 20 tokens, pipe",
+            m["ask"] * ms,
+            f"click+requests {floor_requests * ms:.0f} + {curl_text}",
+            "ratio, next line",
+            None,
+        ),
+        (
+            "  one-shot / (click+requests + curl)",
+            ratio,
+            f"sum {floor_sum * ms:.0f} ms",
+            f"<= {ONE_SHOT_RATIO}",
+            ratio <= ONE_SHOT_RATIO,
+        ),
+        (
+            "ask 2,000-token stream to a file",
+            m["stream"] * ms,
+            f"click+requests {floor_requests * ms:.0f} ms",
+            "<= floor + 150 ms",
+            m["stream"] <= floor_requests + 0.150,
+        ),
+        (
+            "per-token latency, 20 ms gaps (median)",
+            median(latencies) * ms,
+            "",
+            "each <= 50 ms",
+            max(latencies) <= 0.050,
+        ),
         ("per-token latency, 20 ms gaps (max)", max(latencies) * ms, f"{len(latencies)} tokens", "", None),
         ("peak RSS of a one-shot (MB)", rss, "", "<= 40 MB", rss <= 40),
     ]
-    print(f"qwen benchmarks: {runs} interleaved rounds (each figure once per round, floors and qwen alternating, "
-          f"order flipped every round), medians; python {platform.python_version()}, "
-          f"{platform.system()} {platform.machine()}")
+    print(
+        f"qwen benchmarks: {runs} interleaved rounds (each figure once per round, floors and qwen alternating, "
+        f"order flipped every round), medians; python {platform.python_version()}, "
+        f"{platform.system()} {platform.machine()}"
+    )
     print(f"bytecode: compiled {compiled} first (compileall), as a wheel install has it")
     print(f"{'figure':42} {'value':>10}  {'floor (same run)':38} {'target':18} ok")
     for name, value, floor, target, ok in rows:
@@ -216,9 +264,15 @@ def main() -> None:
         "curl": round(floor_curl * ms, 2) if curl else None,
     }
     results["_runs_ms"] = {name: [round(t * ms, 2) for t in values] for name, values in times.items()}
-    results["_meta"] = {"runs": runs, "interleaved": True, "compiled": compiled,
-                        "python": platform.python_version(), "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
-                        "machine": platform.machine(), "system": platform.system()}
+    results["_meta"] = {
+        "runs": runs,
+        "interleaved": True,
+        "compiled": compiled,
+        "python": platform.python_version(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "machine": platform.machine(),
+        "system": platform.system(),
+    }
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"

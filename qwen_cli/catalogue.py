@@ -66,8 +66,15 @@ class Provider:
 
 def _regions(table: dict) -> dict[str, Region]:
     return {
-        rid: Region(rid, tuple(r.get("aliases", ())), r["base_url"], r.get("terms"), r.get("site", ""),
-                    r.get("console", ""), r.get("label", ""))
+        rid: Region(
+            rid,
+            tuple(r.get("aliases", ())),
+            r["base_url"],
+            r.get("terms"),
+            r.get("site", ""),
+            r.get("console", ""),
+            r.get("label", ""),
+        )
         for rid, r in table.items()
     }
 

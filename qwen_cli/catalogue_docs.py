@@ -18,14 +18,20 @@ def provider_ids() -> str:
 
 def provider_table() -> str:
     """docs/auth.md's table: id, name, key variable, regions with their aliases, default model."""
-    rows = ["| `--provider` | provider | key variable | `--region` (aliases) | default model |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| `--provider` | provider | key variable | `--region` (aliases) | default model |",
+        "|---|---|---|---|---|",
+    ]
     for p in catalogue.providers().values():
-        regions = "<br>".join(
-            f"`{r.id}`" + (f" ({', '.join(r.aliases)})" if r.aliases else "")
-            + (" default" if r.id == p.default_region else "")
-            for r in p.regions.values()
-        ) or "-"
+        regions = (
+            "<br>".join(
+                f"`{r.id}`"
+                + (f" ({', '.join(r.aliases)})" if r.aliases else "")
+                + (" default" if r.id == p.default_region else "")
+                for r in p.regions.values()
+            )
+            or "-"
+        )
         key = f"`{p.key_env}`" if p.key_env else "none (local server)"
         model = f"`{p.default_model}`" if p.default_model else "asked (the server's list)"
         rows.append(f"| `{p.id}` | {p.name} | {key} | {regions} | {model} |")

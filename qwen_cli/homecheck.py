@@ -108,8 +108,10 @@ def tighten_secrets(home: Path) -> list[str]:
         try:
             os.chmod(path, 0o600)
         except OSError as exc:
-            warnings.append(f"{path} is open to group or others (mode {mode:04o}) and could not be made private: "
-                            f"{exc.strerror or exc}; run chmod 600 {path}")
+            warnings.append(
+                f"{path} is open to group or others (mode {mode:04o}) and could not be made private: "
+                f"{exc.strerror or exc}; run chmod 600 {path}"
+            )
             continue
         warnings.append(f"{path} was open to group or others (mode {mode:04o}); qwen set it to 0600")
     return warnings

@@ -101,9 +101,7 @@ def find_dotenv_files(cwd: Path, home: Path, env: Mapping[str, str] | None = Non
     for directory in (Path(_real(cwd)), *Path(_real(cwd)).parents):
         if str(directory) == user_dir:
             break
-        hit = next(
-            (c for c in (directory / PROJECT_DIR_NAME / ".env", directory / ".env") if _readable_file(c)), None
-        )
+        hit = next((c for c in (directory / PROJECT_DIR_NAME / ".env", directory / ".env") if _readable_file(c)), None)
         if hit is not None:
             found.append(hit)
             break

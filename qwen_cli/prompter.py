@@ -37,13 +37,15 @@ class Prompter(Protocol):
     @property
     def interactive(self) -> bool: ...
 
-    def choose(self, title: str, options: list[tuple[str, str]], *, need: str, flag: str,
-               default: str | None = None) -> str:
+    def choose(
+        self, title: str, options: list[tuple[str, str]], *, need: str, flag: str, default: str | None = None
+    ) -> str:
         """The id of one of `options` ((id, label) pairs), by number or id; Enter takes `default`."""
         ...
 
-    def text(self, prompt: str, *, need: str, flag: str,
-             problem: Callable[[str], str | None] | None = None) -> str | None:
+    def text(
+        self, prompt: str, *, need: str, flag: str, problem: Callable[[str], str | None] | None = None
+    ) -> str | None:
         """A line, asked again (up to MAX_TRIES) while `problem(answer)` says what is wrong; None when no
         good answer came."""
         ...
@@ -97,8 +99,14 @@ class TerminalPrompter:
         if width is None:
             return first + " ".join(text.split())
         glued = re.sub(r"`[^`]*`", lambda m: m.group().replace(" ", "\xa0"), " ".join(text.split()))
-        lines = textwrap.wrap(glued, width=max(width - 1, 20), initial_indent=first, subsequent_indent=indent,
-                              break_long_words=False, break_on_hyphens=False)
+        lines = textwrap.wrap(
+            glued,
+            width=max(width - 1, 20),
+            initial_indent=first,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
         return "\n".join(lines).replace("\xa0", " ")
 
     def say(self, text: str = "") -> None:
@@ -121,8 +129,9 @@ class TerminalPrompter:
 
     # -- the questions -----------------------------------------------------------------------------------
 
-    def choose(self, title: str, options: list[tuple[str, str]], *, need: str, flag: str,
-               default: str | None = None) -> str:
+    def choose(
+        self, title: str, options: list[tuple[str, str]], *, need: str, flag: str, default: str | None = None
+    ) -> str:
         """A numbered menu. A label's first line follows its number; further lines are indented under it."""
         self._require(need, flag)
         self.say(title)
@@ -146,8 +155,9 @@ class TerminalPrompter:
             self.say(f"Please type a number from 1 to {len(options)}.")
         raise UsageError("no valid choice was made")
 
-    def text(self, prompt: str, *, need: str, flag: str,
-             problem: Callable[[str], str | None] | None = None) -> str | None:
+    def text(
+        self, prompt: str, *, need: str, flag: str, problem: Callable[[str], str | None] | None = None
+    ) -> str | None:
         self._require(need, flag)
         for _ in range(MAX_TRIES):
             answer = self._ask(prompt).strip()

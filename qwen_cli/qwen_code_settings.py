@@ -50,7 +50,7 @@ def strip_jsonc(text: str) -> str:
             if end == -1:
                 line, column = _position(text, i)
                 raise JsoncError("unterminated /* comment", line, column)
-            out.append(re.sub(r"[^\n]", " ", text[i:end + 2]))
+            out.append(re.sub(r"[^\n]", " ", text[i : end + 2]))
             i = end + 2
         else:
             if ch in "}]" and pending_comma is not None:
@@ -200,6 +200,13 @@ def _providers(value: Any) -> list[ModelProvider]:
         for entry in entries if isinstance(entries, list) else []:
             if not isinstance(entry, dict) or not _text(entry.get("id")):
                 continue
-            found.append(ModelProvider(protocol, entry["id"], _text(entry.get("name")),
-                                       _text(entry.get("baseUrl")), _text(entry.get("envKey"))))
+            found.append(
+                ModelProvider(
+                    protocol,
+                    entry["id"],
+                    _text(entry.get("name")),
+                    _text(entry.get("baseUrl")),
+                    _text(entry.get("envKey")),
+                )
+            )
     return found

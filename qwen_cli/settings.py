@@ -52,37 +52,83 @@ def _method_ids() -> tuple[str, ...]:
 
     return methods.ids()
 
+
 KEYS: tuple[Key, ...] = (
     Key("auth.method", str, None, "Active authentication method.", choices=_method_ids),
     Key("auth.provider", str, None, "Active provider id for the api-key method (see `qwen auth login --help`)."),
     Key("auth.region", str, None, "Coding Plan region: china or global."),
     Key("auth.store", str, "file", "Where new secrets are stored: file or keyring.", choices=("file", "keyring")),
-    Key("auth.key_cmd_timeout", float, 10.0,
-        "Seconds a `providers.<id>.key_cmd` (user config only) may take to print the key; 0: no limit."),
-    Key("auth.qwen_oauth.base_url", str, "https://chat.qwen.ai", "Qwen OAuth host.", ("QWEN_OAUTH_BASE_URL",),
-        routes=True),
-    Key("auth.qwen_oauth.device_path", str, None,
-        "Device authorization path on the OAuth host (default: from RFC 8414 metadata, else Qwen's).", routes=True),
-    Key("auth.qwen_oauth.token_path", str, None,
-        "Token path on the OAuth host (default: from RFC 8414 metadata, else Qwen's).", routes=True),
+    Key(
+        "auth.key_cmd_timeout",
+        float,
+        10.0,
+        "Seconds a `providers.<id>.key_cmd` (user config only) may take to print the key; 0: no limit.",
+    ),
+    Key(
+        "auth.qwen_oauth.base_url",
+        str,
+        "https://chat.qwen.ai",
+        "Qwen OAuth host.",
+        ("QWEN_OAUTH_BASE_URL",),
+        routes=True,
+    ),
+    Key(
+        "auth.qwen_oauth.device_path",
+        str,
+        None,
+        "Device authorization path on the OAuth host (default: from RFC 8414 metadata, else Qwen's).",
+        routes=True,
+    ),
+    Key(
+        "auth.qwen_oauth.token_path",
+        str,
+        None,
+        "Token path on the OAuth host (default: from RFC 8414 metadata, else Qwen's).",
+        routes=True,
+    ),
     Key("general.model", str, None, "Model to use, overriding the method's default.", ("QWEN_MODEL",)),
     Key("network.max_retries", int, 3, "Retries for connection errors, 429 and 5xx."),
     Key("network.connect_timeout", float, 10.0, "Seconds to wait for a connection."),
     Key("network.read_timeout", float, 120.0, "Seconds to wait between streamed chunks."),
-    Key("network.headers_timeout", float, 180.0,
-        "Wall-clock seconds from connecting until the response headers are complete; 0 turns it off."),
-    Key("network.idle_timeout", float, 300.0,
-        "Seconds a stream may go without an event carrying data (keep-alives do not count); 0: off."),
-    Key("network.max_response_bytes", int, 32 * 1024 * 1024,
-        "Largest decompressed body read for a non-streamed answer, /models or an error; 0: no cap."),
-    Key("network.max_event_bytes", int, 8 * 1024 * 1024,
-        "Largest single line or event in a streamed answer, in bytes; 0: no cap."),
-    Key("network.proxy", str, None, "Proxy URL for all requests (HTTPS_PROXY/NO_PROXY are honoured too).",
-        routes=True),
-    Key("network.ca_bundle", str, None, "CA bundle file for TLS (REQUESTS_CA_BUNDLE/SSL_CERT_FILE also work).",
-        routes=True),
-    Key("network.allow_insecure_http", bool, False, "Allow sending a key over plain http:// to a non-loopback host.",
-        routes=True),
+    Key(
+        "network.headers_timeout",
+        float,
+        180.0,
+        "Wall-clock seconds from connecting until the response headers are complete; 0 turns it off.",
+    ),
+    Key(
+        "network.idle_timeout",
+        float,
+        300.0,
+        "Seconds a stream may go without an event carrying data (keep-alives do not count); 0: off.",
+    ),
+    Key(
+        "network.max_response_bytes",
+        int,
+        32 * 1024 * 1024,
+        "Largest decompressed body read for a non-streamed answer, /models or an error; 0: no cap.",
+    ),
+    Key(
+        "network.max_event_bytes",
+        int,
+        8 * 1024 * 1024,
+        "Largest single line or event in a streamed answer, in bytes; 0: no cap.",
+    ),
+    Key("network.proxy", str, None, "Proxy URL for all requests (HTTPS_PROXY/NO_PROXY are honoured too).", routes=True),
+    Key(
+        "network.ca_bundle",
+        str,
+        None,
+        "CA bundle file for TLS (REQUESTS_CA_BUNDLE/SSL_CERT_FILE also work).",
+        routes=True,
+    ),
+    Key(
+        "network.allow_insecure_http",
+        bool,
+        False,
+        "Allow sending a key over plain http:// to a non-loopback host.",
+        routes=True,
+    ),
     Key("input.max_bytes", int, 8 * 1024 * 1024, "Largest prompt input read from -f files and stdin, in bytes."),
     Key(
         "privacy.usage_statistics",
@@ -91,8 +137,9 @@ KEYS: tuple[Key, ...] = (
         "Optional usage statistics (never collected for the api-key method).",
         ("QWEN_USAGE_STATISTICS", "QWEN_USAGE_STATISTICS_ENABLED"),
     ),
-    Key("telemetry.endpoint", str, None, "OTLP/HTTP logs endpoint. Without one nothing leaves the machine.",
-        routes=True),
+    Key(
+        "telemetry.endpoint", str, None, "OTLP/HTTP logs endpoint. Without one nothing leaves the machine.", routes=True
+    ),
     Key("chat.max_context_chars", int, 200_000, "Oldest turns are dropped past this many characters."),
     Key("chat.history_size", int, 1000, "Lines kept in the chat input history."),
 )
@@ -167,8 +214,12 @@ def coerce(key: Key, raw: Any, origin: str, error: type[QwenError] = ConfigError
 
 MAX_SECONDS = 86400.0  # one day: a longer timeout is a typo, and 1e308 or inf overflows the socket layer
 # Server caps where 0 means off (see their help); any other 0 would refuse everything or crash the socket layer.
-_ZERO_IS_OFF = ("network.headers_timeout", "network.idle_timeout", "network.max_response_bytes",
-                "network.max_event_bytes")
+_ZERO_IS_OFF = (
+    "network.headers_timeout",
+    "network.idle_timeout",
+    "network.max_response_bytes",
+    "network.max_event_bytes",
+)
 # Integers that size a buffer or a window: at least 1.
 _POSITIVE_INTS = ("input.max_bytes", "chat.max_context_chars")
 
@@ -378,8 +429,19 @@ class Settings:
 
         dotenv_file = dotenv_files[0].path if dotenv_files else None
         return cls(
-            home, cwd, env, user_file, project_file, dotenv_file, dotenv, values, tables, warnings,
-            project_trusted, dotenv_files, ignored,
+            home,
+            cwd,
+            env,
+            user_file,
+            project_file,
+            dotenv_file,
+            dotenv,
+            values,
+            tables,
+            warnings,
+            project_trusted,
+            dotenv_files,
+            ignored,
         )
 
     def get(self, name: str) -> Any:
@@ -415,7 +477,7 @@ class Settings:
         if source.startswith("project:"):
             return self.project_trusted
         if source.startswith(".env:"):
-            path = source[len(".env:"):]
+            path = source[len(".env:") :]
             return next((f.trusted for f in self.dotenv_files if str(f.path) == path), False)
         return True
 
@@ -447,8 +509,10 @@ def _without_user_only(providers: dict, file: Path, warnings: list[str]) -> dict
     for provider, entry in providers.items():
         if isinstance(entry, dict):
             for name in [n for n in USER_ONLY if n in entry]:
-                warnings.append(f"ignoring providers.{provider}.{name} from {file}: a command to run for a key "
-                                "is read from your user config only")
+                warnings.append(
+                    f"ignoring providers.{provider}.{name} from {file}: a command to run for a key "
+                    "is read from your user config only"
+                )
             entry = {k: v for k, v in entry.items() if k not in USER_ONLY}
         kept[provider] = entry
     return kept

@@ -125,8 +125,14 @@ def documents_page(method: str, provider_id: str) -> Page:
     """A method governed by fixed documents (`documents = [...]` in terms.toml)."""
     text = _method(method)
     docs = documents()
-    return Page(provider=text["provider"], provider_id=provider_id, region=None, local=False,
-                documents=[docs[i] for i in text.get("documents", [])], **_base(method))
+    return Page(
+        provider=text["provider"],
+        provider_id=provider_id,
+        region=None,
+        local=False,
+        documents=[docs[i] for i in text.get("documents", [])],
+        **_base(method),
+    )
 
 
 def region_page(method: str, region: str | None, strict: bool) -> Page:
@@ -139,8 +145,15 @@ def region_page(method: str, region: str | None, strict: bool) -> Page:
     regions = catalogue.regions()
     chosen = [regions[rid]] if rid else list(regions.values())
     note = None if rid else "Which one applies depends on the region of your key; both are listed."
-    return Page(provider=text["provider"], provider_id=method, region=rid, local=False,
-                documents=[docs[r.terms] for r in chosen if r.terms is not None], note=note, **_base(method))
+    return Page(
+        provider=text["provider"],
+        provider_id=method,
+        region=rid,
+        local=False,
+        documents=[docs[r.terms] for r in chosen if r.terms is not None],
+        note=note,
+        **_base(method),
+    )
 
 
 def provider_page(method: str, provider: str | None, region: str | None = None, strict: bool = True) -> Page:
@@ -206,8 +219,9 @@ def provider_page(method: str, provider: str | None, region: str | None = None, 
     )
 
 
-def _region_documents(entry: Provider, region: str | None, strict: bool,
-                      docs: dict[str, Document]) -> tuple[list[Document], str | None, str | None]:
+def _region_documents(
+    entry: Provider, region: str | None, strict: bool, docs: dict[str, Document]
+) -> tuple[list[Document], str | None, str | None]:
     """(documents, note, region id) for a provider whose terms depend on the region of the key."""
     chosen = None
     if region:
@@ -241,8 +255,13 @@ def overview_row(method: str) -> dict:
     else:
         doc = documents()[text["documents"][0]]
         terms_text, privacy_text = f"{doc.terms_name} ({doc.terms_url})", f"{doc.privacy_name} ({doc.privacy_url})"
-    return {"method": method, "title": text["title"], "provider": text["provider"], "terms": terms_text,
-            "privacy": privacy_text}
+    return {
+        "method": method,
+        "title": text["title"],
+        "provider": text["provider"],
+        "terms": terms_text,
+        "privacy": privacy_text,
+    }
 
 
 def provider_table() -> list[dict]:

@@ -27,8 +27,10 @@ def pytest_configure(config):
     import py_compile
 
     for directory in (TESTS_DIR.parent / "qwen_cli", NETGUARD_DIR):
-        compileall.compile_dir(directory, quiet=2, workers=1,
-                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+        compileall.compile_dir(
+            directory, quiet=2, workers=1, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
+        )
+
 
 _CLEARED_PREFIXES = ("OPENAI_", "DASHSCOPE_", "BAILIAN_", "QWEN_", "ANTHROPIC_", "OPENROUTER_", "DEEPSEEK_")
 _CLEARED_NAMES = (

@@ -89,8 +89,19 @@ def login_second_api_key(openai_server, env: dict) -> None:
     """Configure a second method (a stored openrouter key served by the same stub) and make it active."""
     openai_server.accept_tokens = {"sk-test-key", "sk-second-key"}
     stored = run_qwen(
-        ["auth", "login", "--method", "api-key", "--provider", "openrouter", "--base-url", openai_server.url,
-         "--model", "other-model", "--key-stdin"],
+        [
+            "auth",
+            "login",
+            "--method",
+            "api-key",
+            "--provider",
+            "openrouter",
+            "--base-url",
+            openai_server.url,
+            "--model",
+            "other-model",
+            "--key-stdin",
+        ],
         input="sk-second-key\n",
         env={k: v for k, v in env.items() if not k.startswith("OPENAI_")},
     )

@@ -28,8 +28,14 @@ def _run_with_file_size_limit(args: list[str], limit: int) -> subprocess.Complet
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death, whatever the child does first
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    return subprocess.run(qwen_command() + args, capture_output=True, text=True, env=dict(os.environ),
-                          timeout=60, preexec_fn=limit_file_size)
+    return subprocess.run(
+        qwen_command() + args,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=60,
+        preexec_fn=limit_file_size,
+    )
 
 
 def test_config_set_that_fails_midway_leaves_the_old_config_whole(isolated):

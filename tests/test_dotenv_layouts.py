@@ -32,52 +32,95 @@ class Layout:
 LAYOUTS = {
     "project .env in cwd": Layout({"work/.env": ""}, "work", ["work/.env"]),
     ".qwen/.env beats .env in the same folder": Layout(
-        {"work/.qwen/.env": "", "work/.env": ""}, "work", ["work/.qwen/.env"]),
+        {"work/.qwen/.env": "", "work/.env": ""}, "work", ["work/.qwen/.env"]
+    ),
     "the nearest folder wins, three levels down": Layout(
-        {"work/.env": "", "work/a/.env": ""}, "work/a/b/c", ["work/a/.env"]),
+        {"work/.env": "", "work/a/.env": ""}, "work/a/b/c", ["work/a/.env"]
+    ),
     "a nearer plain .env beats a farther .qwen/.env": Layout(
-        {"work/.qwen/.env": "", "work/a/.env": ""}, "work/a/b", ["work/a/.env"]),
+        {"work/.qwen/.env": "", "work/a/.env": ""}, "work/a/b", ["work/a/.env"]
+    ),
     "only the first project file, then $QWEN_HOME/.env, then ~/.env": Layout(
-        {"work/.env": "", "work/a/.env": "", "home/.qwen/.env": "", "home/.env": ""}, "work/a",
-        ["work/a/.env", "home/.qwen/.env", "home/.env"]),
+        {"work/.env": "", "work/a/.env": "", "home/.qwen/.env": "", "home/.env": ""},
+        "work/a",
+        ["work/a/.env", "home/.qwen/.env", "home/.env"],
+    ),
     "cwd is home: its files are the user's, read once": Layout(
-        {"home/.qwen/.env": "", "home/.env": ""}, "home", ["home/.qwen/.env", "home/.env"]),
+        {"home/.qwen/.env": "", "home/.env": ""}, "home", ["home/.qwen/.env", "home/.env"]
+    ),
     "a project under home, then the home files": Layout(
-        {"home/src/p/.env": "", "home/.env": ""}, "home/src/p/deep", ["home/src/p/.env", "home/.env"]),
+        {"home/src/p/.env": "", "home/.env": ""}, "home/src/p/deep", ["home/src/p/.env", "home/.env"]
+    ),
     "the walk stops at home: a .env above it is not read": Layout(
-        {".env": "", "alt/.env": ""}, "home/src", ["alt/.env"], qwen_home_env="alt", expected_home="alt"),
+        {".env": "", "alt/.env": ""}, "home/src", ["alt/.env"], qwen_home_env="alt", expected_home="alt"
+    ),
     "no project file outside home: the walk reaches the root": Layout(
-        {".env": "", "home/.env": ""}, "work/a", [".env", "home/.env"], dirs=("work/a",)),
+        {".env": "", "home/.env": ""}, "work/a", [".env", "home/.env"], dirs=("work/a",)
+    ),
     "QWEN_HOME in the environment: its .env, then ~/.env, not ~/.qwen/.env": Layout(
-        {"alt/.env": "", "home/.qwen/.env": "", "home/.env": ""}, "work",
-        ["alt/.env", "home/.env"], qwen_home_env="alt", expected_home="alt"),
+        {"alt/.env": "", "home/.qwen/.env": "", "home/.env": ""},
+        "work",
+        ["alt/.env", "home/.env"],
+        qwen_home_env="alt",
+        expected_home="alt",
+    ),
     "QWEN_HOME in the environment beats one in ~/.env": Layout(
-        {"home/.env": "QWEN_HOME={tmp}/alt", "alt2/.env": ""}, "work",
-        ["alt2/.env", "home/.env"], qwen_home_env="alt2", expected_home="alt2"),
+        {"home/.env": "QWEN_HOME={tmp}/alt", "alt2/.env": ""},
+        "work",
+        ["alt2/.env", "home/.env"],
+        qwen_home_env="alt2",
+        expected_home="alt2",
+    ),
     "QWEN_HOME set in ~/.env": Layout(
-        {"home/.env": "QWEN_HOME={tmp}/alt", "alt/.env": "", "home/.qwen/.env": ""}, "work",
-        ["alt/.env", "home/.env"], qwen_home_env=UNSET, expected_home="alt"),
+        {"home/.env": "QWEN_HOME={tmp}/alt", "alt/.env": "", "home/.qwen/.env": ""},
+        "work",
+        ["alt/.env", "home/.env"],
+        qwen_home_env=UNSET,
+        expected_home="alt",
+    ),
     "QWEN_HOME set in ~/.qwen/.env": Layout(
-        {"home/.qwen/.env": "QWEN_HOME={tmp}/alt", "alt/.env": "", "home/.env": ""}, "work",
-        ["alt/.env", "home/.env"], qwen_home_env=UNSET, expected_home="alt"),
+        {"home/.qwen/.env": "QWEN_HOME={tmp}/alt", "alt/.env": "", "home/.env": ""},
+        "work",
+        ["alt/.env", "home/.env"],
+        qwen_home_env=UNSET,
+        expected_home="alt",
+    ),
     "~/.qwen/.env's QWEN_HOME beats ~/.env's": Layout(
-        {"home/.qwen/.env": "QWEN_HOME={tmp}/alt", "home/.env": "QWEN_HOME={tmp}/alt2"}, "work",
-        ["home/.env"], qwen_home_env=UNSET, expected_home="alt", dirs=("alt", "alt2")),
+        {"home/.qwen/.env": "QWEN_HOME={tmp}/alt", "home/.env": "QWEN_HOME={tmp}/alt2"},
+        "work",
+        ["home/.env"],
+        qwen_home_env=UNSET,
+        expected_home="alt",
+        dirs=("alt", "alt2"),
+    ),
     "QWEN_HOME in ~/.env with ~ expanded": Layout(
-        {"home/.env": "QWEN_HOME=~/qh", "home/qh/.env": ""}, "work",
-        ["home/qh/.env", "home/.env"], qwen_home_env=UNSET, expected_home="home/qh"),
+        {"home/.env": "QWEN_HOME=~/qh", "home/qh/.env": ""},
+        "work",
+        ["home/qh/.env", "home/.env"],
+        qwen_home_env=UNSET,
+        expected_home="home/qh",
+    ),
     "QWEN_HOME in a project .env is never honoured": Layout(
-        {"work/.env": "QWEN_HOME={tmp}/alt", "alt/.env": "", "home/.qwen/.env": ""}, "work",
-        ["work/.env", "home/.qwen/.env"], qwen_home_env=UNSET),
+        {"work/.env": "QWEN_HOME={tmp}/alt", "alt/.env": "", "home/.qwen/.env": ""},
+        "work",
+        ["work/.env", "home/.qwen/.env"],
+        qwen_home_env=UNSET,
+    ),
     "QWEN_HOME set but empty in the environment: the default, and no file may set it": Layout(
-        {"home/.env": "QWEN_HOME={tmp}/alt", "alt/.env": ""}, "work",
-        ["home/.env"], qwen_home_env=""),
+        {"home/.env": "QWEN_HOME={tmp}/alt", "alt/.env": ""}, "work", ["home/.env"], qwen_home_env=""
+    ),
     "symlinked home, cwd in a project under its real path": Layout(
-        {"realhome/p/.env": "", "realhome/.qwen/.env": "", "realhome/.env": ""}, "realhome/p",
-        ["realhome/p/.env", "home/.qwen/.env", "home/.env"], symlinked_home=True),
+        {"realhome/p/.env": "", "realhome/.qwen/.env": "", "realhome/.env": ""},
+        "realhome/p",
+        ["realhome/p/.env", "home/.qwen/.env", "home/.env"],
+        symlinked_home=True,
+    ),
     "symlinked home, cwd is its real path: the home files once, by their $HOME names": Layout(
-        {"realhome/.qwen/.env": "", "realhome/.env": ""}, "realhome",
-        ["home/.qwen/.env", "home/.env"], symlinked_home=True),
+        {"realhome/.qwen/.env": "", "realhome/.env": ""},
+        "realhome",
+        ["home/.qwen/.env", "home/.env"],
+        symlinked_home=True,
+    ),
 }
 
 

@@ -97,11 +97,18 @@ HOLDER = (
 def test_oauth_logout_waits_for_the_lock_another_process_holds(isolated):
     isolated.qwen_home.mkdir(parents=True)
     creds = isolated.qwen_home / "oauth_creds.json"
-    creds.write_text(json.dumps({"access_token": "a", "refresh_token": "r", "token_type": "Bearer",
-                                 "expiry_date": int(time.time() * 1000) + 3_600_000}))
+    creds.write_text(
+        json.dumps(
+            {
+                "access_token": "a",
+                "refresh_token": "r",
+                "token_type": "Bearer",
+                "expiry_date": int(time.time() * 1000) + 3_600_000,
+            }
+        )
+    )
     lock = isolated.qwen_home / "oauth_creds.lock"
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(lock), str(creds)], stdout=subprocess.PIPE,
-                              text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(lock), str(creds)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         started = time.monotonic()
@@ -117,8 +124,17 @@ def test_oauth_logout_waits_for_the_lock_another_process_holds(isolated):
 
 
 def test_logout_forgets_the_verify_result(openai_server, isolated):
-    login = ["auth", "login", "--method", "api-key", "--base-url", openai_server.url, "--model", "test-model",
-             "--key-stdin"]
+    login = [
+        "auth",
+        "login",
+        "--method",
+        "api-key",
+        "--base-url",
+        openai_server.url,
+        "--model",
+        "test-model",
+        "--key-stdin",
+    ]
     assert run_qwen(login, input="sk-test-key\n").exit_code == 0
     verified = run_qwen(["auth", "status", "--verify"])
     assert verified.exit_code == 0, verified.stderr
@@ -241,8 +257,9 @@ def test_a_signal_while_the_lock_is_held_removes_it_without_the_cli_handlers(iso
 
 
 def test_a_key_with_whitespace_inside_is_refused_at_login(isolated):
-    result = run_qwen(["auth", "login", "--method", "api-key", "--provider", "openrouter", "--key-stdin"],
-                      input="sk-abc def\n")
+    result = run_qwen(
+        ["auth", "login", "--method", "api-key", "--provider", "openrouter", "--key-stdin"], input="sk-abc def\n"
+    )
     assert result.exit_code == 2, result.output
     assert "contains whitespace" in result.stderr
     assert "sk-abc" not in result.output
@@ -264,8 +281,9 @@ def test_a_final_done_without_its_blank_line_is_a_complete_answer(openai_server,
 
 
 def test_a_final_text_event_without_its_blank_line_is_a_cut_answer(openai_server, env):
-    openai_server.script(raw(200, [OK_EVENT + b'data: {"choices":[{"index":0,"delta":{"content":" and more"}}]}\n'],
-                             SSE))
+    openai_server.script(
+        raw(200, [OK_EVENT + b'data: {"choices":[{"index":0,"delta":{"content":" and more"}}]}\n'], SSE)
+    )
     result = run_qwen(["ask", "hi"], env=env)
     assert result.exit_code == 6, result.output
     assert result.stdout.startswith("ok so far")
@@ -280,8 +298,9 @@ def test_a_final_text_event_without_its_blank_line_is_a_cut_answer(openai_server
 def test_term_dumb_gets_no_escape_sequences_and_no_live_display(openai_server, term):
     from tests.security.terminal import env_for, finish, spawn
 
-    openai_server.script(stream_reply(["# Title\n\n", "some **bold** ", "text\n"], reasoning=["deep ", "thought"],
-                                      delay=0.3))
+    openai_server.script(
+        stream_reply(["# Title\n\n", "some **bold** ", "text\n"], reasoning=["deep ", "thought"], delay=0.3)
+    )
     child = spawn(["ask", "--show-reasoning", "hi"], {**env_for(openai_server), "TERM": term})
     out = finish(child)
     assert child.exitstatus == 0, out

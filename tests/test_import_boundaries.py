@@ -19,6 +19,7 @@ ALLOWED = {
     "rich": ("cli", "output"),
 }
 
+
 def imported_roots(tree: ast.AST) -> list[tuple[int, str]]:
     """(line, top-level module) for every import statement anywhere in the tree, relative ones left out."""
     found = []
@@ -48,7 +49,7 @@ def test_the_walk_sees_function_local_imports():
 
 def test_the_walk_covers_the_command_layer():
     assert any(path.parts[-2] == "cli" for path in PACKAGE.rglob("*.py"))
-    assert ("cli/root.py" in {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")})
+    assert "cli/root.py" in {p.relative_to(PACKAGE).as_posix() for p in PACKAGE.rglob("*.py")}
 
 
 def test_only_the_command_and_output_layers_import_terminal_frameworks():

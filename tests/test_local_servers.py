@@ -37,11 +37,13 @@ def test_closed_ports_and_non_model_answers_are_left_out_in_order(server):
     other.require_auth = False
     other.models_response = raw(200, [b"<html>not a model server</html>"], headers={"Content-Type": "text/html"})
     try:
-        found = local_servers.probe([
-            Candidate("vllm", "vLLM", f"http://127.0.0.1:{_closed_port()}/v1"),
-            Candidate("lmstudio", "LM Studio", f"{other.base}/v1"),
-            Candidate("ollama", "Ollama", f"{server.base}/v1"),
-        ])
+        found = local_servers.probe(
+            [
+                Candidate("vllm", "vLLM", f"http://127.0.0.1:{_closed_port()}/v1"),
+                Candidate("lmstudio", "LM Studio", f"{other.base}/v1"),
+                Candidate("ollama", "Ollama", f"{server.base}/v1"),
+            ]
+        )
     finally:
         other.stop()
     assert [f.provider for f in found] == ["ollama"]
@@ -54,8 +56,9 @@ def test_a_silent_port_costs_one_timeout_not_one_per_candidate():
     port = listener.getsockname()[1]
     try:
         start = time.monotonic()
-        found = local_servers.probe([Candidate(f"p{i}", "silent", f"http://127.0.0.1:{port}/v{i}") for i in range(4)],
-                                    timeout=0.5)
+        found = local_servers.probe(
+            [Candidate(f"p{i}", "silent", f"http://127.0.0.1:{port}/v{i}") for i in range(4)], timeout=0.5
+        )
         elapsed = time.monotonic() - start
     finally:
         listener.close()
@@ -63,10 +66,15 @@ def test_a_silent_port_costs_one_timeout_not_one_per_candidate():
     assert elapsed < 1.5, f"four silent candidates took {elapsed:.2f}s: they were asked one after another"
 
 
-@pytest.mark.parametrize("url", [
-    "http://10.0.0.5:11434/v1", "https://127.0.0.1:11434/v1", "http://example.com:1234/v1",
-    "http://127.0.0.1.example.com:8000/v1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.5:11434/v1",
+        "https://127.0.0.1:11434/v1",
+        "http://example.com:1234/v1",
+        "http://127.0.0.1.example.com:8000/v1",
+    ],
+)
 def test_nothing_off_loopback_is_ever_asked(url, server, monkeypatch):
     asked: list[object] = []
     real = socket.getaddrinfo

@@ -70,15 +70,30 @@ def test_smoke_script_is_valid_bash_and_covers_the_issue():
     script = ROOT / ".ci" / "smoke-wheel.sh"
     subprocess.run(["bash", "-n", str(script)], check=True)
     text = script.read_text()
-    for needle in ("-m build", "-m venv", "--version", "qwen-cli", "-m qwen_cli", "terms show --json", " ask",
-                   "share/", "pipx", "HOME=", "QWEN_HOME="):
+    for needle in (
+        "-m build",
+        "-m venv",
+        "--version",
+        "qwen-cli",
+        "-m qwen_cli",
+        "terms show --json",
+        " ask",
+        "share/",
+        "pipx",
+        "HOME=",
+        "QWEN_HOME=",
+    ):
         assert needle in text, needle
 
 
 def test_stub_server_script_serves_on_loopback_and_stops_on_sigterm(tmp_path):
     url_file = tmp_path / "url"
-    proc = subprocess.Popen([sys.executable, str(ROOT / ".ci" / "stub_server.py"), str(url_file)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / ".ci" / "stub_server.py"), str(url_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 15
         while not (url_file.exists() and url_file.read_text().strip()):

@@ -21,8 +21,9 @@ def _example() -> str:
 def _run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     # The block is the whole program; the line after it checks the library ran without click or rich.
     program = _example() + "\nimport sys\nassert 'click' not in sys.modules and 'rich' not in sys.modules\n"
-    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, env={**os.environ, **env}
+    )
 
 
 def test_the_documented_example_resolves_lists_and_streams(isolated, openai_server):

@@ -11,24 +11,32 @@ import pytest
 from qwen_cli import qwen_code_settings as qcs
 
 
-@pytest.mark.parametrize("text, expected", [
-    ('{"a": 1, // a comment\n "b": [1, 2,],}', {"a": 1, "b": [1, 2]}),
-    ('/* head\n comment */ {"a": "// not a comment", "b": "/* nor this */"}',
-     {"a": "// not a comment", "b": "/* nor this */"}),
-    ('{"a": "x\\"y", "b": ",}"}', {"a": 'x"y', "b": ",}"}),
-    ('{"a": [1, /* c */ ], "b": {"c": 1, /* d */\n}}', {"a": [1], "b": {"c": 1}}),
-    ('{"url": "https://h/v1"} // trailing', {"url": "https://h/v1"}),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('{"a": 1, // a comment\n "b": [1, 2,],}', {"a": 1, "b": [1, 2]}),
+        (
+            '/* head\n comment */ {"a": "// not a comment", "b": "/* nor this */"}',
+            {"a": "// not a comment", "b": "/* nor this */"},
+        ),
+        ('{"a": "x\\"y", "b": ",}"}', {"a": 'x"y', "b": ",}"}),
+        ('{"a": [1, /* c */ ], "b": {"c": 1, /* d */\n}}', {"a": [1], "b": {"c": 1}}),
+        ('{"url": "https://h/v1"} // trailing', {"url": "https://h/v1"}),
+    ],
+)
 def test_jsonc_comments_and_trailing_commas(text, expected):
     assert qcs.parse_jsonc(text) == expected
 
 
-@pytest.mark.parametrize("text, line, column", [
-    ('{\n  "a": 1\n  "b": 2\n}', 3, 3),
-    ('{"a": /* open', 1, 7),
-    ('{"a": "open', 1, 7),
-    ('{"a": [1,,]}', 1, 11),
-])
+@pytest.mark.parametrize(
+    "text, line, column",
+    [
+        ('{\n  "a": 1\n  "b": 2\n}', 3, 3),
+        ('{"a": /* open', 1, 7),
+        ('{"a": "open', 1, 7),
+        ('{"a": [1,,]}', 1, 11),
+    ],
+)
 def test_jsonc_errors_name_line_and_column(text, line, column):
     with pytest.raises(qcs.JsoncError) as caught:
         qcs.parse_jsonc(text)
@@ -38,7 +46,11 @@ def test_jsonc_errors_name_line_and_column(text, line, column):
 def test_variables_are_expanded_and_unknown_ones_kept():
     env = {"GW": "https://gw.example", "KEY": "sk-1"}
     assert qcs.expand({"u": "$GW/v1", "k": "${KEY}", "x": "$MISSING", "n": [1, "${GW}"]}, env) == {
-        "u": "https://gw.example/v1", "k": "sk-1", "x": "$MISSING", "n": [1, "https://gw.example"]}
+        "u": "https://gw.example/v1",
+        "k": "sk-1",
+        "x": "$MISSING",
+        "n": [1, "https://gw.example"],
+    }
 
 
 def test_custom_env_key_follows_qwen_codes_scheme():
@@ -79,11 +91,14 @@ def test_the_keys_qwen_uses_are_read(isolated, tmp_path):
     assert found.providers[0].key_variable() == "BAILIAN_CODING_PLAN_API_KEY"
 
 
-@pytest.mark.parametrize("content, warning", [
-    (b'{"a": 1,,}', ":1:10: "),
-    (b"\xff\xfe", "not valid UTF-8"),
-    (b"[1, 2]", "not a JSON object"),
-])
+@pytest.mark.parametrize(
+    "content, warning",
+    [
+        (b'{"a": 1,,}', ":1:10: "),
+        (b"\xff\xfe", "not valid UTF-8"),
+        (b"[1, 2]", "not a JSON object"),
+    ],
+)
 def test_a_broken_file_is_a_warning_not_a_failure(tmp_path, content, warning):
     path = tmp_path / "settings.json"
     path.write_bytes(content)
@@ -98,8 +113,14 @@ def test_no_file_is_none(tmp_path):
 
 def test_selected_type_qwen_oauth_selects_no_provider(tmp_path):
     path = tmp_path / "settings.json"
-    path.write_text(json.dumps({"security": {"auth": {"selectedType": "qwen-oauth"}},
-                                "modelProviders": {"openai": [{"id": "m", "baseUrl": "https://h"}]},
-                                "model": {"name": "m"}}))
+    path.write_text(
+        json.dumps(
+            {
+                "security": {"auth": {"selectedType": "qwen-oauth"}},
+                "modelProviders": {"openai": [{"id": "m", "baseUrl": "https://h"}]},
+                "model": {"name": "m"},
+            }
+        )
+    )
     found = qcs.load(path, {})
     assert found is not None and found.selected_type == "qwen-oauth" and found.selected_provider() is None

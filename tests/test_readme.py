@@ -26,6 +26,7 @@ ANSWER = "Hello from stub"  # the stub's default reply
 
 # -- reading the README -------------------------------------------------------------------------------------------
 
+
 def sections(text: str, level: str) -> dict[str, str]:
     parts = re.split(rf"^{level} (.+)$", text, flags=re.MULTILINE)
     return {parts[i].strip(): parts[i + 1] for i in range(1, len(parts), 2)}
@@ -48,8 +49,16 @@ RECIPES = {title: sh_blocks(body)[0] for title, body in sections(section("Pipeli
 
 def test_readme_sections_come_in_the_promised_order():
     titles = [t.split(". ", 1)[-1] for t in sections(README, "##")]
-    wanted = ["Set up", "Quick start", "Authentication", "Pipelines cookbook", "Configuration", "Exit codes",
-              "Privacy", "Troubleshooting"]
+    wanted = [
+        "Set up",
+        "Quick start",
+        "Authentication",
+        "Pipelines cookbook",
+        "Configuration",
+        "Exit codes",
+        "Privacy",
+        "Troubleshooting",
+    ]
     found = [next(i for i, t in enumerate(titles) if t.startswith(w)) for w in wanted]
     assert found == sorted(found), titles
     setup = sh_blocks(section("Set up"))[0]
@@ -65,6 +74,7 @@ def test_cookbook_has_the_six_required_recipes():
 
 # -- running it ---------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def shell(openai_server, isolated, tmp_path):
     """bash with the venv's qwen on PATH and OPENAI_* pointing at the stub; returns run(script) -> result."""
@@ -74,13 +84,27 @@ def shell(openai_server, isolated, tmp_path):
     if not shutil.which("jq"):
         path.insert(0, str(_jq_shim(tmp_path / "shim")))
     env = dict(os.environ, PATH=os.pathsep.join(path + [os.environ.get("PATH", "/usr/bin:/bin")]))
-    env.update(OPENAI_API_KEY="sk-readme-test", OPENAI_BASE_URL=openai_server.url, OPENAI_MODEL="test-model",
-               GIT_AUTHOR_NAME="Reader", GIT_AUTHOR_EMAIL="reader@example.invalid", GIT_COMMITTER_NAME="Reader",
-               GIT_COMMITTER_EMAIL="reader@example.invalid", GIT_CONFIG_NOSYSTEM="1")
+    env.update(
+        OPENAI_API_KEY="sk-readme-test",
+        OPENAI_BASE_URL=openai_server.url,
+        OPENAI_MODEL="test-model",
+        GIT_AUTHOR_NAME="Reader",
+        GIT_AUTHOR_EMAIL="reader@example.invalid",
+        GIT_COMMITTER_NAME="Reader",
+        GIT_COMMITTER_EMAIL="reader@example.invalid",
+        GIT_CONFIG_NOSYSTEM="1",
+    )
 
     def run(script: str, env_overrides: dict | None = None):
-        proc = subprocess.run(["bash", "-c", "set -eo pipefail\n" + script], cwd=isolated.work, env={
-            **env, **(env_overrides or {})}, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+        proc = subprocess.run(
+            ["bash", "-c", "set -eo pipefail\n" + script],
+            cwd=isolated.work,
+            env={**env, **(env_overrides or {})},
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
         assert proc.returncode == 0, f"exit {proc.returncode}\n--- script\n{script}\n--- stderr\n{proc.stderr}"
         return proc
 
@@ -93,7 +117,8 @@ def _jq_shim(directory: Path) -> Path:
     """A stand-in for jq where it isn't installed: only `[-r] .a.b` paths, which the quick start uses."""
     directory.mkdir()
     shim = directory / "jq"
-    shim.write_text(textwrap.dedent(f"""\
+    shim.write_text(
+        textwrap.dedent(f"""\
         #!{sys.executable}
         import json, sys
         args = [a for a in sys.argv[1:] if a not in ("-r", "-j")]
@@ -101,7 +126,8 @@ def _jq_shim(directory: Path) -> Path:
         for key in [k for k in args[0].split(".") if k]:
             value = value[key]
         print(value if isinstance(value, str) and ("-r" in sys.argv or "-j" in sys.argv) else json.dumps(value))
-        """))
+        """)
+    )
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
     return directory
 
@@ -109,8 +135,9 @@ def _jq_shim(directory: Path) -> Path:
 def test_quick_start_as_written_reaches_a_streamed_and_a_json_answer(shell):
     activate = Path(sys.executable).parent / "activate"
     script = QUICK_START.replace("https://api.openai.com/v1", shell.stub.url)
-    script = script.replace("source .venv/bin/activate", f"source {shlex.quote(str(activate))}"
-                            if activate.exists() else ":")
+    script = script.replace(
+        "source .venv/bin/activate", f"source {shlex.quote(str(activate))}" if activate.exists() else ":"
+    )
     assert "OPENAI_API_KEY" in script and shell.stub.url in script
     # The README's own exports win over the fixture's; only the endpoint was swapped for the stub.
     result = shell(script, {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "OPENAI_MODEL": ""})
@@ -208,6 +235,7 @@ def test_every_recipe_is_covered_by_a_test():
 
 # -- every qwen command line in the README exists --------------------------------------------------------------
 
+
 def qwen_command_lines(text: str) -> list[str]:
     """`qwen ...` invocations in code blocks and inline code, cut at the first shell operator."""
     blocks = re.findall(r"```sh\n(.*?)```", text, re.DOTALL)
@@ -271,6 +299,7 @@ def test_the_checker_catches_a_wrong_flag():
 
 
 # -- the set-up commands --------------------------------------------------------------------------------------------
+
 
 @pytest.mark.skipif(not shutil.which("make"), reason="make is not installed")
 def test_make_test_installs_first_when_the_venv_is_missing(tmp_path):

@@ -37,7 +37,10 @@ def test_each_layer_overrides_the_one_below_and_reports_its_source(isolated):
     assert result.exit_code == 0, result.output
     settings = json.loads(result.stdout)["settings"]
     assert settings["network.max_retries"] == {
-        "value": 1, "source": f"user:{user}", "env": "QWEN_NETWORK_MAX_RETRIES", "trusted": True
+        "value": 1,
+        "source": f"user:{user}",
+        "env": "QWEN_NETWORK_MAX_RETRIES",
+        "trusted": True,
     }
     assert settings["network.connect_timeout"]["value"] == 2.0
     assert settings["network.connect_timeout"]["source"] == f"project:{project}"
@@ -45,7 +48,10 @@ def test_each_layer_overrides_the_one_below_and_reports_its_source(isolated):
     assert settings["network.read_timeout"]["source"] == f".env:{dotenv}"
     proxy = settings["network.proxy"]
     assert proxy == {
-        "value": "http://env", "source": "env:QWEN_NETWORK_PROXY", "env": "QWEN_NETWORK_PROXY", "trusted": True
+        "value": "http://env",
+        "source": "env:QWEN_NETWORK_PROXY",
+        "env": "QWEN_NETWORK_PROXY",
+        "trusted": True,
     }
     assert settings["chat.history_size"]["source"] == "default"
 

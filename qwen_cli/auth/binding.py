@@ -36,8 +36,17 @@ def describe(source: str, name: str) -> str:
     return f"the key in {source}" if source in STORED_SOURCES else source
 
 
-def check(settings: Settings, *, provider: str, key_source: str, key_name: str, url: str, url_source: str,
-          url_name: str, bound_to: tuple[str | None, ...]) -> None:
+def check(
+    settings: Settings,
+    *,
+    provider: str,
+    key_source: str,
+    key_name: str,
+    url: str,
+    url_source: str,
+    url_name: str,
+    bound_to: tuple[str | None, ...],
+) -> None:
     """Raise ConfigError (exit 8) when a key from `key_source` may not go to `url` from `url_source`."""
     from qwen_cli.providers.failures import host_of
 

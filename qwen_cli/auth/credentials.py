@@ -25,11 +25,20 @@ class Credentials:
     base_url_source: str = ""  # "env:OPENAI_BASE_URL", "credentials.toml", "catalogue", "region global", ...
 
     def origins(self) -> dict[str, str]:
-        return {"method": self.method_source, "key": self.source, "model": self.model_source,
-                "base_url": self.base_url_source}
+        return {
+            "method": self.method_source,
+            "key": self.source,
+            "model": self.model_source,
+            "base_url": self.base_url_source,
+        }
 
     def resolution(self) -> dict[str, Any]:
         """Who this invocation talks to, and where each part came from: `ask -o json`'s `resolution`, the
         same fields `auth status --json` shows for the active login. No secret."""
-        return {"method": self.method, "provider": self.provider, "model": self.model,
-                "base_url": self.base_url, "origins": self.origins()}
+        return {
+            "method": self.method,
+            "provider": self.provider,
+            "model": self.model,
+            "base_url": self.base_url,
+            "origins": self.origins(),
+        }

@@ -68,14 +68,20 @@ class FormClient:
 
         headers = {"Accept": "application/json", "User-Agent": http.user_agent(), **extra}
         try:
-            response = http.send(method, url, headers=headers, network=self.network, data=data, retries=0,
-                                 allow_redirects=False)
+            response = http.send(
+                method, url, headers=headers, network=self.network, data=data, retries=0, allow_redirects=False
+            )
         except NetworkError as exc:
             exc.hint = LOGIN_NETWORK_HINT
             raise
         content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        return Reply(response.status_code, (response.content or b"").decode("utf-8", "replace"), content_type,
-                     url, response.headers.get("Location"))
+        return Reply(
+            response.status_code,
+            (response.content or b"").decode("utf-8", "replace"),
+            content_type,
+            url,
+            response.headers.get("Location"),
+        )
 
 
 def redirect_error(reply: Reply) -> ConfigError:
@@ -86,5 +92,5 @@ def redirect_error(reply: Reply) -> ConfigError:
         f"{reply.host} redirected the Qwen OAuth request (HTTP {reply.status}) to {target}; "
         "qwen does not follow redirects for OAuth requests, which carry your tokens",
         hint="Point auth.qwen_oauth.base_url (QWEN_OAUTH_BASE_URL) at the server that answers itself, "
-             "if you trust it; use https://.",
+        "if you trust it; use https://.",
     )

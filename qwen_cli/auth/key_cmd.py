@@ -51,8 +51,7 @@ def key(settings: Settings, provider: str, line: str) -> str:
         return _ran[memo]
     timeout = float(settings.get("auth.key_cmd_timeout"))
     try:
-        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout or None,
-                              check=False)
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout or None, check=False)
     except subprocess.TimeoutExpired:
         raise _failed(provider, f"did not finish within {timeout:g} s (auth.key_cmd_timeout)") from None
     except OSError as exc:
@@ -70,5 +69,7 @@ def key(settings: Settings, provider: str, line: str) -> str:
 
 
 def _failed(provider: str, what: str) -> AuthError:
-    return AuthError(f"the key command for {provider} (providers.{provider}.key_cmd) {what}",
-                     hint=f"Run it yourself to see why, or change providers.{provider}.key_cmd in config.toml.")
+    return AuthError(
+        f"the key command for {provider} (providers.{provider}.key_cmd) {what}",
+        hint=f"Run it yourself to see why, or change providers.{provider}.key_cmd in config.toml.",
+    )

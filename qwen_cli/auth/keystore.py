@@ -175,8 +175,10 @@ def _keyring(for_reading: bool = False) -> Any:
         import keyring
     except ImportError:
         if for_reading:
-            raise AuthError("a key is stored in the OS keyring, but " + KEYRING_MISSING,
-                            hint="Install the extra, or log in again with --store file.") from None
+            raise AuthError(
+                "a key is stored in the OS keyring, but " + KEYRING_MISSING,
+                hint="Install the extra, or log in again with --store file.",
+            ) from None
         raise UsageError(KEYRING_MISSING, hint="Or keep the key in $QWEN_HOME/credentials.toml: --store file") from None
     return keyring
 
@@ -190,8 +192,10 @@ def keyring_set(name: str, secret: str) -> None:
     try:
         kr.set_password(KEYRING_SERVICE, name, secret)
     except Exception as exc:  # noqa: BLE001 - keyring backends raise many kinds
-        raise UsageError(f"the OS keyring refused to store the key ({type(exc).__name__})",
-                         hint="Use --store file to keep it in $QWEN_HOME/credentials.toml (mode 0600).") from None
+        raise UsageError(
+            f"the OS keyring refused to store the key ({type(exc).__name__})",
+            hint="Use --store file to keep it in $QWEN_HOME/credentials.toml (mode 0600).",
+        ) from None
 
 
 def keyring_get(name: str) -> str | None:
@@ -200,8 +204,10 @@ def keyring_get(name: str) -> str | None:
         found = kr.get_password(KEYRING_SERVICE, name)
         return found if isinstance(found, str) else None
     except Exception as exc:  # noqa: BLE001
-        raise AuthError(f"cannot read the key from the OS keyring ({type(exc).__name__})",
-                        hint="Unlock your keyring, or log in again with --store file.") from None
+        raise AuthError(
+            f"cannot read the key from the OS keyring ({type(exc).__name__})",
+            hint="Unlock your keyring, or log in again with --store file.",
+        ) from None
 
 
 def keyring_delete(name: str, missing_ok: bool = False) -> None:

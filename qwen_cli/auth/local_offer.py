@@ -29,8 +29,11 @@ def url_overrides(settings: Settings) -> dict[str, str]:
         table = settings.table("providers")
     else:
         table = read_toml(settings.user_file).get("providers", {})
-    return {pid: entry["base_url"] for pid, entry in table.items()
-            if isinstance(entry, dict) and isinstance(entry.get("base_url"), str)}
+    return {
+        pid: entry["base_url"]
+        for pid, entry in table.items()
+        if isinstance(entry, dict) and isinstance(entry.get("base_url"), str)
+    }
 
 
 def find(settings: Settings, provider: str | None = None) -> list[Found]:
@@ -48,9 +51,12 @@ def options(found: list[Found]) -> list[tuple[str, str]]:
         models = ", ".join(server.models[:MODELS_LISTED]) or "none listed"
         if len(server.models) > MODELS_LISTED:
             models += f" and {len(server.models) - MODELS_LISTED} more"
-        entries.append((PREFIX + server.provider,
-                        f"{server.name} at {server.base_url}: running here, nothing leaves this machine\n"
-                        f"models: {models}"))
+        entries.append(
+            (
+                PREFIX + server.provider,
+                f"{server.name} at {server.base_url}: running here, nothing leaves this machine\nmodels: {models}",
+            )
+        )
     return entries
 
 
@@ -68,10 +74,19 @@ def apply(app: AppContext, server: Found, request: LoginRequest) -> LoginRequest
     if model is None and server.models:
         model = server.models[0]
         if app.prompter.interactive and len(server.models) > 1:
-            model = app.prompter.choose(f"Which model on {server.name}?", [(m, m) for m in server.models],
-                                        need="a model", flag="--model ID", default=model)
-    app.out.info(f"Using {server.name} at {server.base_url}, model {model or '(its default)'}: "
-                 "nothing leaves this machine.")
-    return dataclasses.replace(request, provider=server.provider, model=model,
-                               base_url=request.base_url or (None if server.base_url == default_url
-                                                             else server.base_url))
+            model = app.prompter.choose(
+                f"Which model on {server.name}?",
+                [(m, m) for m in server.models],
+                need="a model",
+                flag="--model ID",
+                default=model,
+            )
+    app.out.info(
+        f"Using {server.name} at {server.base_url}, model {model or '(its default)'}: nothing leaves this machine."
+    )
+    return dataclasses.replace(
+        request,
+        provider=server.provider,
+        model=model,
+        base_url=request.base_url or (None if server.base_url == default_url else server.base_url),
+    )

@@ -30,8 +30,9 @@ def say_terms(app: AppContext, line: str) -> None:
     app.prompter.say(line)
 
 
-def key_from(app: AppContext, *, key_stdin: bool, env_var: str | None, prompt: str,
-             optional: bool = False) -> tuple[str | None, str | None]:
+def key_from(
+    app: AppContext, *, key_stdin: bool, env_var: str | None, prompt: str, optional: bool = False
+) -> tuple[str | None, str | None]:
     """(key, source): --key-stdin, then the method's environment variable, then a hidden prompt."""
     from qwen_cli.auth.manage import clean_key
 
@@ -42,8 +43,9 @@ def key_from(app: AppContext, *, key_stdin: bool, env_var: str | None, prompt: s
         raw = read_stream(app.stdin, Budget(settings.get("input.max_bytes")), "--key-stdin")
         key = clean_key(raw.decode("utf-8", "replace"))
         if not key:
-            raise UsageError("--key-stdin was given but stdin was empty",
-                             hint="printf %s \"$KEY\" | qwen auth login ... --key-stdin")
+            raise UsageError(
+                "--key-stdin was given but stdin was empty", hint='printf %s "$KEY" | qwen auth login ... --key-stdin'
+            )
         return key, "stdin"
     if env_var and settings.getenv(env_var):
         return clean_key(settings.getenv(env_var)), settings.env_source(env_var)
@@ -51,8 +53,10 @@ def key_from(app: AppContext, *, key_stdin: bool, env_var: str | None, prompt: s
         if optional:
             return None, None
         where = f", or set {env_var}" if env_var else ""
-        raise UsageError("an API key is needed and this is not a terminal, so it can't be asked for",
-                         hint=f"Pipe it in with --key-stdin{where}.")
+        raise UsageError(
+            "an API key is needed and this is not a terminal, so it can't be asked for",
+            hint=f"Pipe it in with --key-stdin{where}.",
+        )
     for _ in range(MAX_TRIES):
         key = clean_key(app.prompter.secret(prompt, need="an API key", flag="--key-stdin"))
         if key or optional:
@@ -84,8 +88,9 @@ def store_choice(app: AppContext, store: str | None) -> str:
     return store
 
 
-def check(app: AppContext, creds: Credentials, region: str | None = None, record: bool = True,
-          report: bool = True) -> Verification:
+def check(
+    app: AppContext, creds: Credentials, region: str | None = None, record: bool = True, report: bool = True
+) -> Verification:
     """One verification of `creds`, reported in one line (unless `report` is False: the caller shows the
     result itself), and (unless `record` is False: a key not saved yet) recorded for its login against the
     key's fingerprint."""
@@ -109,11 +114,18 @@ def verify_before_saving(app: AppContext, creds: Credentials, region: str | None
         return outcome
     from qwen_cli import errors
 
-    kinds: list[type[errors.QwenError]] = [errors.AuthError, errors.RequestError, errors.ServerError,
-                                            errors.NetworkError, errors.ConfigError]
+    kinds: list[type[errors.QwenError]] = [
+        errors.AuthError,
+        errors.RequestError,
+        errors.ServerError,
+        errors.NetworkError,
+        errors.ConfigError,
+    ]
     kind = next((k for k in kinds if int(k.exit_code) == outcome.exit_code), errors.AuthError)
-    raise kind(f"the new key was not saved: {outcome.detail}",
-               hint="Your previous login (if any) is still active; check the key and log in again.")
+    raise kind(
+        f"the new key was not saved: {outcome.detail}",
+        hint="Your previous login (if any) is still active; check the key and log in again.",
+    )
 
 
 def finish(app: AppContext, result: LoginResult, title: str, activate: bool) -> LoginResult:
@@ -141,8 +153,9 @@ def warn_env_override(app: AppContext, method: str) -> None:
 # -- the entry points: one login, the chooser, switching ---------------------------------------------------
 
 
-def choose_method(app: AppContext, intro: str = "How do you want to use qwen?",
-                  extra: list[tuple[str, str]] | None = None) -> str:
+def choose_method(
+    app: AppContext, intro: str = "How do you want to use qwen?", extra: list[tuple[str, str]] | None = None
+) -> str:
     """A method's id, or one of `extra`'s ids (the local servers found, listed after the methods)."""
     from qwen_cli.auth import methods
     from qwen_cli.terms import summary_line
@@ -205,14 +218,22 @@ def switch(app: AppContext, method: str | None = None, provider: str | None = No
             else:
                 names = ", ".join(str(s.provider) for s in candidates)
                 if not ask.interactive:
-                    raise UsageError(f"several {chosen.id} providers are configured ({names})",
-                                     hint="Pass --provider ID.")
-                wanted = ask.choose("Which provider?", [(s.id, s.label()) for s in candidates],
-                                    need="a provider", flag="--provider ID")
+                    raise UsageError(
+                        f"several {chosen.id} providers are configured ({names})", hint="Pass --provider ID."
+                    )
+                wanted = ask.choose(
+                    "Which provider?", [(s.id, s.label()) for s in candidates], need="a provider", flag="--provider ID"
+                )
                 candidates = [s for s in candidates if s.id == wanted]
         if not candidates:
-            broken = next((s for s in states if s.method == chosen.id and (provider is None or s.provider == provider)
-                           and s.problem), None)
+            broken = next(
+                (
+                    s
+                    for s in states
+                    if s.method == chosen.id and (provider is None or s.provider == provider) and s.problem
+                ),
+                None,
+            )
             reason = f": {broken.problem}" if broken else ""
             raise AuthError(
                 f"{chosen.title}{f' ({provider})' if provider else ''} has no usable credentials{reason}",
@@ -226,8 +247,9 @@ def switch(app: AppContext, method: str | None = None, provider: str | None = No
     return target
 
 
-def pick_login(app: AppContext, ready: list[StatusEntry], title: str,
-               extra: list[tuple[str, str]] | None = None) -> StatusEntry | str:
+def pick_login(
+    app: AppContext, ready: list[StatusEntry], title: str, extra: list[tuple[str, str]] | None = None
+) -> StatusEntry | str:
     """A menu of the usable logins (the active one the default), plus `extra` options (returned by id)."""
     options = [(s.id, s.label() + ("  (active)" if s.active else "")) for s in ready] + list(extra or [])
     current = next((s.id for s in ready if s.active), None)

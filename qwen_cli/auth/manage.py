@@ -32,12 +32,13 @@ def clean_key(raw: str | None) -> str | None:
         return None
     key = raw.strip()
     if any(c.isspace() for c in key):
-        raise UsageError("the key contains whitespace", hint="Pass exactly one key, e.g. printf %s \"$KEY\" | ...")
+        raise UsageError("the key contains whitespace", hint='Pass exactly one key, e.g. printf %s "$KEY" | ...')
     return key or None
 
 
-def store_coding_plan(settings: Settings, key: str | None, region: str, base_url: str | None, model: str | None,
-                      store: str = "file") -> keystore.Entry:
+def store_coding_plan(
+    settings: Settings, key: str | None, region: str, base_url: str | None, model: str | None, store: str = "file"
+) -> keystore.Entry:
     from qwen_cli.auth.methods import coding_plan
 
     entry = keystore.Entry(coding_plan.ID, None, {"region": region, "base_url": base_url, "model": model})
@@ -45,8 +46,15 @@ def store_coding_plan(settings: Settings, key: str | None, region: str, base_url
     return entry
 
 
-def store_api_key(settings: Settings, provider: str, key: str | None, base_url: str | None, model: str | None,
-                  store: str = "file", region: str | None = None) -> keystore.Entry:
+def store_api_key(
+    settings: Settings,
+    provider: str,
+    key: str | None,
+    base_url: str | None,
+    model: str | None,
+    store: str = "file",
+    region: str | None = None,
+) -> keystore.Entry:
     from qwen_cli.auth.methods import api_key
 
     entry = keystore.Entry(api_key.ID, provider, {"base_url": base_url, "model": model, "region": region})

@@ -97,8 +97,13 @@ class Endpoints:
         data = catalogue.qwen_oauth()
         base = settings.get(BASE_SETTING) or data["base_url"]
         return cls(
-            base.rstrip("/"), data["client_id"], data["scope"], data["default_api_base"], data["model"],
-            device_path=settings.get(DEVICE_SETTING), token_path=settings.get(TOKEN_SETTING),
+            base.rstrip("/"),
+            data["client_id"],
+            data["scope"],
+            data["default_api_base"],
+            data["model"],
+            device_path=settings.get(DEVICE_SETTING),
+            token_path=settings.get(TOKEN_SETTING),
             allow_http=bool(settings.get("network.allow_insecure_http")),
             base_source=settings.source(BASE_SETTING),
         )
@@ -131,8 +136,10 @@ class Endpoints:
     def _pick(self, path: str | None, setting: str, meta: dict[str, Any], name: str, fixed: str) -> str:
         if path is not None:
             if not path.startswith("/") or path.startswith("//") or "#" in path or url_problem("https://h" + path):
-                raise ConfigError(f"{setting} must be a path such as {fixed}, got {path!r}",
-                                  hint=f"Fix it with: qwen config set {setting} {fixed}")
+                raise ConfigError(
+                    f"{setting} must be a path such as {fixed}, got {path!r}",
+                    hint=f"Fix it with: qwen config set {setting} {fixed}",
+                )
             return self.base_url + path
         if name in meta:
             return self._checked_metadata_url(meta[name], name)

@@ -138,8 +138,9 @@ def server_error(reply: Reply, what: str, answer: Tokens | Refusal | NotOAuth, h
     if reply.status >= 500 or isinstance(answer, (Tokens, Refusal)):
         detail = f": {answer.detail}" if isinstance(answer, Refusal) else ""
         return ServerError(f"{reply.host} failed with HTTP {reply.status} during {what}{detail}", hint=hint)
-    return ServerError(f"{reply.host} answered {what} with HTTP {reply.status} and {answer.what}, not an OAuth reply",
-                       hint=hint)
+    return ServerError(
+        f"{reply.host} answered {what} with HTTP {reply.status} and {answer.what}, not an OAuth reply", hint=hint
+    )
 
 
 # -- device authorization -----------------------------------------------------------------------------------
@@ -163,9 +164,10 @@ def device_authorization(data: dict[str, Any], host: str, verifier: str, allow_h
     def bad(text: str) -> AuthError:
         from qwen_cli.auth.methods.qwen_oauth import LOGIN_COMMAND
 
-        return AuthError(f"{host} sent an unusable device login reply: {text}",
-                         hint=f"Check auth.qwen_oauth.base_url if you changed it, or try again: "
-                              f"{LOGIN_COMMAND}")
+        return AuthError(
+            f"{host} sent an unusable device login reply: {text}",
+            hint=f"Check auth.qwen_oauth.base_url if you changed it, or try again: {LOGIN_COMMAND}",
+        )
 
     from qwen_cli.secrets import register
 
@@ -189,12 +191,20 @@ def device_authorization(data: dict[str, Any], host: str, verifier: str, allow_h
     # Never None (it has a default) and never 0 (allow_zero=False raises), so `or` only narrows the type.
     expires_in = _seconds(data, "expires_in", DEVICE_LIFETIME_DEFAULT, bad, allow_zero=False) or DEVICE_LIFETIME_DEFAULT
     interval = _seconds(data, "interval", None, bad, allow_zero=True)
-    return DeviceAuthorization(codes["device_code"], codes["user_code"], uri or complete, complete,
-                               min(expires_in, DEVICE_LIFETIME_MAX), interval, verifier)
+    return DeviceAuthorization(
+        codes["device_code"],
+        codes["user_code"],
+        uri or complete,
+        complete,
+        min(expires_in, DEVICE_LIFETIME_MAX),
+        interval,
+        verifier,
+    )
 
 
-def _seconds(data: dict[str, Any], name: str, default: float | None, bad: Callable[[str], AuthError],
-             allow_zero: bool) -> float | None:
+def _seconds(
+    data: dict[str, Any], name: str, default: float | None, bad: Callable[[str], AuthError], allow_zero: bool
+) -> float | None:
     if data.get(name) is None:
         return default
     try:

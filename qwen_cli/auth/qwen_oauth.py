@@ -40,6 +40,7 @@ BASE_URL_HINT = "Check auth.qwen_oauth.base_url (QWEN_OAUTH_BASE_URL) if you cha
 UNCHANGED = "your stored login was not changed"
 TRANSIENT = ("server_error", "temporarily_unavailable")  # RFC 6749 §4.1.2.1 codes some token endpoints send too
 
+
 class NotLoggedIn(AuthError):
     def __init__(self) -> None:
         super().__init__("not logged in with Qwen OAuth", hint=f"Run `{LOGIN_AGAIN}`.")
@@ -109,16 +110,20 @@ def request_device_code(endpoints: Endpoints, client: FormClient) -> DeviceAutho
     if reply.status == 200 and data is not None and not isinstance(answer, replies.Refusal):
         return replies.device_authorization(data, reply.host, verifier, endpoints.allow_http)
     if isinstance(answer, replies.Refusal) and reply.status < 500:
-        raise AuthError(f"{reply.host} refused to start a Qwen OAuth login: {answer.detail}",
-                        hint=BASE_URL_HINT + ".")
+        raise AuthError(f"{reply.host} refused to start a Qwen OAuth login: {answer.detail}", hint=BASE_URL_HINT + ".")
     if reply.status == 429:
         raise RateLimitError(f"{reply.host} is rate limiting logins (HTTP 429)", hint="Wait a minute and try again.")
-    raise replies.server_error(reply, "the device login request", answer,
-                               hint=("Try again in a moment." if reply.status >= 500 else BASE_URL_HINT + "."))
+    raise replies.server_error(
+        reply,
+        "the device login request",
+        answer,
+        hint=("Try again in a moment." if reply.status >= 500 else BASE_URL_HINT + "."),
+    )
 
 
-def token_from_reply(params: dict[str, Any], previous: OAuthToken | None = None,
-                     now: float | None = None) -> OAuthToken:
+def token_from_reply(
+    params: dict[str, Any], previous: OAuthToken | None = None, now: float | None = None
+) -> OAuthToken:
     """Build the stored token from a token-endpoint reply, keeping the old refresh token and resource_url
     when the server sends none. Without a usable expires_in the expiry is unknown (None), not guessed."""
     now = time.time() if now is None else now
@@ -203,8 +208,9 @@ def refresh(endpoints: Endpoints, client: FormClient, token: OAuthToken) -> OAut
     """One refresh_token grant (RFC 6749 §6). Only a JSON invalid_grant with 400/401 means the login is gone;
     any other failure leaves it usable for a later try."""
     url = endpoints.urls(client).token
-    body = _device_client(endpoints).prepare_refresh_body(refresh_token=token.refresh_token,
-                                                          client_id=endpoints.client_id)
+    body = _device_client(endpoints).prepare_refresh_body(
+        refresh_token=token.refresh_token, client_id=endpoints.client_id
+    )
     reply = client.post_form(url, body)
     answer = replies.classify(reply)
     if isinstance(answer, replies.Tokens):
@@ -212,11 +218,15 @@ def refresh(endpoints: Endpoints, client: FormClient, token: OAuthToken) -> OAut
     if isinstance(answer, replies.Refusal) and answer.error == "invalid_grant" and answer.status in (400, 401):
         raise LoginGone(answer.error)
     if reply.status == 429 or (isinstance(answer, replies.Refusal) and answer.error == "slow_down"):
-        raise RateLimitError(f"{reply.host} is rate limiting token refreshes (HTTP {reply.status})",
-                             hint=f"Wait a minute and try again; {UNCHANGED}.")
+        raise RateLimitError(
+            f"{reply.host} is rate limiting token refreshes (HTTP {reply.status})",
+            hint=f"Wait a minute and try again; {UNCHANGED}.",
+        )
     if isinstance(answer, replies.Refusal) and reply.status < 500 and answer.error not in TRANSIENT:
-        raise AuthError(f"{reply.host} refused the token refresh (HTTP {reply.status}): {answer.detail}",
-                        hint=f"{BASE_URL_HINT}; {UNCHANGED}. If it persists, log in again: {LOGIN_AGAIN}")
+        raise AuthError(
+            f"{reply.host} refused the token refresh (HTTP {reply.status}): {answer.detail}",
+            hint=f"{BASE_URL_HINT}; {UNCHANGED}. If it persists, log in again: {LOGIN_AGAIN}",
+        )
     hint = "Try again in a moment" if reply.status >= 500 else f"{BASE_URL_HINT}; a proxy or portal may be answering"
     raise replies.server_error(reply, "the token refresh", answer, hint=f"{hint}; {UNCHANGED}.")
 
@@ -256,8 +266,13 @@ def fresh_token(
         return new
 
 
-def to_credentials(settings: Settings, token: OAuthToken, model: str | None, client: FormClient | None = None,
-                   endpoints: Endpoints | None = None) -> Credentials:
+def to_credentials(
+    settings: Settings,
+    token: OAuthToken,
+    model: str | None,
+    client: FormClient | None = None,
+    endpoints: Endpoints | None = None,
+) -> Credentials:
     """Credentials for the OpenAI-compatible adapter; `refresh` forces one refresh (used after an API 401/403,
     and the only refresh a token of unknown lifetime gets)."""
     endpoints = endpoints or Endpoints.from_settings(settings)

@@ -41,13 +41,19 @@ def accepting_region(settings: Settings, siblings: Iterable[tuple[str, Credentia
     return None
 
 
-def rejected(settings: Settings, what: str, region: str, siblings: Iterable[tuple[str, Credentials]],
-             command: Callable[[str], str]) -> KeyFromAnotherRegion | None:
+def rejected(
+    settings: Settings,
+    what: str,
+    region: str,
+    siblings: Iterable[tuple[str, Credentials]],
+    command: Callable[[str], str],
+) -> KeyFromAnotherRegion | None:
     """The error naming the region that accepted the key, or None when no sibling did."""
     found = accepting_region(settings, siblings)
     if found is None:
         return None
     return KeyFromAnotherRegion(
         f"{what} rejected the key in the {region} region, but the {found} region accepted it",
-        hint=f"Log in for that region: {command(found)}", region=found,
+        hint=f"Log in for that region: {command(found)}",
+        region=found,
     )

@@ -55,8 +55,13 @@ def choose(settings: Settings, method: str | None = None, provider: str | None =
     raise NotConfigured()
 
 
-def resolve(settings: Settings, method: str | None = None, provider: str | None = None,
-            model: str | None = None, refresh: bool = True) -> Credentials:
+def resolve(
+    settings: Settings,
+    method: str | None = None,
+    provider: str | None = None,
+    model: str | None = None,
+    refresh: bool = True,
+) -> Credentials:
     """Credentials for this invocation, each part with where it came from. With refresh (the default) a
     Qwen OAuth token close to expiry is refreshed under the lock; refresh=False reads files only, for
     commands that show the resolution without using it."""
@@ -80,7 +85,10 @@ def inventory(settings: Settings) -> tuple[Choice | None, list[StatusEntry]]:
         if active is None:
             chosen = methods.get(choice.method)
             active = StatusEntry(
-                choice.method, choice.provider, title=chosen.title, login_id=wanted,
+                choice.method,
+                choice.provider,
+                title=chosen.title,
+                login_id=wanted,
                 problem=f"{choice.method} is selected but has no credentials",
                 problem_hint=f"Run `{chosen.login_command(choice.provider)}`.",
                 shows_provider=chosen.takes_provider,

@@ -112,8 +112,12 @@ def parse_token(data: object) -> OAuthToken | None:
     if not (text("access_token") and text("token_type")) or ("refresh_token" in data and not text("refresh_token")):
         return None
     expiry = data.get("expiry_date")
-    if expiry is not None and (isinstance(expiry, bool) or not isinstance(expiry, (int, float))
-                               or not math.isfinite(expiry) or not 0 < expiry <= MAX_EXPIRY_DATE):
+    if expiry is not None and (
+        isinstance(expiry, bool)
+        or not isinstance(expiry, (int, float))
+        or not math.isfinite(expiry)
+        or not 0 < expiry <= MAX_EXPIRY_DATE
+    ):
         return None
     resource = data.get("resource_url")
     id_token = data.get("id_token")

@@ -64,11 +64,17 @@ def _verify(settings: Settings, creds: Credentials, region: str | None) -> Verif
             detail += f" (is this key from the {region} region's console? try the other --region)"
         return Verification(False, what, at, detail, int(exc.exit_code))
     except QuotaError as exc:
-        return Verification(False, what, at, "the credentials work, but the quota is exhausted: " + exc.message,
-                            int(exc.exit_code))
+        return Verification(
+            False, what, at, "the credentials work, but the quota is exhausted: " + exc.message, int(exc.exit_code)
+        )
     except RateLimitError as exc:
-        return Verification(False, what, at, "the credentials work, but the request was rate limited: " + exc.message,
-                            int(exc.exit_code))
+        return Verification(
+            False,
+            what,
+            at,
+            "the credentials work, but the request was rate limited: " + exc.message,
+            int(exc.exit_code),
+        )
     except QwenError as exc:
         return Verification(False, what, at, exc.message, int(exc.exit_code))
     from qwen_cli.auth import methods

@@ -67,8 +67,10 @@ class Continuation:
             file = SessionFile(self.store.path_for(self.session_id))
         try:
             auth = {"method": credentials.method, "provider": credentials.provider, "model": credentials.model}
-            if self.session_id is not None and self.auth.get("method") and (
-                (auth["method"], auth["provider"]) != (self.auth.get("method"), self.auth.get("provider"))
+            if (
+                self.session_id is not None
+                and self.auth.get("method")
+                and ((auth["method"], auth["provider"]) != (self.auth.get("method"), self.auth.get("provider")))
             ):
                 file.append({"type": "auth", **auth})  # answered with another method: say so (no secret)
             if self._system_changed or (self.session_id is None and self.conversation.system):

@@ -204,9 +204,7 @@ class SessionStore:
     def load(self, session_id: str) -> Loaded:
         path = self.path_for(session_id)
         if not path.is_file():
-            raise UsageError(
-                f"no session {session_id!r} in {self.dir}", hint="List sessions with `qwen chat --list`."
-            )
+            raise UsageError(f"no session {session_id!r} in {self.dir}", hint="List sessions with `qwen chat --list`.")
         return read(path)
 
     def summaries(self) -> list[Summary]:
@@ -304,4 +302,3 @@ def _mtime(path: Path) -> float:
         return path.stat().st_mtime
     except OSError:
         return 0.0
-

@@ -26,11 +26,20 @@ if TYPE_CHECKING:
 
 @click.command(name="ask")
 @click.argument("prompt", nargs=-1)
-@click.option("-f", "--file", "files", multiple=True, metavar="PATH",
-              help="Attach a regular file's text (repeatable; -f - reads stdin).")
+@click.option(
+    "-f",
+    "--file",
+    "files",
+    multiple=True,
+    metavar="PATH",
+    help="Attach a regular file's text (repeatable; -f - reads stdin).",
+)
 @click.option("-s", "--system", metavar="TEXT", help="System prompt.")
 @click.option(
-    "-m", "--model", metavar="MODEL", shell_complete=complete_models,
+    "-m",
+    "--model",
+    metavar="MODEL",
+    shell_complete=complete_models,
     help="Model id (default: your auth method's model).",
 )
 @click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature, 0 to 2.")

@@ -21,8 +21,7 @@ METHOD_CHOICE = completers.method_choice()
 
 def provider_argument(f):
     """`[PROVIDER]` after METHOD, as chat's `/auth METHOD PROVIDER` takes it; the same as --provider."""
-    return click.argument("provider_word", metavar="[PROVIDER]", required=False,
-                          shell_complete=completers.providers)(f)
+    return click.argument("provider_word", metavar="[PROVIDER]", required=False, shell_complete=completers.providers)(f)
 
 
 def _one_provider(method, word, option):
@@ -31,8 +30,10 @@ def _one_provider(method, word, option):
     provider = word or option
     keyed = methods.provider_method().id
     if word and not (method and methods.get(method).takes_provider):
-        raise UsageError(f"a provider goes with {keyed}, not {method}",
-                         hint=f"Run `qwen auth {click.get_current_context().info_name} {keyed} {word}`.")
+        raise UsageError(
+            f"a provider goes with {keyed}, not {method}",
+            hint=f"Run `qwen auth {click.get_current_context().info_name} {keyed} {word}`.",
+        )
     return provider
 
 
@@ -60,11 +61,17 @@ def auth() -> None:
 @auth.command()
 @click.option("--method", "-m", type=METHOD_CHOICE, help=", ".join(methods.ids()) + " (asked on a terminal).")
 @click.option(
-    "--provider", "-p", metavar="ID", shell_complete=completers.providers,
+    "--provider",
+    "-p",
+    metavar="ID",
+    shell_complete=completers.providers,
     help="api-key provider from the catalogue (openai, openrouter, ...).",
 )
 @click.option(
-    "--region", "-r", metavar="REGION", shell_complete=completers.regions,
+    "--region",
+    "-r",
+    metavar="REGION",
+    shell_complete=completers.regions,
     help="Coding Plan region: china (cn, aliyun) or global (intl).",
 )
 @click.option("--base-url", metavar="URL", help="Override the endpoint (custom providers, gateways).")
@@ -95,8 +102,16 @@ def login(app: AppContext, method, provider, region, base_url, model, key_stdin,
 
     if method is None and app.settings.source("auth.method") == "env:QWEN_AUTH_METHOD":
         method = app.settings.get("auth.method")
-    request = LoginRequest(provider=provider, region=region, base_url=base_url, model=model, key_stdin=key_stdin,
-                           store=store, no_browser=no_browser, verify=verify)
+    request = LoginRequest(
+        provider=provider,
+        region=region,
+        base_url=base_url,
+        model=model,
+        key_stdin=key_stdin,
+        store=store,
+        no_browser=no_browser,
+        verify=verify,
+    )
     result = logins.login(app, method, request)
     if result.verification is not None and not result.verification.ok:
         return result.verification.exit_code
@@ -107,7 +122,10 @@ def login(app: AppContext, method, provider, region, base_url, model, key_stdin,
 @click.argument("method", required=False, type=METHOD_CHOICE)
 @provider_argument
 @click.option(
-    "--provider", "-p", metavar="ID", shell_complete=completers.providers,
+    "--provider",
+    "-p",
+    metavar="ID",
+    shell_complete=completers.providers,
     help="Which api-key provider, when several are configured (or give it after api-key).",
 )
 @pass_app
@@ -131,7 +149,10 @@ def switch(app: AppContext, method, provider_word, provider):
 @auth.command()
 @click.option("--method", "-m", type=METHOD_CHOICE, help="Which method's secret (default: the active one).")
 @click.option(
-    "--provider", "-p", metavar="ID", shell_complete=completers.providers,
+    "--provider",
+    "-p",
+    metavar="ID",
+    shell_complete=completers.providers,
     help="Which api-key provider's key (default: the active one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {token, method, provider, source, expires_at}.")
@@ -156,21 +177,35 @@ def token(app: AppContext, method: str | None, provider: str | None, as_json: bo
     creds = resolve(app.settings, method=method, provider=provider)
     secret = creds.token
     if not secret:
-        raise AuthError(f"{creds.method} ({creds.provider}) uses no key or token",
-                        hint="Nothing to print: requests to it carry no secret.")
+        raise AuthError(
+            f"{creds.method} ({creds.provider}) uses no key or token",
+            hint="Nothing to print: requests to it carry no secret.",
+        )
     app.secrets.append(secret)  # anything else printed from here on is redacted
     if as_json:
-        write_json(app.stdout, {"token": secret, "method": creds.method, "provider": creds.provider,
-                                "source": creds.source, "expires_at": _iso(creds.expires_at)})
+        write_json(
+            app.stdout,
+            {
+                "token": secret,
+                "method": creds.method,
+                "provider": creds.provider,
+                "source": creds.source,
+                "expires_at": _iso(creds.expires_at),
+            },
+        )
     else:
         if not secret.isprintable():  # a key with control characters would be a terminal escape, not a key
-            raise AuthError("the secret contains control characters, so it is not printed",
-                            hint="Check where it comes from (`qwen auth status`).")
+            raise AuthError(
+                "the secret contains control characters, so it is not printed",
+                hint="Check where it comes from (`qwen auth status`).",
+            )
         app.stdout.write(secret + "\n")
         app.stdout.flush()
     if app.stdout.isatty():
-        app.out.notice("that is a secret, now on your screen and in its scrollback; "
-                       "pipe it (`qwen auth token | ...`) to keep it off.")
+        app.out.notice(
+            "that is a secret, now on your screen and in its scrollback; "
+            "pipe it (`qwen auth token | ...`) to keep it off."
+        )
     return 0
 
 
@@ -302,8 +337,9 @@ def status(app: AppContext, as_json, verify):
         return 3
     if active is None or not active.usable:
         if not as_json and active is not None:
-            app.out.error(AuthError(f"the active method has no usable credentials: {active.problem}",
-                                    hint=active.problem_hint))
+            app.out.error(
+                AuthError(f"the active method has no usable credentials: {active.problem}", hint=active.problem_hint)
+            )
         return 3
     if outcome is not None and not outcome.ok:
         return outcome.exit_code or 3
@@ -329,8 +365,9 @@ def _print_status(app: AppContext, settings: Settings, states, rows, now) -> Non
         marker = "*" if state.active else " "
         head = clean(state.label()) + ("  (active)" if state.active else "")
         out.write(f"{marker} {style(head, 'green', colour) if state.active else head}\n")
-        for name, value in state.lines(_source_text(settings, state), now, row["terms"], _verified(settings, state),
-                                       relative):
+        for name, value in state.lines(
+            _source_text(settings, state), now, row["terms"], _verified(settings, state), relative
+        ):
             out.write(f"    {name:<9} {clean(value)}\n")
     out.flush()
 
@@ -345,7 +382,10 @@ def _epoch(iso: str) -> float:
 @click.argument("method", required=False, type=METHOD_CHOICE)
 @provider_argument
 @click.option(
-    "--provider", "-p", metavar="ID", shell_complete=completers.providers,
+    "--provider",
+    "-p",
+    metavar="ID",
+    shell_complete=completers.providers,
     help="Which api-key provider to forget (or give it after api-key).",
 )
 @click.option("--all", "everything", is_flag=True, help="Forget every stored login.")
@@ -395,8 +435,10 @@ def logout(app: AppContext, method, provider_word, provider, everything):
             elif len(stored) == 1:
                 provider = stored[0]
             elif stored:
-                raise UsageError(f"several {method} providers are stored ({', '.join(map(str, stored))})",
-                                 hint="Pass --provider ID, or --all.")
+                raise UsageError(
+                    f"several {method} providers are stored ({', '.join(map(str, stored))})",
+                    hint="Pass --provider ID, or --all.",
+                )
         targets.append((method, provider))
 
     active = settings.get("auth.method")
@@ -405,8 +447,10 @@ def logout(app: AppContext, method, provider_word, provider, everything):
         name = m + (f" ({p})" if p else "")
         if manage.remove(settings, m, p):
             say(f"Logged out of {name}.")
-            if settings.source("auth.method").startswith("user:") and active == m and (
-                not methods.get(m).takes_provider or active_provider == p
+            if (
+                settings.source("auth.method").startswith("user:")
+                and active == m
+                and (not methods.get(m).takes_provider or active_provider == p)
             ):
                 manage.deactivate(settings)
         else:

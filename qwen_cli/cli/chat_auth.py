@@ -73,8 +73,9 @@ def _need_terminal(app: AppContext) -> None:
         from qwen_cli.auth import methods
 
         named = ", ".join(f"/auth {m.id}" + (" PROVIDER" if m.takes_provider else "") for m in methods.all())
-        raise UsageError("/auth needs a terminal to ask questions here",
-                         hint=f"In a script, name a configured method: {named}.")
+        raise UsageError(
+            "/auth needs a terminal to ask questions here", hint=f"In a script, name a configured method: {named}."
+        )
 
 
 def _configured(app: AppContext, method: str, provider: str | None) -> bool:

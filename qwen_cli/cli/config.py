@@ -125,9 +125,7 @@ def show(app: AppContext, as_json: bool) -> None:
 
 
 def _files_json(settings: Settings) -> list[dict]:
-    return [
-        {"role": f.role, "path": str(f.path), "exists": f.exists, "trusted": f.trusted} for f in settings.files()
-    ]
+    return [{"role": f.role, "path": str(f.path), "exists": f.exists, "trusted": f.trusted} for f in settings.files()]
 
 
 @config.command()

@@ -62,11 +62,15 @@ def pages(app: AppContext, method=None, provider=None, region=None, show_all=Fal
     help="Show this method instead of the active one.",
 )
 @click.option(
-    "--provider", metavar="ID", shell_complete=completers.providers,
+    "--provider",
+    metavar="ID",
+    shell_complete=completers.providers,
     help="An api-key provider from the catalogue (implies --method api-key).",
 )
 @click.option(
-    "--region", metavar="REGION", shell_complete=completers.regions,
+    "--region",
+    metavar="REGION",
+    shell_complete=completers.regions,
     help="Coding Plan region: china or global (default: configured, or both).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Every method, and every catalogue provider.")

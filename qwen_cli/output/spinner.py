@@ -10,7 +10,6 @@ if TYPE_CHECKING:
 
 
 class Spinner:
-
     FRAMES = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
     def __init__(self, app: AppContext, label: str = "thinking", interval: float = 0.08) -> None:

@@ -201,8 +201,10 @@ _TOO_LONG = re.compile(
     r"|reduce the length",
     re.IGNORECASE,
 )
-TOO_LONG_HINT = "The input is longer than the model's context: send less (a shorter -f file or prompt), or pick a " \
+TOO_LONG_HINT = (
+    "The input is longer than the model's context: send less (a shorter -f file or prompt), or pick a "
     "model with a larger context window."
+)
 
 
 def _request_hint(status: int, message: str = "") -> str:

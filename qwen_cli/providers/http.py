@@ -182,8 +182,17 @@ def send(
     hops = 0
     while True:
         response = _send_retrying(
-            method, url, headers=headers, network=network, json_body=json_body, data=data, stream=stream,
-            should_retry=should_retry, notify=notify, sleep=sleep, retries=retries,
+            method,
+            url,
+            headers=headers,
+            network=network,
+            json_body=json_body,
+            data=data,
+            stream=stream,
+            should_retry=should_retry,
+            notify=notify,
+            sleep=sleep,
+            retries=retries,
         )
         if not allow_redirects or not response.is_redirect:
             return response
@@ -296,8 +305,18 @@ def read_body(response: Response, network: NetworkOptions, url: str) -> bytes:
 # Request headers whose values --debug shows as they are; any other (Authorization, a [providers.*.headers]
 # value that may be an org token) is masked. Response headers are the server's and shown, but for cookies.
 _SHOWN_REQUEST_HEADERS = frozenset(
-    {"user-agent", "accept", "accept-encoding", "content-type", "content-length", "connection",
-     "x-dashscope-cachecontrol", "x-dashscope-authtype", "x-dashscope-useragent", "anthropic-version"}
+    {
+        "user-agent",
+        "accept",
+        "accept-encoding",
+        "content-type",
+        "content-length",
+        "connection",
+        "x-dashscope-cachecontrol",
+        "x-dashscope-authtype",
+        "x-dashscope-useragent",
+        "anthropic-version",
+    }
 )
 _SECRET_RESPONSE_HEADERS = frozenset({"set-cookie"})
 

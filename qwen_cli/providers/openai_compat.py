@@ -157,7 +157,8 @@ def _model_not_found(
     shown = ", ".join(models[:30]) + (f" (and {len(models) - 30} more)" if len(models) > 30 else "")
     return RequestError(
         f"model {model!r} was not found at {failures.host_of(credentials.base_url)}",
-        hint=f"Available models: {shown}. Choose one with {request.model_choice}." if models
+        hint=f"Available models: {shown}. Choose one with {request.model_choice}."
+        if models
         else f"Choose another with {request.model_choice}.",
     )
 

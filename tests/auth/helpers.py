@@ -23,8 +23,14 @@ def settings_for(oauth_server=None, **env) -> Settings:
     return Settings.load(env=environ, cwd=Path.cwd())
 
 
-def seed_oauth(oauth_server, qwen_home: Path, expires_in: float = 3600, access: str | None = None,
-               refresh: str | None = None, resource_url: str | None = "default") -> dict:
+def seed_oauth(
+    oauth_server,
+    qwen_home: Path,
+    expires_in: float = 3600,
+    access: str | None = None,
+    refresh: str | None = None,
+    resource_url: str | None = "default",
+) -> dict:
     """Register a token pair with the stub and write it to oauth_creds.json as Qwen Code would."""
     body = oauth_server.issue_tokens(refresh_token=refresh, access_token=access)
     data = {

@@ -55,16 +55,30 @@ def test_optional_fields_are_left_out_of_the_file_when_unknown(isolated):
 
     token_store.write_token(isolated.qwen_home, _token(5, resource_url="portal.qwen.ai", id_token="idt"))
     assert json.loads((isolated.qwen_home / "oauth_creds.json").read_text()) == {
-        "access_token": "acc", "refresh_token": "ref", "token_type": "Bearer", "resource_url": "portal.qwen.ai",
-        "expiry_date": 5, "id_token": "idt"}
+        "access_token": "acc",
+        "refresh_token": "ref",
+        "token_type": "Bearer",
+        "resource_url": "portal.qwen.ai",
+        "expiry_date": 5,
+        "id_token": "idt",
+    }
 
 
 def test_empty_optional_strings_read_as_unknown_and_a_float_expiry_as_whole_milliseconds():
-    token = token_store.parse_token({"access_token": "a", "refresh_token": "r", "token_type": "Bearer",
-                                     "expiry_date": 1234.9, "resource_url": "", "id_token": ""})
+    token = token_store.parse_token(
+        {
+            "access_token": "a",
+            "refresh_token": "r",
+            "token_type": "Bearer",
+            "expiry_date": 1234.9,
+            "resource_url": "",
+            "id_token": "",
+        }
+    )
     assert token == OAuthToken("a", "r", "Bearer", 1234, None, None)
-    odd = token_store.parse_token({"access_token": "a", "refresh_token": "r", "token_type": "Bearer",
-                                   "resource_url": 5, "id_token": ["x"]})
+    odd = token_store.parse_token(
+        {"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "resource_url": 5, "id_token": ["x"]}
+    )
     assert odd.resource_url is None and odd.id_token is None
 
 
@@ -73,9 +87,11 @@ def _write_creds(isolated, content: bytes):
     (isolated.qwen_home / "oauth_creds.json").write_bytes(content)
 
 
-@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe{}", b"[" * 100_000 + b"]" * 100_000,
-                                     b'{"access_token": "a"}', b'"a string"'],
-                         ids=["not-json", "not-utf8", "too-deep", "fields-missing", "not-an-object"])
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"\xff\xfe{}", b"[" * 100_000 + b"]" * 100_000, b'{"access_token": "a"}', b'"a string"'],
+    ids=["not-json", "not-utf8", "too-deep", "fields-missing", "not-an-object"],
+)
 def test_an_unusable_credentials_file_is_one_error_with_a_login_hint(isolated, content):
     _write_creds(isolated, content)
     path = isolated.qwen_home / "oauth_creds.json"
@@ -211,7 +227,7 @@ def test_a_waiter_gives_up_after_twenty_tries_as_qwen_code_does(isolated):
         with pytest.raises(token_store.LockTimeout) as caught:
             with token_store.locked(isolated.qwen_home, sleep=waits.append):
                 pass
-    expected = [min(0.1 * 1.5 ** i, 2.0) for i in range(19)]
+    expected = [min(0.1 * 1.5**i, 2.0) for i in range(19)]
     assert waits == pytest.approx(expected)
     assert sum(waits) == pytest.approx(26.93, abs=0.01)
     assert caught.value.message == f"another process holds the token refresh lock {lock}"

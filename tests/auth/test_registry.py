@@ -18,8 +18,11 @@ from tests.helpers import invoke
 
 PACKAGE = Path(__file__).resolve().parents[2] / "qwen_cli"
 IDS = ("qwen-oauth", "coding-plan", "api-key")
-OWN = {"qwen-oauth": "auth/methods/qwen_oauth.py", "coding-plan": "auth/methods/coding_plan.py",
-       "api-key": "auth/methods/api_key.py"}
+OWN = {
+    "qwen-oauth": "auth/methods/qwen_oauth.py",
+    "coding-plan": "auth/methods/coding_plan.py",
+    "api-key": "auth/methods/api_key.py",
+}
 
 
 def method_id_literals() -> list[str]:
@@ -80,8 +83,15 @@ class TestToken(BaseMethod):
         token = settings.getenv(KEY_VAR)
         if not token:
             raise AuthError("no test token", hint=f"Set {KEY_VAR}.")
-        return Credentials(FOURTH, "test", "http://127.0.0.1:9/v1", model or "test-model", token=token,
-                           source=f"env:{KEY_VAR}", method_source=choice.reason)
+        return Credentials(
+            FOURTH,
+            "test",
+            "http://127.0.0.1:9/v1",
+            model or "test-model",
+            token=token,
+            source=f"env:{KEY_VAR}",
+            method_source=choice.reason,
+        )
 
     def status(self, settings, choice):
         if not settings.getenv(KEY_VAR):
@@ -96,15 +106,28 @@ class TestToken(BaseMethod):
     def terms_page(self, provider, region, strict):
         from qwen_cli.terms import Page
 
-        return Page(method=FOURTH, title=self.title, how="you use a test token", provider="the test server",
-                    provider_id="test", region=None, local=True, applies="Nothing leaves the test.")
+        return Page(
+            method=FOURTH,
+            title=self.title,
+            how="you use a test token",
+            provider="the test server",
+            provider_id="test",
+            region=None,
+            local=True,
+            applies="Nothing leaves the test.",
+        )
 
     def terms_summary(self, provider, region):
         return "Terms: Test Token: the test server's, which has none."
 
     def overview_row(self):
-        return {"method": FOURTH, "title": self.title, "provider": "the test server", "terms": "none",
-                "privacy": "none"}
+        return {
+            "method": FOURTH,
+            "title": self.title,
+            "provider": "the test server",
+            "terms": "none",
+            "privacy": "none",
+        }
 
 
 @pytest.fixture
@@ -147,8 +170,14 @@ def _app(prompter, env=None):
     import os
 
     stdout, stderr = io.StringIO(), io.StringIO()
-    return AppContext(stdin=io.StringIO(""), stdout=stdout, stderr=stderr, env=dict(os.environ, **(env or {})),
-                      cwd=Path.cwd(), prompter=prompter)
+    return AppContext(
+        stdin=io.StringIO(""),
+        stdout=stdout,
+        stderr=stderr,
+        env=dict(os.environ, **(env or {})),
+        cwd=Path.cwd(),
+        prompter=prompter,
+    )
 
 
 def test_a_fourth_method_is_offered_by_the_chooser(isolated, fourth):
@@ -225,9 +254,17 @@ def test_off_a_terminal_the_prompter_itself_refuses_to_ask(isolated):
 
 
 def test_status_entries_render_themselves():
-    entry = StatusEntry("api-key", "openrouter", title="API Key", login_id="api-key:openrouter",
-                        masked_key="sk-…abcd", source="env:OPENROUTER_API_KEY", usable=True, shows_provider=True,
-                        overridden="sk-…wxyz in credentials.toml, overridden by OPENROUTER_API_KEY")
+    entry = StatusEntry(
+        "api-key",
+        "openrouter",
+        title="API Key",
+        login_id="api-key:openrouter",
+        masked_key="sk-…abcd",
+        source="env:OPENROUTER_API_KEY",
+        usable=True,
+        shows_provider=True,
+        overridden="sk-…wxyz in credentials.toml, overridden by OPENROUTER_API_KEY",
+    )
     assert entry.label() == "API Key (openrouter)" and entry.condition == "valid"
     rows = dict(entry.lines("environment variable OPENROUTER_API_KEY", 0.0, "Terms: x", None, lambda s: "now"))
     assert rows["key"] == "sk-…abcd from environment variable OPENROUTER_API_KEY"

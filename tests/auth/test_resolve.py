@@ -10,8 +10,23 @@ from qwen_cli.auth.resolve import NotConfigured, choose, inventory, resolve
 from qwen_cli.errors import AuthError, UsageError
 from tests.auth.helpers import CANARY_KEY, settings_for
 
-REQUIRED_PROVIDERS = ("openai", "anthropic", "openrouter", "deepseek", "dashscope", "dashscope-intl", "modelscope",
-                      "groq", "together", "fireworks", "mistral", "ollama", "lmstudio", "vllm", "custom")
+REQUIRED_PROVIDERS = (
+    "openai",
+    "anthropic",
+    "openrouter",
+    "deepseek",
+    "dashscope",
+    "dashscope-intl",
+    "modelscope",
+    "groq",
+    "together",
+    "fireworks",
+    "mistral",
+    "ollama",
+    "lmstudio",
+    "vllm",
+    "custom",
+)
 
 
 def test_provider_catalogue_has_every_required_provider_with_its_fields():
@@ -27,9 +42,19 @@ def test_provider_catalogue_has_every_required_provider_with_its_fields():
             assert p.key_env and p.key_env.endswith("_API_KEY")
 
 
-@pytest.mark.parametrize("alias, region", [("china", "china"), ("cn", "china"), ("aliyun", "china"),
-                                           ("global", "global"), ("intl", "global"), ("international", "global"),
-                                           ("alibabacloud", "global"), ("  INTL ", "global")])
+@pytest.mark.parametrize(
+    "alias, region",
+    [
+        ("china", "china"),
+        ("cn", "china"),
+        ("aliyun", "china"),
+        ("global", "global"),
+        ("intl", "global"),
+        ("international", "global"),
+        ("alibabacloud", "global"),
+        ("  INTL ", "global"),
+    ],
+)
 def test_region_aliases(alias, region):
     assert catalogue.region(alias).id == region
 
@@ -91,8 +116,12 @@ def test_stored_base_url_and_model_are_used(isolated):
     settings = settings_for()
     manage.store_api_key(settings, "custom", CANARY_KEY, "https://gw.example/v1/", "gw-model")
     creds = resolve(settings_for(QWEN_AUTH_METHOD="api-key"))
-    assert (creds.provider, creds.base_url, creds.model, creds.token) == ("custom", "https://gw.example/v1",
-                                                                         "gw-model", CANARY_KEY)
+    assert (creds.provider, creds.base_url, creds.model, creds.token) == (
+        "custom",
+        "https://gw.example/v1",
+        "gw-model",
+        CANARY_KEY,
+    )
     assert creds.source == "credentials.toml"
 
 

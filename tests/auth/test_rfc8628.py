@@ -70,7 +70,6 @@ def _login(server: OAuthScript, **env):
     return result, client, clock
 
 
-
 # -- RFC 8628 §3.2 and §3.5: when to poll -------------------------------------------------------------
 
 
@@ -175,13 +174,16 @@ def test_schedule_arithmetic():
     assert PollSchedule(90.0).slow_down() is None
 
 
-@pytest.mark.parametrize("answer, words", [
-    (html(200, "Hotel Wi-Fi login"), "HTTP 200 and an HTML page (Hotel Wi-Fi login)"),
-    (html(404, "Not Found"), "HTTP 404 and an HTML page (Not Found)"),
-    (empty(200), "HTTP 200 and an empty body"),
-    (text(400, "nope"), "HTTP 400 and text: nope"),
-    (json_answer(200, {"ok": True}), "HTTP 200 and JSON without an access token or an error code"),
-])
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (html(200, "Hotel Wi-Fi login"), "HTTP 200 and an HTML page (Hotel Wi-Fi login)"),
+        (html(404, "Not Found"), "HTTP 404 and an HTML page (Not Found)"),
+        (empty(200), "HTTP 200 and an empty body"),
+        (text(400, "nope"), "HTTP 400 and text: nope"),
+        (json_answer(200, {"ok": True}), "HTTP 200 and JSON without an access token or an error code"),
+    ],
+)
 def test_answers_that_are_not_oauth_stop_polling_with_exit_5(script, answer, words):
     script.polls(answer)
     error, client, _ = _login(script)
@@ -191,8 +193,10 @@ def test_answers_that_are_not_oauth_stop_polling_with_exit_5(script, answer, wor
     assert len(client.times) == 2
 
 
-@pytest.mark.parametrize("code, words", [("access_denied", "denied"), ("expired_token", "expired"),
-                                         ("invalid_grant", "login failed: invalid_grant")])
+@pytest.mark.parametrize(
+    "code, words",
+    [("access_denied", "denied"), ("expired_token", "expired"), ("invalid_grant", "login failed: invalid_grant")],
+)
 def test_rfc_errors_end_the_login_with_exit_3(script, code, words):
     script.polls(oauth_error(code))
     error, _, _ = _login(script)
@@ -212,8 +216,23 @@ def _raw_device(script, **raw):
 
 
 @pytest.mark.parametrize("field", ["expires_in", "interval"])
-@pytest.mark.parametrize("raw", ['"abc"', "Infinity", "-Infinity", "NaN", '"Infinity"', "1e308", "-5", "true",
-                                 '"1e999"', '"5s"', "[5]", "1" + "0" * 400])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '"abc"',
+        "Infinity",
+        "-Infinity",
+        "NaN",
+        '"Infinity"',
+        "1e308",
+        "-5",
+        "true",
+        '"1e999"',
+        '"5s"',
+        "[5]",
+        "1" + "0" * 400,
+    ],
+)
 def test_unusable_numbers_are_a_clean_auth_error(script, field, raw):
     _raw_device(script, **{field: raw})
     error, client, _ = _login(script)
@@ -242,18 +261,21 @@ def test_device_lifetime_is_at_most_an_hour_and_defaults_to_five_minutes(script)
 
 
 @pytest.mark.parametrize("field", ["verification_uri", "verification_uri_complete"])
-@pytest.mark.parametrize("uri", [
-    "javascript:alert(document.cookie)",
-    "file:///etc/passwd",
-    "data:text/html,<script>alert(1)</script>",
-    "vbscript:msgbox",
-    "http://login.example.test/device",          # plain http to another machine
-    "https://chat.qwen.ai@evil.example.test/x",  # a user name that looks like the host
-    "https://chat.qwen.ai/\x1b]8;;https://evil/\x1b\\",
-    "https://chat.qwen.ai/a b",
-    "//chat.qwen.ai/device",
-    42,
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "javascript:alert(document.cookie)",
+        "file:///etc/passwd",
+        "data:text/html,<script>alert(1)</script>",
+        "vbscript:msgbox",
+        "http://login.example.test/device",  # plain http to another machine
+        "https://chat.qwen.ai@evil.example.test/x",  # a user name that looks like the host
+        "https://chat.qwen.ai/\x1b]8;;https://evil/\x1b\\",
+        "https://chat.qwen.ai/a b",
+        "//chat.qwen.ai/device",
+        42,
+    ],
+)
 def test_unsafe_verification_uris_are_refused_before_anything_is_shown(script, field, uri):
     script.device(**{field: uri})
     shown = []
@@ -277,16 +299,30 @@ def test_url_rules():
     assert url_problem("http://[::1]:9/device") is None
     assert url_problem("HTTPS://Chat.Qwen.AI/") is None
     assert url_problem("http://gw.corp.example/device", allow_http=True) is None
-    for bad in ("http://gw.corp.example/device", "https://h:notaport/", "https:///path", "https://h/#frag",
-                "ftp://h/", "", None):
+    for bad in (
+        "http://gw.corp.example/device",
+        "https://h:notaport/",
+        "https:///path",
+        "https://h/#frag",
+        "ftp://h/",
+        "",
+        None,
+    ):
         assert url_problem(bad), bad
 
 
 # -- where requests go: base URL guard, redirects, RFC 8414 metadata, path settings --------------------
 
 
-@pytest.mark.parametrize("base", ["http://oauth.example.test", "ftp://oauth.example.test", "javascript:alert(1)",
-                                  "https://user:pw@oauth.example.test"])
+@pytest.mark.parametrize(
+    "base",
+    [
+        "http://oauth.example.test",
+        "ftp://oauth.example.test",
+        "javascript:alert(1)",
+        "https://user:pw@oauth.example.test",
+    ],
+)
 def test_a_base_url_that_is_not_https_or_loopback_is_refused_before_any_request(isolated, base):
     settings = settings_for(None, QWEN_OAUTH_BASE_URL=base)
     with pytest.raises(ConfigError) as info:
@@ -301,11 +337,15 @@ def test_a_base_url_that_is_not_https_or_loopback_is_refused_before_any_request(
 
 
 def test_allow_insecure_http_lets_a_trusted_gateway_use_http():
-    settings = settings_for(None, QWEN_OAUTH_BASE_URL="http://gw.corp.example", QWEN_NETWORK_ALLOW_INSECURE_HTTP="1",
-                            QWEN_AUTH_QWEN_OAUTH_DEVICE_PATH="/d", QWEN_AUTH_QWEN_OAUTH_TOKEN_PATH="/t")
+    settings = settings_for(
+        None,
+        QWEN_OAUTH_BASE_URL="http://gw.corp.example",
+        QWEN_NETWORK_ALLOW_INSECURE_HTTP="1",
+        QWEN_AUTH_QWEN_OAUTH_DEVICE_PATH="/d",
+        QWEN_AUTH_QWEN_OAUTH_TOKEN_PATH="/t",
+    )
     urls = Endpoints.from_settings(settings).urls(client=None)  # both paths set: no metadata request
     assert (urls.device, urls.token) == ("http://gw.corp.example/d", "http://gw.corp.example/t")
-
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -327,8 +367,11 @@ def test_redirects_are_never_followed(script, trap, isolated, status):
 
 
 def _metadata(script, **fields):
-    body = {"issuer": script.base, "device_authorization_endpoint": script.base + "/oauth/device",
-            "token_endpoint": script.base + "/oauth/token"}
+    body = {
+        "issuer": script.base,
+        "device_authorization_endpoint": script.base + "/oauth/device",
+        "token_endpoint": script.base + "/oauth/token",
+    }
     body.update(fields)
     return {k: v for k, v in body.items() if v is not OMIT}
 
@@ -374,8 +417,16 @@ def test_metadata_with_another_issuer_is_not_used(script):
 
 
 @pytest.mark.parametrize("field", ["device_authorization_endpoint", "token_endpoint"])
-@pytest.mark.parametrize("url", ["http://127.0.0.2:9/oauth", "javascript:alert(1)", "http://evil.example.test/t",
-                                 "https://u@evil.example.test/t", 7])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.2:9/oauth",
+        "javascript:alert(1)",
+        "http://evil.example.test/t",
+        "https://u@evil.example.test/t",
+        7,
+    ],
+)
 def test_metadata_endpoints_are_checked(script, field, url):
     script.metadata = _metadata(script, **{field: url})
     error, _, _ = _login(script)
@@ -395,8 +446,9 @@ def test_qwens_own_host_needs_no_metadata(isolated):
     assert urls.token == "https://chat.qwen.ai/api/v1/oauth2/token"
 
 
-@pytest.mark.parametrize("path", ["oauth/token", "//evil.example.test/t", "https://evil.example.test/t", "/a b",
-                                  "/t#x"])
+@pytest.mark.parametrize(
+    "path", ["oauth/token", "//evil.example.test/t", "https://evil.example.test/t", "/a b", "/t#x"]
+)
 def test_a_path_setting_must_be_a_path(path):
     settings = settings_for(None, QWEN_AUTH_QWEN_OAUTH_TOKEN_PATH=path)
     with pytest.raises(ConfigError) as info:
@@ -418,13 +470,18 @@ def _seed(home, expires_in=3600.0, expiry=True, resource_url=None):
     return (home / "oauth_creds.json").read_bytes()
 
 
-@pytest.mark.parametrize("answer, words", [
-    (html(200, "Hotel Wi-Fi login"), "HTTP 200"), (html(404, "Not Found"), "HTTP 404"), (empty(200), "HTTP 200"),
-    (text(502, "Bad Gateway"), "HTTP 502"), (json_answer(200, {"ok": True}), "HTTP 200"),
-    (json_answer(200, '{"a":' * 50000 + "1" + "}" * 50000), "nested"),  # would overflow the parser
-])
-def test_a_refresh_answered_by_something_else_is_a_server_problem_and_keeps_the_login(script, isolated, answer,
-                                                                                     words):
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        (html(200, "Hotel Wi-Fi login"), "HTTP 200"),
+        (html(404, "Not Found"), "HTTP 404"),
+        (empty(200), "HTTP 200"),
+        (text(502, "Bad Gateway"), "HTTP 502"),
+        (json_answer(200, {"ok": True}), "HTTP 200"),
+        (json_answer(200, '{"a":' * 50000 + "1" + "}" * 50000), "nested"),  # would overflow the parser
+    ],
+)
+def test_a_refresh_answered_by_something_else_is_a_server_problem_and_keeps_the_login(script, isolated, answer, words):
     before = _seed(isolated.qwen_home, expires_in=-60)
     script.refreshes(answer)
     with pytest.raises(ServerError) as info:
@@ -445,8 +502,14 @@ def test_only_a_json_invalid_grant_means_the_login_is_gone(script, isolated, sta
     assert (isolated.qwen_home / "oauth_creds.json").read_bytes() == before  # not deleted either
 
 
-@pytest.mark.parametrize("answer", [oauth_error("invalid_client", 401), oauth_error("invalid_grant", 403),
-                                    oauth_error("invalid_request", 400, "missing parameter")])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        oauth_error("invalid_client", 401),
+        oauth_error("invalid_grant", 403),
+        oauth_error("invalid_request", 400, "missing parameter"),
+    ],
+)
 def test_other_refusals_are_auth_errors_but_not_a_lost_login(script, isolated, answer):
     _seed(isolated.qwen_home, expires_in=-60)
     script.refreshes(answer)
@@ -475,8 +538,10 @@ def test_a_token_without_expires_in_has_an_unknown_lifetime(script, isolated):
     assert again == token and again.seconds_left() == math.inf
 
 
-@pytest.mark.parametrize("value, lifetime", [("600", 600), (600, 600), ("abc", None), (-1, None), (0, None),
-                                             (1e308, None), (None, None), (True, None)])
+@pytest.mark.parametrize(
+    "value, lifetime",
+    [("600", 600), (600, 600), ("abc", None), (-1, None), (0, None), (1e308, None), (None, None), (True, None)],
+)
 def test_token_lifetimes(value, lifetime):
     assert oauth_replies.token_lifetime({"expires_in": value}) == lifetime
 

@@ -20,8 +20,17 @@ from tests.auth.helpers import read_creds, seed_oauth, settings_for
     "data, valid",
     [
         ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": 1}, True),
-        ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": 1.5,
-          "resource_url": "portal.qwen.ai", "id_token": "i"}, True),
+        (
+            {
+                "access_token": "a",
+                "refresh_token": "r",
+                "token_type": "Bearer",
+                "expiry_date": 1.5,
+                "resource_url": "portal.qwen.ai",
+                "id_token": "i",
+            },
+            True,
+        ),
         # no expiry_date (or null): the lifetime is unknown, as written after a reply without expires_in
         ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer"}, True),
         ({"access_token": "a", "refresh_token": "r", "token_type": "Bearer", "expiry_date": None}, True),
@@ -87,12 +96,16 @@ def test_fresh_lock_held_by_another_process_is_waited_for(isolated):
     isolated.qwen_home.mkdir(parents=True)
     lock = isolated.qwen_home / "oauth_creds.lock"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import os, sys, time, uuid\n"
-         f"p = {str(lock)!r}\n"
-         "fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600); os.write(fd, str(uuid.uuid4()).encode())\n"
-         "os.close(fd); print('held', flush=True); time.sleep(0.8); os.unlink(p)\n"],
-        stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import os, sys, time, uuid\n"
+            f"p = {str(lock)!r}\n"
+            "fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600); os.write(fd, str(uuid.uuid4()).encode())\n"
+            "os.close(fd); print('held', flush=True); time.sleep(0.8); os.unlink(p)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert holder.stdout.readline().strip() == "held"
     start = time.monotonic()
@@ -118,8 +131,10 @@ def test_many_processes_refresh_once(oauth_server, isolated):
     oauth_server.token_delay = 0.3
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    procs = [ctx.Process(target=_refresh_worker, args=(oauth_server.base_url, str(isolated.qwen_home), queue))
-             for _ in range(12)]
+    procs = [
+        ctx.Process(target=_refresh_worker, args=(oauth_server.base_url, str(isolated.qwen_home), queue))
+        for _ in range(12)
+    ]
     for p in procs:
         p.start()
     results = [queue.get(timeout=60) for _ in procs]

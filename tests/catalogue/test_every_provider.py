@@ -50,8 +50,11 @@ def stub():
 def test_ask_reaches_the_overridden_url_of_every_provider_and_region(isolated, stub, pid, region):
     prov = catalogue.provider(pid)
     stub.require_auth = bool(prov.key_env)  # a local server takes no key
-    where = f'[providers.{pid}]\nregion = "{region}"\n[providers.{pid}.regions.{region}]\n' if region \
+    where = (
+        f'[providers.{pid}]\nregion = "{region}"\n[providers.{pid}.regions.{region}]\n'
+        if region
         else f"[providers.{pid}]\n"
+    )
     _config(isolated, f'[auth]\nmethod = "api-key"\nprovider = "{pid}"\n{where}base_url = "{stub.url}"\n')
     env = {prov.key_env: KEY} if prov.key_env else {}
     args = ["ask", "hi"] + ([] if prov.default_model else ["-m", "test-model"])
@@ -75,8 +78,11 @@ def test_ask_reaches_the_overridden_url_of_every_provider_and_region(isolated, s
 
 def test_coding_plan_regions_are_overridable_too(isolated, stub):
     for region in catalogue.regions():
-        _config(isolated, f'[auth]\nmethod = "coding-plan"\nregion = "{region}"\n'
-                          f'[providers.coding-plan.regions.{region}]\nbase_url = "{stub.url}"\n')
+        _config(
+            isolated,
+            f'[auth]\nmethod = "coding-plan"\nregion = "{region}"\n'
+            f'[providers.coding-plan.regions.{region}]\nbase_url = "{stub.url}"\n',
+        )
         result = invoke(["ask", "hi"], env={"BAILIAN_CODING_PLAN_API_KEY": KEY})
         assert result.exit_code == 0, result.stderr
         assert stub.chat_requests[-1].headers["x-dashscope-cachecontrol"] == "enable"
@@ -94,8 +100,9 @@ def test_every_dashscope_and_token_plan_host_gets_dashscope_headers():
 
 def test_a_regioned_login_asks_its_region_and_stores_it(isolated, stub):
     _config(isolated, f'[providers.minimax.regions.china]\nbase_url = "{stub.url}"\n')
-    login = invoke(["auth", "login", "--method", "api-key", "--provider", "minimax", "--region", "cn",
-                    "--key-stdin"], input=KEY)
+    login = invoke(
+        ["auth", "login", "--method", "api-key", "--provider", "minimax", "--region", "cn", "--key-stdin"], input=KEY
+    )
     assert login.exit_code == 0, login.stderr
     assert "china region" in login.stderr
     result = invoke(["ask", "hi"])
@@ -104,8 +111,9 @@ def test_a_regioned_login_asks_its_region_and_stores_it(isolated, stub):
 
 
 def test_unknown_region_is_a_usage_error_with_the_choices():
-    result = invoke(["auth", "login", "--method", "api-key", "--provider", "moonshot", "--region", "mars",
-                     "--key-stdin"], input=KEY)
+    result = invoke(
+        ["auth", "login", "--method", "api-key", "--provider", "moonshot", "--region", "mars", "--key-stdin"], input=KEY
+    )
     assert result.exit_code == 2
     assert "unknown Kimi (Moonshot AI) region 'mars'" in result.stderr
     assert "international (intl/global), china (cn)" in result.stderr
@@ -125,8 +133,11 @@ def test_an_untrusted_project_cannot_route_a_key_through_providers_tables(isolat
     )
     _config(isolated, '[auth]\nmethod = "api-key"\nprovider = "openrouter"\n')
     result = invoke(["config", "show"], env={"OPENROUTER_API_KEY": KEY})
-    for name in ("providers.openrouter.base_url", "providers.openrouter.region",
-                 "providers.minimax.regions.china.base_url"):
+    for name in (
+        "providers.openrouter.base_url",
+        "providers.openrouter.region",
+        "providers.minimax.regions.china.base_url",
+    ):
         assert f"ignoring {name} from {project / 'config.toml'}" in result.stderr
     assert stub.requests == []
 
@@ -154,13 +165,16 @@ def test_readme_and_auth_doc_list_the_catalogue():
     assert auth_doc == catalogue_docs.provider_table(), "docs/auth.md provider table is stale"
 
 
-@pytest.mark.parametrize(("pid", "region", "documents"), [
-    ("token-plan", "cn", ["alibaba-cloud-china"]),
-    ("token-plan", "ap-southeast-1", ["alibaba-cloud-international"]),
-    ("dashscope", "us-virginia", ["alibaba-cloud-international"]),
-    ("dashscope", "hk", ["alibaba-cloud-china", "alibaba-cloud-international"]),
-    ("dashscope", None, ["alibaba-cloud-china", "alibaba-cloud-international"]),
-])
+@pytest.mark.parametrize(
+    ("pid", "region", "documents"),
+    [
+        ("token-plan", "cn", ["alibaba-cloud-china"]),
+        ("token-plan", "ap-southeast-1", ["alibaba-cloud-international"]),
+        ("dashscope", "us-virginia", ["alibaba-cloud-international"]),
+        ("dashscope", "hk", ["alibaba-cloud-china", "alibaba-cloud-international"]),
+        ("dashscope", None, ["alibaba-cloud-china", "alibaba-cloud-international"]),
+    ],
+)
 def test_terms_of_alibaba_products_under_api_key_are_alibaba_clouds_for_the_region(pid, region, documents):
     import json
 

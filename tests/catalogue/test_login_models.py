@@ -19,8 +19,9 @@ KEY = "sk-test-key"
 def _spawn(args):
     command = qwen_command()
     environ = dict(os.environ, TERM="xterm")
-    child = pexpect.spawn(command[0], command[1:] + list(args), env=environ, encoding="utf-8", timeout=30,
-                          dimensions=(40, 200))
+    child = pexpect.spawn(
+        command[0], command[1:] + list(args), env=environ, encoding="utf-8", timeout=30, dimensions=(40, 200)
+    )
     child.logfile_read = io.StringIO()
     return child
 

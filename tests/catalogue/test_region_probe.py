@@ -24,8 +24,9 @@ def regions(isolated):
 
 
 def _login(region, key, tty=False):
-    return invoke(["auth", "login", "--provider", "minimax", "--region", region, "--key-stdin", "--verify"],
-                  input=key, tty=tty)
+    return invoke(
+        ["auth", "login", "--provider", "minimax", "--region", region, "--key-stdin", "--verify"], input=key, tty=tty
+    )
 
 
 def test_a_key_from_the_other_region_is_named_with_the_command_that_fixes_it(isolated, regions):
@@ -85,9 +86,15 @@ def test_on_a_terminal_the_login_offers_to_switch_to_the_region_that_accepts_the
 
     intl, china = regions
     command = qwen_command()
-    child = pexpect.spawn(command[0], command[1:] + ["auth", "login", "--provider", "minimax", "--region", "intl",
-                                                      "--model", "MiniMax-M3", "--verify"],
-                          env=dict(os.environ, TERM="xterm"), encoding="utf-8", timeout=30, dimensions=(40, 200))
+    child = pexpect.spawn(
+        command[0],
+        command[1:]
+        + ["auth", "login", "--provider", "minimax", "--region", "intl", "--model", "MiniMax-M3", "--verify"],
+        env=dict(os.environ, TERM="xterm"),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, 200),
+    )
     child.logfile_read = io.StringIO()
     child.expect("input hidden")
     child.sendline(CHINA_KEY)

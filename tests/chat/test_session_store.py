@@ -122,7 +122,9 @@ def test_recorded_auth_is_the_meta_then_the_last_switch_and_model(isolated):
     session.append({"type": "auth", "method": 7})  # not a method: ignored
     session.close()
     assert recorded_auth(read(session.path)) == {
-        "method": "coding-plan", "provider": "coding-plan", "model": "qwen3-max"
+        "method": "coding-plan",
+        "provider": "coding-plan",
+        "model": "qwen3-max",
     }
 
 

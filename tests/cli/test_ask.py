@@ -84,12 +84,33 @@ def test_non_utf8_file_is_decoded_with_a_warning(openai_server, env, isolated):
 
 
 def test_system_prompt_and_sampling_options(openai_server, env):
-    ask(["-s", "be brief", "-m", "other-model", "--temperature", "0.3", "--top-p", "0.5", "--max-tokens", "9",
-         "--seed", "4", "q"], env)
+    ask(
+        [
+            "-s",
+            "be brief",
+            "-m",
+            "other-model",
+            "--temperature",
+            "0.3",
+            "--top-p",
+            "0.5",
+            "--max-tokens",
+            "9",
+            "--seed",
+            "4",
+            "q",
+        ],
+        env,
+    )
     body = openai_server.chat_requests[-1].json
     assert body["messages"][0] == {"role": "system", "content": "be brief"}
     assert (body["model"], body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (
-        "other-model", 0.3, 0.5, 9, 4)
+        "other-model",
+        0.3,
+        0.5,
+        9,
+        4,
+    )
 
 
 @pytest.mark.parametrize("args", [["--temperature", "5"], ["--top-p", "2"], ["--max-tokens", "0"]])
@@ -297,7 +318,8 @@ def test_secret_never_appears_in_errors(openai_server, env):
 
 
 def test_non_json_mid_stream_error_event(openai_server, env):
-    openai_server.script(raw(200, ["event: error\ndata: {\"message\": \"model overloaded\"}\n\n"],
-                             {"Content-Type": "text/event-stream"}))
+    openai_server.script(
+        raw(200, ['event: error\ndata: {"message": "model overloaded"}\n\n'], {"Content-Type": "text/event-stream"})
+    )
     result = ask(["q"], env)
     assert result.exit_code == 5 and "model overloaded" in result.stderr

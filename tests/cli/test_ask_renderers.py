@@ -23,8 +23,13 @@ class Stream(io.StringIO):
 
 
 def app_for(tty=False, fmt="text") -> AppContext:
-    return AppContext(stdin=Stream(), stdout=Stream(tty), stderr=Stream(tty), env={"NO_COLOR": "1", "COLUMNS": "80"},
-                      output_format=fmt)
+    return AppContext(
+        stdin=Stream(),
+        stdout=Stream(tty),
+        stderr=Stream(tty),
+        env={"NO_COLOR": "1", "COLUMNS": "80"},
+        output_format=fmt,
+    )
 
 
 def events_then(exc, *events):
@@ -40,7 +45,12 @@ def test_plain_answer_collects_everything():
     answer = render_answer(app, iter(GOOD), model="fallback")
     assert app.stdout.getvalue() == "ab\n" and app.stderr.getvalue() == ""
     assert (answer.text, answer.reasoning, answer.usage, answer.finish_reason, answer.model) == (
-        "ab", "why", Usage(1, 2, 3), "stop", "m")
+        "ab",
+        "why",
+        Usage(1, 2, 3),
+        "stop",
+        "m",
+    )
     assert not answer.cut and answer.error is None
 
 

@@ -77,7 +77,7 @@ def test_stream_json_lines_reach_a_pipe_as_they_are_sent(openai_server, env):
 
 def test_broken_pipe_exits_quietly(openai_server, env):
     openai_server.script(stream_reply([f"line {i}\n" for i in range(50)], delay=0.02))
-    cmd = " ".join(qwen_command()) + " ask q | head -1; echo \"status=${PIPESTATUS[0]}\" >&2"
+    cmd = " ".join(qwen_command()) + ' ask q | head -1; echo "status=${PIPESTATUS[0]}" >&2'
     proc = subprocess.run(["bash", "-c", cmd], capture_output=True, env=env, timeout=30)
     assert proc.stdout == b"line 0\n"
     assert b"status=0" in proc.stderr
@@ -137,8 +137,9 @@ def test_one_shot_does_not_import_rich_into_a_pipe(openai_server, env):
     )
     import sys
 
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          stdin=subprocess.DEVNULL, timeout=30)
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL, timeout=30
+    )
     assert proc.stdout == "Hello from stub\n"
     modules = set(proc.stderr.rsplit("MODULES:", 1)[1].split(","))
     assert "requests" in modules

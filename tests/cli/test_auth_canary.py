@@ -24,7 +24,7 @@ def test_canaries_never_leak(isolated, oauth_server):
     env = {"QWEN_OAUTH_BASE_URL": oauth_server.base_url}
     project = isolated.work / ".qwen" / "config.toml"
     project.parent.mkdir(parents=True)
-    project.write_text("[general]\nmodel = \"coder-model\"\n")
+    project.write_text('[general]\nmodel = "coder-model"\n')
     runs = []
 
     def run(args, input=None, extra=None):
@@ -33,10 +33,38 @@ def test_canaries_never_leak(isolated, oauth_server):
         return result
 
     # key-based logins, verified against a server that rejects them (error paths print the most)
-    run(["--debug", "auth", "login", "--method", "api-key", "--base-url", openai.url, "--model", "m",
-         "--key-stdin", "--verify"], input=CANARY_KEY)
-    run(["--debug", "auth", "login", "--method", "coding-plan", "--region", "global", "--base-url", openai.url,
-         "--key-stdin", "--verify"], input=CANARY_PLAN_KEY)
+    run(
+        [
+            "--debug",
+            "auth",
+            "login",
+            "--method",
+            "api-key",
+            "--base-url",
+            openai.url,
+            "--model",
+            "m",
+            "--key-stdin",
+            "--verify",
+        ],
+        input=CANARY_KEY,
+    )
+    run(
+        [
+            "--debug",
+            "auth",
+            "login",
+            "--method",
+            "coding-plan",
+            "--region",
+            "global",
+            "--base-url",
+            openai.url,
+            "--key-stdin",
+            "--verify",
+        ],
+        input=CANARY_PLAN_KEY,
+    )
     run(["--debug", "auth", "status", "--verify"])
     run(["auth", "status", "--json", "--verify"])
     run(["--debug", "ask", "hi"])
@@ -58,15 +86,29 @@ def test_canaries_never_leak(isolated, oauth_server):
     run(["--debug", "auth", "status"], extra={"QWEN_AUTH_METHOD": "qwen-oauth"})
     run(["auth", "status", "--json"], extra={"QWEN_AUTH_METHOD": "qwen-oauth"})
     # env keys with --debug
-    run(["--debug", "auth", "status"], extra={"OPENAI_API_KEY": CANARY_KEY, "QWEN_AUTH_METHOD": "api-key",
-                                              "QWEN_AUTH_PROVIDER": "openai"})
-    run(["--debug", "ask", "hi"], extra={"OPENAI_API_KEY": CANARY_KEY, "OPENAI_BASE_URL": openai.url,
-                                         "OPENAI_MODEL": "m", "QWEN_AUTH_METHOD": "api-key",
-                                         "QWEN_AUTH_PROVIDER": "custom"})
+    run(
+        ["--debug", "auth", "status"],
+        extra={"OPENAI_API_KEY": CANARY_KEY, "QWEN_AUTH_METHOD": "api-key", "QWEN_AUTH_PROVIDER": "openai"},
+    )
+    run(
+        ["--debug", "ask", "hi"],
+        extra={
+            "OPENAI_API_KEY": CANARY_KEY,
+            "OPENAI_BASE_URL": openai.url,
+            "OPENAI_MODEL": "m",
+            "QWEN_AUTH_METHOD": "api-key",
+            "QWEN_AUTH_PROVIDER": "custom",
+        },
+    )
     # servers that push the secrets back at us: an error echoing the key, in text and JSON output, with
     # --debug (its traceback and HTTP trace), and a token endpoint echoing the refresh token
-    echo_env = {"OPENAI_API_KEY": CANARY_KEY, "OPENAI_BASE_URL": openai.url, "OPENAI_MODEL": "m",
-                "QWEN_AUTH_METHOD": "api-key", "QWEN_AUTH_PROVIDER": "custom"}
+    echo_env = {
+        "OPENAI_API_KEY": CANARY_KEY,
+        "OPENAI_BASE_URL": openai.url,
+        "OPENAI_MODEL": "m",
+        "QWEN_AUTH_METHOD": "api-key",
+        "QWEN_AUTH_PROVIDER": "custom",
+    }
     openai.accept_tokens.add(CANARY_KEY)
     for output in ("text", "json"):
         openai.script(error(401, {"error": {"message": f"Incorrect API key provided: {CANARY_KEY}."}}, times=2))

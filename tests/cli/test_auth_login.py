@@ -21,8 +21,9 @@ def _credentials(isolated) -> dict:
 
 
 def test_api_key_login_stores_key_in_credentials_toml_only(isolated):
-    result = invoke(["auth", "login", "--method", "api-key", "--provider", "openrouter", "--key-stdin"],
-                    input=CANARY_KEY + "\n")
+    result = invoke(
+        ["auth", "login", "--method", "api-key", "--provider", "openrouter", "--key-stdin"], input=CANARY_KEY + "\n"
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout == ""
     assert CANARY_KEY not in result.output
@@ -68,8 +69,9 @@ def test_unknown_provider_suggests_a_close_one(isolated):
 
 
 def test_key_from_env_is_used_but_not_copied(isolated):
-    result = invoke(["auth", "login", "--method", "api-key", "--provider", "openai"],
-                    env={"OPENAI_API_KEY": CANARY_KEY})
+    result = invoke(
+        ["auth", "login", "--method", "api-key", "--provider", "openai"], env={"OPENAI_API_KEY": CANARY_KEY}
+    )
     assert result.exit_code == 0, result.output
     assert "key" not in _credentials(isolated)["api-key"]["openai"]
     assert "OPENAI_API_KEY" in result.stderr
@@ -84,8 +86,21 @@ def test_local_provider_needs_no_key(isolated):
 
 
 def test_custom_provider_with_base_url_then_ask_works(isolated, openai_server):
-    result = invoke(["auth", "login", "--method", "api-key", "--base-url", openai_server.url, "--model", "test-model",
-                     "--key-stdin", "--verify"], input="sk-test-key")
+    result = invoke(
+        [
+            "auth",
+            "login",
+            "--method",
+            "api-key",
+            "--base-url",
+            openai_server.url,
+            "--model",
+            "test-model",
+            "--key-stdin",
+            "--verify",
+        ],
+        input="sk-test-key",
+    )
     assert result.exit_code == 0, result.output
     assert "Verified GET " + openai_server.url + "/models: OK" in result.stderr
     assert _config(isolated)["auth"] == {"method": "api-key", "provider": "custom"}
@@ -96,16 +111,31 @@ def test_custom_provider_with_base_url_then_ask_works(isolated, openai_server):
 
 
 def test_verify_with_a_rejected_key_exits_3(isolated, openai_server):
-    result = invoke(["auth", "login", "--method", "api-key", "--base-url", openai_server.url, "--model", "m",
-                     "--key-stdin", "--verify"], input=CANARY_KEY)
+    result = invoke(
+        [
+            "auth",
+            "login",
+            "--method",
+            "api-key",
+            "--base-url",
+            openai_server.url,
+            "--model",
+            "m",
+            "--key-stdin",
+            "--verify",
+        ],
+        input=CANARY_KEY,
+    )
     assert result.exit_code == 3, result.output
     assert "FAILED" in result.stderr and "rejected" in result.stderr
     assert CANARY_KEY not in result.output
 
 
 def test_store_keyring_without_the_extra_is_a_clear_error(isolated):
-    result = run_qwen(["auth", "login", "--method", "api-key", "--provider", "openai", "--key-stdin",
-                       "--store", "keyring"], input=CANARY_KEY)
+    result = run_qwen(
+        ["auth", "login", "--method", "api-key", "--provider", "openai", "--key-stdin", "--store", "keyring"],
+        input=CANARY_KEY,
+    )
     assert result.exit_code == 2
     assert "pip install 'qwen-cli[keyring]'" in result.stderr
     assert not (isolated.qwen_home / "credentials.toml").exists()
@@ -122,8 +152,10 @@ def test_store_keyring_with_a_backend(isolated, monkeypatch):
     fake.delete_password = lambda service, name: vault.pop((service, name))
     monkeypatch.setitem(sys.modules, "keyring", fake)
 
-    result = invoke(["auth", "login", "--method", "api-key", "--provider", "groq", "--key-stdin",
-                     "--store", "keyring"], input=CANARY_KEY)
+    result = invoke(
+        ["auth", "login", "--method", "api-key", "--provider", "groq", "--key-stdin", "--store", "keyring"],
+        input=CANARY_KEY,
+    )
     assert result.exit_code == 0, result.output
     assert vault == {("qwen-cli", "api-key:groq"): CANARY_KEY}
     assert CANARY_KEY not in (isolated.qwen_home / "credentials.toml").read_text()
@@ -140,12 +172,15 @@ def test_store_keyring_with_a_backend(isolated, monkeypatch):
 
 
 def test_coding_plan_region_aliases_set_the_base_url(isolated):
-    for alias, base in (("intl", "https://coding-intl.dashscope.aliyuncs.com/v1"),
-                        ("alibabacloud", "https://coding-intl.dashscope.aliyuncs.com/v1"),
-                        ("cn", "https://coding.dashscope.aliyuncs.com/v1"),
-                        ("aliyun", "https://coding.dashscope.aliyuncs.com/v1")):
-        result = invoke(["auth", "login", "--method", "coding-plan", "--region", alias, "--key-stdin"],
-                        input=CANARY_PLAN_KEY)
+    for alias, base in (
+        ("intl", "https://coding-intl.dashscope.aliyuncs.com/v1"),
+        ("alibabacloud", "https://coding-intl.dashscope.aliyuncs.com/v1"),
+        ("cn", "https://coding.dashscope.aliyuncs.com/v1"),
+        ("aliyun", "https://coding.dashscope.aliyuncs.com/v1"),
+    ):
+        result = invoke(
+            ["auth", "login", "--method", "coding-plan", "--region", alias, "--key-stdin"], input=CANARY_PLAN_KEY
+        )
         assert result.exit_code == 0, result.output
         import json
 
@@ -156,8 +191,11 @@ def test_coding_plan_region_aliases_set_the_base_url(isolated):
 
 
 def test_qwen_auth_method_in_the_environment_is_the_default_method(isolated):
-    result = invoke(["auth", "login", "--region", "global", "--key-stdin"], input=CANARY_PLAN_KEY,
-                    env={"QWEN_AUTH_METHOD": "coding-plan"})
+    result = invoke(
+        ["auth", "login", "--region", "global", "--key-stdin"],
+        input=CANARY_PLAN_KEY,
+        env={"QWEN_AUTH_METHOD": "coding-plan"},
+    )
     assert result.exit_code == 0, result.output
     assert _config(isolated)["auth"]["method"] == "coding-plan"
 
@@ -169,8 +207,7 @@ def test_unknown_region_is_usage_error(isolated):
 
 
 def test_coding_plan_key_without_sk_sp_prefix_warns_but_stores(isolated):
-    result = invoke(["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin"],
-                    input=CANARY_KEY)
+    result = invoke(["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin"], input=CANARY_KEY)
     assert result.exit_code == 0
     assert "Warning:" in result.stderr and "sk-sp-" in result.stderr
     assert _credentials(isolated)["coding-plan"]["key"] == CANARY_KEY
@@ -178,8 +215,21 @@ def test_coding_plan_key_without_sk_sp_prefix_warns_but_stores(isolated):
 
 def test_coding_plan_verify_against_a_gateway(isolated, openai_server):
     openai_server.accept_tokens.add(CANARY_PLAN_KEY)
-    result = invoke(["auth", "login", "--method", "coding-plan", "--region", "global", "--base-url", openai_server.url,
-                     "--key-stdin", "--verify"], input=CANARY_PLAN_KEY)
+    result = invoke(
+        [
+            "auth",
+            "login",
+            "--method",
+            "coding-plan",
+            "--region",
+            "global",
+            "--base-url",
+            openai_server.url,
+            "--key-stdin",
+            "--verify",
+        ],
+        input=CANARY_PLAN_KEY,
+    )
     assert result.exit_code == 0, result.output
     assert "works in the global region" in result.stderr
     req = openai_server.requests[-1]
@@ -192,8 +242,10 @@ def test_coding_plan_verify_against_a_gateway(isolated, openai_server):
 
 
 def test_coding_plan_model_is_kept_across_switches(isolated):
-    invoke(["auth", "login", "--method", "coding-plan", "--region", "china", "--model", "glm-5", "--key-stdin"],
-           input=CANARY_PLAN_KEY)
+    invoke(
+        ["auth", "login", "--method", "coding-plan", "--region", "china", "--model", "glm-5", "--key-stdin"],
+        input=CANARY_PLAN_KEY,
+    )
     invoke(["auth", "login", "--method", "api-key", "--provider", "ollama"])
     assert invoke(["auth", "switch", "coding-plan"]).exit_code == 0
     import json
@@ -249,7 +301,9 @@ def test_qwen_oauth_unreachable_server_names_proxy_and_ca_settings(isolated):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = invoke(["auth", "login", "--method", "qwen-oauth"], env={"QWEN_OAUTH_BASE_URL": f"http://127.0.0.1:{port}"})
+    result = invoke(
+        ["auth", "login", "--method", "qwen-oauth"], env={"QWEN_OAUTH_BASE_URL": f"http://127.0.0.1:{port}"}
+    )
     assert result.exit_code == 6
     assert "HTTPS_PROXY" in result.stderr and "REQUESTS_CA_BUNDLE" in result.stderr
 
@@ -267,7 +321,7 @@ def test_browser_is_opened_only_where_usable(isolated, oauth_server, instant_pol
 
     opened = tmp_path / "opened.txt"
     script = tmp_path / "browser.sh"
-    script.write_text(f"#!/bin/sh\necho \"$1\" > {opened}\n")
+    script.write_text(f'#!/bin/sh\necho "$1" > {opened}\n')
     script.chmod(0o755)
     oauth_server.auto_approve_after = 1
     env = {"QWEN_OAUTH_BASE_URL": oauth_server.base_url, "DISPLAY": ":0", "BROWSER": str(script)}

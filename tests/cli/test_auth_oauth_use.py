@@ -66,8 +66,13 @@ def test_sixteen_concurrent_asks_with_an_expired_token_refresh_once(isolated, oa
     oauth_server.token_delay = 0.2  # widen the race window
     env = dict(os.environ, **_env(oauth_server))
     procs = [
-        subprocess.Popen(qwen_command() + ["ask", f"question {i}"], env=env, stdin=subprocess.DEVNULL,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        subprocess.Popen(
+            qwen_command() + ["ask", f"question {i}"],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
         for i in range(16)
     ]
     outcomes = [(p.wait(120), p.stdout.read().decode(), p.stderr.read().decode()) for p in procs]
@@ -89,8 +94,13 @@ def test_ask_waits_for_a_lock_held_by_another_program(isolated, oauth_server):
     lock = isolated.qwen_home / "oauth_creds.lock"
     lock.write_text("2f1c9e3a-0000-4000-8000-qwen-code-node")  # as Qwen Code would hold it
     env = dict(os.environ, **_env(oauth_server))
-    proc = subprocess.Popen(qwen_command() + ["ask", "hi"], env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        qwen_command() + ["ask", "hi"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     time.sleep(1.0)
     assert proc.poll() is None  # still waiting for the lock
     assert oauth_server.refresh_requests == 0
@@ -122,8 +132,9 @@ def test_oauth_quota_429_exits_7_and_names_the_other_methods(isolated, oauth_ser
     from tests.servers.openai_stub import error
 
     seed_oauth(oauth_server, isolated.qwen_home)
-    oauth_server.openai.script(error(429, {"error": {"message": "Free allocated quota exceeded.",
-                                                     "code": "insufficient_quota"}}))
+    oauth_server.openai.script(
+        error(429, {"error": {"message": "Free allocated quota exceeded.", "code": "insufficient_quota"}})
+    )
     result = run_qwen(["ask", "hi"], env=_env(oauth_server))
     assert result.exit_code == 7, result.output
     assert "quota" in result.stderr.lower()

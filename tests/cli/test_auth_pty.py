@@ -18,8 +18,9 @@ def _spawn(args, env=None, timeout=30):
     environ = dict(os.environ)
     environ.update(env or {})
     environ["TERM"] = "xterm"
-    child = pexpect.spawn(command[0], command[1:] + list(args), env=environ, encoding="utf-8", timeout=timeout,
-                          dimensions=(40, 200))
+    child = pexpect.spawn(
+        command[0], command[1:] + list(args), env=environ, encoding="utf-8", timeout=timeout, dimensions=(40, 200)
+    )
     child.logfile_read = io.StringIO()  # everything the terminal showed, from the first byte
     return child
 
@@ -134,8 +135,14 @@ def test_the_chooser_wraps_at_word_boundaries_to_the_terminal(isolated, columns)
 
     command = qwen_command()
     environ = {k: v for k, v in os.environ.items() if k != "COLUMNS"}  # the terminal's own size decides
-    child = pexpect.spawn(command[0], [*command[1:], "auth", "login"], env=dict(environ, TERM="xterm"),
-                          encoding="utf-8", timeout=30, dimensions=(40, columns))
+    child = pexpect.spawn(
+        command[0],
+        [*command[1:], "auth", "login"],
+        env=dict(environ, TERM="xterm"),
+        encoding="utf-8",
+        timeout=30,
+        dimensions=(40, columns),
+    )
     child.expect("Choose 1-3: ")
     lines = child.before.replace("\r\n", "\n").splitlines()
     child.sendeof()

@@ -16,10 +16,18 @@ def _status(env=None) -> tuple[int, dict]:
 
 
 def _login_two(isolated):
-    assert invoke(["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin"],
-                  input=CANARY_PLAN_KEY).exit_code == 0
-    assert invoke(["auth", "login", "--method", "api-key", "--provider", "openrouter", "--key-stdin"],
-                  input=CANARY_KEY).exit_code == 0
+    assert (
+        invoke(
+            ["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin"], input=CANARY_PLAN_KEY
+        ).exit_code
+        == 0
+    )
+    assert (
+        invoke(
+            ["auth", "login", "--method", "api-key", "--provider", "openrouter", "--key-stdin"], input=CANARY_KEY
+        ).exit_code
+        == 0
+    )
 
 
 def test_status_with_nothing_configured_exits_3(isolated):
@@ -111,8 +119,10 @@ def test_switch_and_logout_take_the_provider_as_a_word_like_chats_auth(isolated)
     assert result.exit_code == 0, result.stderr
     assert "Switched to API Key (openrouter)" in result.stderr
     assert _status()[1]["active_provider"] == "openrouter"
-    for args, words in ((["api-key", "ollama", "--provider", "openrouter"], "two providers given"),
-                        (["coding-plan", "ollama"], "a provider goes with api-key, not coding-plan")):
+    for args, words in (
+        (["api-key", "ollama", "--provider", "openrouter"], "two providers given"),
+        (["coding-plan", "ollama"], "a provider goes with api-key, not coding-plan"),
+    ):
         wrong = run_qwen(["auth", "switch", *args])
         assert wrong.exit_code == 2 and f"Error: {words}" in wrong.stderr, wrong.stderr
     assert _status()[1]["active_provider"] == "openrouter"
@@ -238,8 +248,20 @@ def test_first_run_off_a_terminal_exits_3_with_an_error_and_a_hint(isolated):
 
 def test_status_verify_reports_what_and_when(isolated, openai_server):
     openai_server.accept_tokens.add(CANARY_KEY)
-    invoke(["auth", "login", "--method", "api-key", "--base-url", openai_server.url, "--model", "test-model",
-            "--key-stdin"], input=CANARY_KEY)
+    invoke(
+        [
+            "auth",
+            "login",
+            "--method",
+            "api-key",
+            "--base-url",
+            openai_server.url,
+            "--model",
+            "test-model",
+            "--key-stdin",
+        ],
+        input=CANARY_KEY,
+    )
     result = invoke(["auth", "status", "--verify", "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -257,8 +279,20 @@ def test_status_verify_reports_what_and_when(isolated, openai_server):
 def test_a_key_echoed_by_the_provider_during_verify_is_masked_everywhere(isolated, openai_server):
     key = "gsk_live_CANARY_verify_9876"  # not sk-shaped: only the known token can mask it
     openai_server.accept_tokens.add(key)
-    invoke(["auth", "login", "--method", "api-key", "--base-url", openai_server.url, "--model", "test-model",
-            "--key-stdin"], input=key)
+    invoke(
+        [
+            "auth",
+            "login",
+            "--method",
+            "api-key",
+            "--base-url",
+            openai_server.url,
+            "--model",
+            "test-model",
+            "--key-stdin",
+        ],
+        input=key,
+    )
     openai_server.models_response = error(401, {"error": {"message": f"Invalid API key: {key}"}})
     failed = invoke(["auth", "status", "--verify"])
     assert failed.exit_code == 3 and "FAILED" in failed.output

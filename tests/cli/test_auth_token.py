@@ -15,8 +15,11 @@ def _login_key(provider: str = "openrouter", key: str = CANARY_KEY) -> None:
 
 def test_token_prints_the_stored_key_on_stdout_only(isolated):
     _login_key()
-    for args in (["auth", "token"], ["--debug", "auth", "token"],
-                 ["auth", "token", "--method", "api-key", "--provider", "openrouter"]):
+    for args in (
+        ["auth", "token"],
+        ["--debug", "auth", "token"],
+        ["auth", "token", "--method", "api-key", "--provider", "openrouter"],
+    ):
         result = run_qwen(args)
         assert result.exit_code == 0, result.stderr
         assert result.stdout == CANARY_KEY + "\n"
@@ -31,8 +34,13 @@ def test_token_json(isolated):
     result = run_qwen(["auth", "token", "--json"])
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
-    assert data == {"token": CANARY_KEY, "method": "api-key", "provider": "openrouter",
-                    "source": "credentials.toml", "expires_at": None}
+    assert data == {
+        "token": CANARY_KEY,
+        "method": "api-key",
+        "provider": "openrouter",
+        "source": "credentials.toml",
+        "expires_at": None,
+    }
     assert CANARY_KEY not in result.stderr
 
 

@@ -99,9 +99,7 @@ def test_broken_pipe_in_any_command_exits_quietly_as_a_process():
 
     from tests.helpers import qwen_command
 
-    proc = subprocess.Popen(
-        [*qwen_command(), "config", "reference"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
+    proc = subprocess.Popen([*qwen_command(), "config", "reference"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     proc.stdout.close()
     err = proc.stderr.read()
     proc.stderr.close()
@@ -109,20 +107,39 @@ def test_broken_pipe_in_any_command_exits_quietly_as_a_process():
     assert err == b""
 
 
-@pytest.mark.parametrize("args, error, usage", [
-    (["ask", "--modle", "x", "hi"], "No such option '--modle'. (Did you mean one of: '--file', '--model'?)",
-     "qwen ask [OPTIONS] [PROMPT]..."),
-    (["aks"], "No such command 'aks'. Did you mean 'ask'?", "qwen [OPTIONS] [COMMAND] [ARGS]..."),
-    (["config", "set"], "Missing argument 'KEY'.", "qwen config set [OPTIONS] KEY VALUE"),
-    (["auth", "login", "--method", "nope"],
-     "Invalid value for '--method' / '-m': 'nope' is not one of 'qwen-oauth', 'coding-plan', 'api-key'.",
-     "qwen auth login [OPTIONS]"),
-    (["chat", "--resume"], "Option '--resume' requires an argument.", "qwen chat [OPTIONS]"),
-    (["ask", "--temperature", "5", "hi"], "Invalid value for '--temperature': 5.0 is not in the range 0<=x<=2.",
-     "qwen ask [OPTIONS] [PROMPT]..."),
-    (["--bogus"], "No such option '--bogus'.", "qwen [OPTIONS] [COMMAND] [ARGS]..."),
-], ids=["no-such-option", "no-such-command", "missing-argument", "bad-choice", "needs-a-value", "out-of-range",
-        "root-option"])
+@pytest.mark.parametrize(
+    "args, error, usage",
+    [
+        (
+            ["ask", "--modle", "x", "hi"],
+            "No such option '--modle'. (Did you mean one of: '--file', '--model'?)",
+            "qwen ask [OPTIONS] [PROMPT]...",
+        ),
+        (["aks"], "No such command 'aks'. Did you mean 'ask'?", "qwen [OPTIONS] [COMMAND] [ARGS]..."),
+        (["config", "set"], "Missing argument 'KEY'.", "qwen config set [OPTIONS] KEY VALUE"),
+        (
+            ["auth", "login", "--method", "nope"],
+            "Invalid value for '--method' / '-m': 'nope' is not one of 'qwen-oauth', 'coding-plan', 'api-key'.",
+            "qwen auth login [OPTIONS]",
+        ),
+        (["chat", "--resume"], "Option '--resume' requires an argument.", "qwen chat [OPTIONS]"),
+        (
+            ["ask", "--temperature", "5", "hi"],
+            "Invalid value for '--temperature': 5.0 is not in the range 0<=x<=2.",
+            "qwen ask [OPTIONS] [PROMPT]...",
+        ),
+        (["--bogus"], "No such option '--bogus'.", "qwen [OPTIONS] [COMMAND] [ARGS]..."),
+    ],
+    ids=[
+        "no-such-option",
+        "no-such-command",
+        "missing-argument",
+        "bad-choice",
+        "needs-a-value",
+        "out-of-range",
+        "root-option",
+    ],
+)
 def test_usage_errors_are_one_error_line_and_one_hint_exit_2(args, error, usage):
     from tests.helpers import run_qwen
 

@@ -41,7 +41,10 @@ def test_two_line_script_is_two_turns_and_the_second_carries_the_first(openai_se
     records = _lines(path)
     assert records[0]["type"] == "meta" and records[0]["method"] == "api-key"
     assert [(r["role"], r["content"]) for r in records[1:]] == [
-        ("user", "hi"), ("assistant", "Hi there"), ("user", "and then?"), ("assistant", "Then this")
+        ("user", "hi"),
+        ("assistant", "Hi there"),
+        ("user", "and then?"),
+        ("assistant", "Then this"),
     ]
 
 
@@ -410,4 +413,3 @@ def test_a_chat_whose_only_turn_failed_saves_no_session(openai_server, env, isol
     assert _sessions(isolated) == []
     listed = run_qwen(["chat", "--list", "--json"], env=env)
     assert listed.exit_code == 0 and json.loads(listed.stdout) == []
-

@@ -167,8 +167,10 @@ def test_failed_turn_prints_the_error_and_the_session_goes_on(openai_server, env
     assert contents(openai_server.chat_requests[-1]) == ["second"]
     [path] = (isolated.qwen_home / "sessions").glob("*.jsonl")  # the failed first question left no file
     records = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [(r["type"], r.get("content")) for r in records[1:]] == [("message", "second"),
-                                                                    ("message", "Hello from stub")]
+    assert [(r["type"], r.get("content")) for r in records[1:]] == [
+        ("message", "second"),
+        ("message", "Hello from stub"),
+    ]
 
 
 def test_auth_switches_method_mid_session_and_each_request_has_the_right_key(openai_server, env, isolated):
@@ -296,8 +298,9 @@ def test_stdout_redirected_answers_go_plain_to_the_file_and_line_editing_still_w
     openai_server.script(stream_reply(["# Title\n\n", "Some ", "**bold**", " text"], delay=0.05))
     out = isolated.work / "answers.md"
     command = " ".join(f"'{part}'" for part in [*qwen_command(), "chat"])
-    child = pexpect.spawn("/bin/sh", ["-c", f"exec {command} > '{out}'"], env=env, encoding="utf-8",
-                          timeout=TIMEOUT, dimensions=(40, 120))
+    child = pexpect.spawn(
+        "/bin/sh", ["-c", f"exec {command} > '{out}'"], env=env, encoding="utf-8", timeout=TIMEOUT, dimensions=(40, 120)
+    )
     child.logfile_read = screen = io.StringIO()
     child.expect_exact("qwen chat · api-key (custom), model test-model")  # the banner is on the terminal
     child.expect_exact("Answers go to stdout")

@@ -96,8 +96,16 @@ def test_bash_completes_models_of_the_configured_method(isolated):
 
 
 def test_bash_completes_the_stored_logins_model_even_for_custom(isolated):
-    login = ["auth", "login", "--provider", "custom", "--base-url", "http://127.0.0.1:9/v1", "--model",
-             "my-local-model"]
+    login = [
+        "auth",
+        "login",
+        "--provider",
+        "custom",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--model",
+        "my-local-model",
+    ]
     assert invoke(login, input="").exit_code == 0
     assert bash_complete(["qwen", "ask", "--model", ""]) == ["my-local-model"]
     assert bash_complete(["qwen", "chat", "-m", "my"]) == ["my-local-model"]

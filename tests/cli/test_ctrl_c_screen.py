@@ -30,8 +30,9 @@ def _screen(raw: bytes) -> list[str]:
 def _interrupt(args, openai_server, send_first=None) -> list[str]:
     tokens = [FIRST + "\n\n", "Second para ", "more words"] + [" and more"] * 30
     openai_server.script(stream_reply(tokens, delay=0.3))
-    env = dict(os.environ, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=openai_server.url, OPENAI_MODEL="m",
-               TERM="xterm")
+    env = dict(
+        os.environ, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=openai_server.url, OPENAI_MODEL="m", TERM="xterm"
+    )
     env.pop("COLUMNS", None)  # the width comes from the terminal itself, as in a real shell
     command = qwen_command()
     child = pexpect.spawn(command[0], [*command[1:], *args], env=env, dimensions=(ROWS, COLUMNS), timeout=15)

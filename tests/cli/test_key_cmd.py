@@ -26,14 +26,17 @@ def _user_config(isolated, command: str, extra: str = "") -> None:
     isolated.qwen_home.mkdir(parents=True, exist_ok=True)
     (isolated.qwen_home / "config.toml").write_text(
         f'[auth]\nmethod = "api-key"\nprovider = "{PROVIDER}"\n{extra}\n'
-        f'[providers.{PROVIDER}]\nkey_cmd = {json.dumps(command)}\n')
+        f"[providers.{PROVIDER}]\nkey_cmd = {json.dumps(command)}\n"
+    )
 
 
 def _counting(isolated, out: str) -> str:
     """A script that prints `out` and counts its runs in a file beside it."""
-    body = ("counter = pathlib.Path(sys.argv[0]).with_suffix('.runs')\n"
-            "counter.write_text(counter.read_text() + 'x' if counter.exists() else 'x')\n"
-            f"sys.stdout.write({out!r})")
+    body = (
+        "counter = pathlib.Path(sys.argv[0]).with_suffix('.runs')\n"
+        "counter.write_text(counter.read_text() + 'x' if counter.exists() else 'x')\n"
+        f"sys.stdout.write({out!r})"
+    )
     return str(_script(isolated, body))
 
 
@@ -64,8 +67,9 @@ def test_key_cmd_supplies_the_key_at_each_invocation_and_is_never_stored(isolate
 
 
 def test_the_environment_variable_wins_over_key_cmd_which_wins_over_the_stored_key(isolated):
-    login = run_qwen(["auth", "login", "--method", "api-key", "--provider", PROVIDER, "--key-stdin"],
-                     input="sk-stored-key-000000")
+    login = run_qwen(
+        ["auth", "login", "--method", "api-key", "--provider", PROVIDER, "--key-stdin"], input="sk-stored-key-000000"
+    )
     assert login.exit_code == 0, login.output
     _user_config(isolated, _counting(isolated, "sk-from-command-1111\n"))
     assert run_qwen(["auth", "token"]).stdout == "sk-from-command-1111\n"
@@ -79,8 +83,11 @@ def test_failures_are_one_line_auth_errors_that_never_show_the_output(isolated):
     cases = {
         "exit": (f"sys.stdout.write({secretish!r}); sys.exit(4)", "exited with status 4", ""),
         "empty": ("sys.stdout.write('\\n  \\n')", "printed nothing", ""),
-        "timeout": (f"sys.stdout.write({secretish!r}); sys.stdout.flush(); time.sleep(30)", "did not finish within",
-                    'key_cmd_timeout = 0.5'),
+        "timeout": (
+            f"sys.stdout.write({secretish!r}); sys.stdout.flush(); time.sleep(30)",
+            "did not finish within",
+            "key_cmd_timeout = 0.5",
+        ),
     }
     for name, (body, said, extra) in cases.items():
         _user_config(isolated, str(_script(isolated, body)), extra)
@@ -103,8 +110,9 @@ def test_a_project_config_may_not_name_a_key_cmd(isolated):
     script = _counting(isolated, CANARY_KEY + "\n")
     project = isolated.work / ".qwen" / "config.toml"
     project.parent.mkdir(parents=True)
-    project.write_text(f'[auth]\nmethod = "api-key"\nprovider = "{PROVIDER}"\n'
-                       f'[providers.{PROVIDER}]\nkey_cmd = {json.dumps(script)}\n')
+    project.write_text(
+        f'[auth]\nmethod = "api-key"\nprovider = "{PROVIDER}"\n[providers.{PROVIDER}]\nkey_cmd = {json.dumps(script)}\n'
+    )
     run_qwen(["trust", "add", str(isolated.work)])  # even a trusted folder
     result = run_qwen(["auth", "token"])
     assert result.exit_code == 3

@@ -12,8 +12,12 @@ from tests.auth.helpers import seed_oauth
 from tests.helpers import run_qwen
 
 LOGIN = "qwen auth login --method qwen-oauth"
-GOOD = {"access_token": "at-1", "refresh_token": "rt-1", "token_type": "Bearer",
-        "expiry_date": int((time.time() + 3600) * 1000)}
+GOOD = {
+    "access_token": "at-1",
+    "refresh_token": "rt-1",
+    "token_type": "Bearer",
+    "expiry_date": int((time.time() + 3600) * 1000),
+}
 
 INVALID = {
     "empty access_token": {**GOOD, "access_token": ""},
@@ -53,7 +57,8 @@ def test_an_invalid_file_is_a_one_line_auth_error_and_stays_as_it_was(doc, isola
 def test_a_file_without_a_refresh_token_is_valid(isolated):
     isolated.qwen_home.mkdir(mode=0o700)
     (isolated.qwen_home / "oauth_creds.json").write_text(
-        json.dumps({k: v for k, v in GOOD.items() if k != "refresh_token"}))
+        json.dumps({k: v for k, v in GOOD.items() if k != "refresh_token"})
+    )
     result = run_qwen(["auth", "status"], env=_env())
     assert result.exit_code == 0, result.output
 

@@ -51,8 +51,24 @@ def test_a_project_that_sets_only_the_provider_is_the_api_key_method_everywhere(
 
 
 def _login(openai_server, key, *extra, env=None):
-    return invoke(["auth", "login", "--method", "api-key", "--provider", "openai", "--base-url", openai_server.url,
-                   "--model", "test-model", "--key-stdin", *extra], input=key, env=env)
+    return invoke(
+        [
+            "auth",
+            "login",
+            "--method",
+            "api-key",
+            "--provider",
+            "openai",
+            "--base-url",
+            openai_server.url,
+            "--model",
+            "test-model",
+            "--key-stdin",
+            *extra,
+        ],
+        input=key,
+        env=env,
+    )
 
 
 def test_an_env_key_over_a_stored_login_is_shown_as_overriding_it(isolated, openai_server):
@@ -112,11 +128,17 @@ def test_openai_model_is_the_effective_model_in_config(isolated, openai_server):
 
 def test_auth_then_enter_in_chat_keeps_the_model_chosen_with_model(isolated, openai_server):
     openai_server.models.append("third-model")
-    env = dict(os.environ, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=openai_server.url,
-               OPENAI_MODEL="test-model", TERM="xterm")
+    env = dict(
+        os.environ,
+        OPENAI_API_KEY="sk-test-key",
+        OPENAI_BASE_URL=openai_server.url,
+        OPENAI_MODEL="test-model",
+        TERM="xterm",
+    )
     command = qwen_command()
-    child = pexpect.spawn(command[0], [*command[1:], "chat"], env=env, encoding="utf-8", timeout=10,
-                          dimensions=(40, 120))
+    child = pexpect.spawn(
+        command[0], [*command[1:], "chat"], env=env, encoding="utf-8", timeout=10, dimensions=(40, 120)
+    )
     child.expect_exact("> ")
     child.sendline("/model third-model")
     child.expect_exact("third-model")

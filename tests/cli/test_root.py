@@ -36,8 +36,14 @@ def _imported_modules(args: list[str], env: dict | None = None) -> set[str]:
         "    sys.stderr.write(f'\\nEXIT:{exc.code}')\n"
         "sys.stderr.write('\\nMODULES:' + ','.join(sorted(sys.modules)))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, stdin=subprocess.DEVNULL,
-                          env={**os.environ, **(env or {})}, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+    )
     assert "\nEXIT:0" in proc.stderr, proc.stderr
     return set(proc.stderr.rsplit("MODULES:", 1)[1].split(","))
 

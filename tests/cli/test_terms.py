@@ -180,7 +180,8 @@ def test_summary_line_for_every_method_and_kind_of_provider():
     assert lines["unknown"] == "Terms: API Key with nope (not in the catalogue): its own terms apply, not Qwen's."
     assert terms.summary_line("api-key") == "Terms: API Key: the terms of the provider you choose apply, not Qwen's."
     assert terms.summary_line("api-key", "deepseek") == (
-        "Terms: API Key with DeepSeek: the terms of DeepSeek apply, not Qwen's; see its website.")
+        "Terms: API Key with DeepSeek: the terms of DeepSeek apply, not Qwen's; see its website."
+    )
     assert "nothing leaves this machine" in lines["local"]
     assert terms.summary_line("coding-plan", region="mars") == lines["plan"]  # never raises on settings values
     with pytest.raises(UsageError):

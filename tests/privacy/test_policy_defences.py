@@ -13,8 +13,9 @@ from qwen_cli.telemetry import policy
 
 
 def test_a_decision_cannot_be_changed_once_made():
-    decision = policy.Decision(False, "do_not_track", "DO_NOT_TRACK is set", "qwen-oauth", "config", True,
-                               "default", None)
+    decision = policy.Decision(
+        False, "do_not_track", "DO_NOT_TRACK is set", "qwen-oauth", "config", True, "default", None
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         decision.enabled = True
     assert decision.as_dict()["enabled"] is False and decision.rule == 1
@@ -31,8 +32,9 @@ def test_a_project_opt_out_counts_even_when_the_user_file_cannot_be_read(tmp_pat
 
 
 def test_an_unknown_method_on_the_credentials_falls_back_to_the_configured_one():
-    settings = SimpleNamespace(get=lambda name: "coding-plan" if name == "auth.method" else None,
-                               source=lambda name: "user config")
+    settings = SimpleNamespace(
+        get=lambda name: "coding-plan" if name == "auth.method" else None, source=lambda name: "user config"
+    )
     odd = SimpleNamespace(credentials=SimpleNamespace(method="carrier-pigeon"))
     assert policy.invocation_method(odd, settings) == ("coding-plan", "user config")
     used = SimpleNamespace(credentials=SimpleNamespace(method="api-key"))

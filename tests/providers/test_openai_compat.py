@@ -33,8 +33,13 @@ def fast_backoff(monkeypatch):
 
 
 def creds(server, **kw) -> Credentials:
-    values = {"method": "api-key", "provider": "custom", "base_url": server.url, "model": "test-model",
-              "token": "sk-test-key"}
+    values = {
+        "method": "api-key",
+        "provider": "custom",
+        "base_url": server.url,
+        "model": "test-model",
+        "token": "sk-test-key",
+    }
     values.update(kw)
     return Credentials(**values)
 
@@ -64,7 +69,12 @@ def test_request_parameters_are_sent(openai_server):
     run(openai_server, request)
     body = openai_server.chat_requests[-1].json
     assert (body["model"], body["temperature"], body["top_p"], body["max_tokens"], body["seed"]) == (
-        "other-model", 0.2, 0.9, 50, 7)
+        "other-model",
+        0.2,
+        0.9,
+        50,
+        7,
+    )
 
 
 def test_unset_parameters_are_not_sent(openai_server):
@@ -76,8 +86,12 @@ def test_unset_parameters_are_not_sent(openai_server):
 def test_non_streamed_answer_gives_the_same_events(openai_server):
     openai_server.script(json_reply("whole answer", reasoning="because", finish_reason="length"))
     events = run(openai_server, ChatRequest(HELLO, stream=False))
-    assert events == [ReasoningDelta("because"), TextDelta("whole answer"), Usage(5, 3, 8),
-                      Finish("length", "test-model")]
+    assert events == [
+        ReasoningDelta("because"),
+        TextDelta("whole answer"),
+        Usage(5, 3, 8),
+        Finish("length", "test-model"),
+    ]
     assert "stream_options" not in openai_server.chat_requests[-1].json
 
 
@@ -197,8 +211,9 @@ def test_read_timeout_before_any_text_does_not_speak_of_text_so_far(openai_serve
 
 
 def test_stream_ending_inside_a_multi_line_event_is_cut_off_not_malformed(openai_server):
-    openai_server.script(raw(200, [b'data: {"choices": [{"index": 0,\ndata: "delta": {"con'],
-                             {"Content-Type": "text/event-stream"}))
+    openai_server.script(
+        raw(200, [b'data: {"choices": [{"index": 0,\ndata: "delta": {"con'], {"Content-Type": "text/event-stream"})
+    )
     with pytest.raises(NetworkError) as info:
         run(openai_server)
     assert "cut off" in info.value.message and "in the middle of an event" in info.value.message
@@ -206,14 +221,21 @@ def test_stream_ending_inside_a_multi_line_event_is_cut_off_not_malformed(openai
 
 
 def test_final_done_without_its_blank_line_ends_the_answer(openai_server):
-    openai_server.script(raw(200, [b'data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\ndata: [DONE]\n'],
-                             {"Content-Type": "text/event-stream"}))
+    openai_server.script(
+        raw(
+            200,
+            [b'data: {"choices":[{"index":0,"delta":{"content":"ok"}}]}\n\ndata: [DONE]\n'],
+            {"Content-Type": "text/event-stream"},
+        )
+    )
     assert texts(run(openai_server)) == "ok"
 
 
 def test_unterminated_event_after_the_finish_reason_is_harmless(openai_server):
-    body = (b'data: {"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\n'
-            b'data: {"usage": {"prompt_to')
+    body = (
+        b'data: {"choices":[{"index":0,"delta":{"content":"ok"},"finish_reason":"stop"}]}\n\n'
+        b'data: {"usage": {"prompt_to'
+    )
     openai_server.script(raw(200, [body], {"Content-Type": "text/event-stream"}))
     assert run(openai_server)[-1] == Finish("stop", "test-model")
 
@@ -458,9 +480,15 @@ def test_404_on_the_model_lists_the_available_models(openai_server):
 
 
 def test_litellm_400_invalid_model_name_lists_the_available_models(openai_server):
-    body = {"error": {"message": "400: {'error': '/chat/completions: Invalid model name passed in model=gpt-9. "
-                                 "Call `/v1/models` to view available models for your key.'}",
-                      "type": "None", "param": "None", "code": "400"}}
+    body = {
+        "error": {
+            "message": "400: {'error': '/chat/completions: Invalid model name passed in model=gpt-9. "
+            "Call `/v1/models` to view available models for your key.'}",
+            "type": "None",
+            "param": "None",
+            "code": "400",
+        }
+    }
     openai_server.script(error(400, body))
     with pytest.raises(RequestError) as info:
         run(openai_server, model="gpt-9")
@@ -475,8 +503,9 @@ def test_other_400s_do_not_ask_for_the_models(openai_server):
     assert [r.path for r in openai_server.requests] == ["/v1/chat/completions"]
 
 
-@pytest.mark.parametrize("code, kind", [("401", AuthError), ("400", RequestError), ("500", ServerError),
-                                        (403, AuthError)])
+@pytest.mark.parametrize(
+    "code, kind", [("401", AuthError), ("400", RequestError), ("500", ServerError), (403, AuthError)]
+)
 def test_mid_stream_error_codes_may_be_strings(openai_server, code, kind):
     payload = json.dumps({"error": {"message": "something went wrong", "code": code}})
     openai_server.script(raw(200, [f"data: {payload}\n\n"], {"Content-Type": "text/event-stream"}))

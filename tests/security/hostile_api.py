@@ -24,8 +24,19 @@ DEL = "xy\x7fz"
 # One of each, separated by spaces so markdown keeps them as plain words.
 ATTACK = " ".join([OSC52, OSC8, OSC0, CLEAR, HIDE, COLOUR, C1, CR, DEL])
 # Split at the worst places: inside the OSC 52 introducer, the CSI and between CR and LF.
-ANSWER_TOKENS = ["Answer: \x1b", "]52;c;cm0gLXJmIH4K\x07 ", OSC8 + " ", OSC0 + " \x1b[", "2J ", HIDE + " ",
-                 COLOUR + " ", C1 + " ", CR + " ", DEL + " end\r", "\n"]
+ANSWER_TOKENS = [
+    "Answer: \x1b",
+    "]52;c;cm0gLXJmIH4K\x07 ",
+    OSC8 + " ",
+    OSC0 + " \x1b[",
+    "2J ",
+    HIDE + " ",
+    COLOUR + " ",
+    C1 + " ",
+    CR + " ",
+    DEL + " end\r",
+    "\n",
+]
 ANSWER = "".join(ANSWER_TOKENS)
 REASONING = ["thinking " + OSC52, " " + OSC0 + " " + CR]
 ERROR_MESSAGE = "bad request " + ATTACK
@@ -71,9 +82,12 @@ class HostileOAuth(OAuthStub):
 
         def hostile(status, body, headers=None):
             if status == 200:
-                body = dict(body, user_code=body["user_code"] + self.USER_CODE_TAIL,
-                            verification_uri=body["verification_uri"] + self.URI_TAIL,
-                            verification_uri_complete=body["verification_uri_complete"] + self.URI_TAIL)
+                body = dict(
+                    body,
+                    user_code=body["user_code"] + self.USER_CODE_TAIL,
+                    verification_uri=body["verification_uri"] + self.URI_TAIL,
+                    verification_uri_complete=body["verification_uri_complete"] + self.URI_TAIL,
+                )
             send_json(status, body, headers)
 
         h.send_json = hostile  # for this one answer: the connection is kept alive for the polls

@@ -18,8 +18,14 @@ CANARY = "sk-CANARY-localfiles-7d41c9e2b8"
 def api_env(openai_server, **extra) -> dict:
     """The api-key method pointed at the loopback stub, with the canary as the key."""
     openai_server.accept_tokens.add(CANARY)
-    return {"QWEN_AUTH_METHOD": "api-key", "OPENAI_API_KEY": CANARY, "OPENAI_BASE_URL": openai_server.url,
-            "OPENAI_MODEL": "test-model", "QWEN_NETWORK_MAX_RETRIES": "0", **extra}
+    return {
+        "QWEN_AUTH_METHOD": "api-key",
+        "OPENAI_API_KEY": CANARY,
+        "OPENAI_BASE_URL": openai_server.url,
+        "OPENAI_MODEL": "test-model",
+        "QWEN_NETWORK_MAX_RETRIES": "0",
+        **extra,
+    }
 
 
 def assert_no_canary(result: Result) -> None:
@@ -36,7 +42,7 @@ def assert_one_line_error(result: Result, code: int, *fragments: str) -> str:
     assert len(errors) == 1, result.stderr
     hints = [i for i, line in enumerate(lines) if line.startswith("Hint: ")]
     assert len(hints) <= 1 and all(i == errors[0] + 1 for i in hints), result.stderr
-    shown = "\n".join(lines[errors[0]:errors[0] + 2])
+    shown = "\n".join(lines[errors[0] : errors[0] + 2])
     for fragment in fragments:
         assert fragment in shown, (fragment, shown)
     assert_no_canary(result)
@@ -57,8 +63,9 @@ def measure(args: list[str], stdin_path: str, env: dict | None = None, timeout: 
     out_dir = Path(environ.get("TMPDIR", "/tmp"))
     with open(stdin_path, "rb") as stdin, _scratch(out_dir, "out") as out, _scratch(out_dir, "err") as err:
         start = time.monotonic()
-        proc = subprocess.Popen(qwen_command() + list(args), stdin=stdin, stdout=out, stderr=err, env=environ,
-                                preexec_fn=_limit_memory)
+        proc = subprocess.Popen(
+            qwen_command() + list(args), stdin=stdin, stdout=out, stderr=err, env=environ, preexec_fn=_limit_memory
+        )
         deadline = start + timeout
         while True:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
@@ -92,13 +99,19 @@ def _scratch(directory: Path, name: str):
     return tempfile.TemporaryFile(prefix=f"qwen-{name}-", dir=directory)
 
 
-def run_wrapped(wrap: list[str], args: list[str], input: str | bytes | None = None, env: dict | None = None,
-                timeout: float = 60) -> Result:
+def run_wrapped(
+    wrap: list[str], args: list[str], input: str | bytes | None = None, env: dict | None = None, timeout: float = 60
+) -> Result:
     if not wrap:
         return run_qwen(args, input=input, env=env, timeout=timeout)
     environ = dict(os.environ)
     environ.update(env or {})
     data = input.encode() if isinstance(input, str) else input
-    proc = subprocess.run(wrap + qwen_command() + list(args), input=data if data is not None else b"",
-                          capture_output=True, env=environ, timeout=timeout)
+    proc = subprocess.run(
+        wrap + qwen_command() + list(args),
+        input=data if data is not None else b"",
+        capture_output=True,
+        env=environ,
+        timeout=timeout,
+    )
     return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))

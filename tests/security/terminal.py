@@ -56,8 +56,8 @@ def violations(text: str) -> list[str]:
     rest = OWN.sub("", text)
     if "\x1b" in rest:
         at = rest.index("\x1b")
-        found.append(f"an escape sequence qwen does not write: {rest[at:at + 20]!r}")
+        found.append(f"an escape sequence qwen does not write: {rest[at : at + 20]!r}")
     stray = _CONTROL.search(rest)
     if stray:
-        found.append(f"control character {stray.group()!r} near {rest[max(0, stray.start() - 20):stray.end() + 5]!r}")
+        found.append(f"control character {stray.group()!r} near {rest[max(0, stray.start() - 20) : stray.end() + 5]!r}")
     return found

@@ -12,14 +12,40 @@ from tests.helpers import Result, qwen_command
 from tests.security.localenv import CANARY
 
 # Fifteen api-key providers from the catalogue plus the Coding Plan: sixteen distinct entries.
-PROVIDERS = ["openai", "anthropic", "openrouter", "deepseek", "dashscope", "dashscope-intl", "modelscope", "groq",
-             "together", "fireworks", "mistral", "ollama", "lmstudio", "vllm", "custom"]
+PROVIDERS = [
+    "openai",
+    "anthropic",
+    "openrouter",
+    "deepseek",
+    "dashscope",
+    "dashscope-intl",
+    "modelscope",
+    "groq",
+    "together",
+    "fireworks",
+    "mistral",
+    "ollama",
+    "lmstudio",
+    "vllm",
+    "custom",
+]
 SETTINGS = {
-    "network.max_retries": "4", "network.connect_timeout": "11.0", "network.read_timeout": "121.0",
-    "network.headers_timeout": "181.0", "network.idle_timeout": "301.0", "network.max_response_bytes": "33554433",
-    "network.max_event_bytes": "8388609", "input.max_bytes": "8388610", "chat.max_context_chars": "200001",
-    "chat.history_size": "1001", "general.model": "model-x", "auth.region": "global", "auth.store": "file",
-    "privacy.usage_statistics": "false", "network.allow_insecure_http": "true", "auth.provider": "groq",
+    "network.max_retries": "4",
+    "network.connect_timeout": "11.0",
+    "network.read_timeout": "121.0",
+    "network.headers_timeout": "181.0",
+    "network.idle_timeout": "301.0",
+    "network.max_response_bytes": "33554433",
+    "network.max_event_bytes": "8388609",
+    "input.max_bytes": "8388610",
+    "chat.max_context_chars": "200001",
+    "chat.history_size": "1001",
+    "general.model": "model-x",
+    "auth.region": "global",
+    "auth.store": "file",
+    "privacy.usage_statistics": "false",
+    "network.allow_insecure_http": "true",
+    "auth.provider": "groq",
 }
 
 
@@ -37,8 +63,16 @@ def login_args(i: int) -> list[str]:
 def crowd(commands: list[tuple[list[str], bytes]]) -> list[Result]:
     """Start every command, then hand each its stdin (a few bytes: the pipe takes them without blocking),
     so all of them are past their input and racing for the file together; then collect them all."""
-    procs = [subprocess.Popen(qwen_command() + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, env=dict(os.environ)) for args, _ in commands]
+    procs = [
+        subprocess.Popen(
+            qwen_command() + args,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(os.environ),
+        )
+        for args, _ in commands
+    ]
     for proc, (_, stdin) in zip(procs, commands, strict=True):
         proc.stdin.write(stdin)
         proc.stdin.close()

@@ -29,8 +29,9 @@ def dotfiles(isolated):
         (repo / name).write_text("")
         (repo / name).chmod(0o600)
     (isolated.qwen_home / "config.toml").symlink_to(repo / "config.toml")  # absolute
-    (isolated.qwen_home / "credentials.toml").symlink_to(os.path.relpath(repo / "credentials.toml",
-                                                                         isolated.qwen_home))  # relative
+    (isolated.qwen_home / "credentials.toml").symlink_to(
+        os.path.relpath(repo / "credentials.toml", isolated.qwen_home)
+    )  # relative
     return repo
 
 
@@ -65,8 +66,9 @@ def test_a_chain_of_symlinks_is_followed_to_the_end(isolated, dotfiles):
 
 def test_login_and_logout_through_a_symlinked_credentials_file(isolated, dotfiles, openai_server):
     first = run_qwen(["auth", "login", "--method", "api-key", "--provider", "openai", "--key-stdin"], input=CANARY)
-    other = run_qwen(["auth", "login", "--method", "api-key", "--provider", "groq", "--key-stdin"],
-                     input=CANARY + "-groq")
+    other = run_qwen(
+        ["auth", "login", "--method", "api-key", "--provider", "groq", "--key-stdin"], input=CANARY + "-groq"
+    )
     assert first.exit_code == 0 and other.exit_code == 0, first.stderr + other.stderr
     stored = (dotfiles / "credentials.toml").read_text()
     assert CANARY in stored and CANARY + "-groq" in stored
@@ -114,11 +116,19 @@ def test_a_world_writable_home_is_refused(isolated, openai_server, home_mode):
     isolated.qwen_home.mkdir()
     isolated.qwen_home.chmod(home_mode)
     plan = {"QWEN_AUTH_METHOD": "coding-plan"}  # a method with statistics: the hook must not write there either
-    for args, env in ((["ask", "hi"], api_env(openai_server)), (["config", "set", "general.model", "x"], plan),
-                      (["auth", "status"], plan)):
+    for args, env in (
+        (["ask", "hi"], api_env(openai_server)),
+        (["config", "set", "general.model", "x"], plan),
+        (["auth", "status"], plan),
+    ):
         result = run_qwen(args, env=env)
-        shown = assert_one_line_error(result, 8, f"refusing to use {isolated.qwen_home}", "writable by every user",
-                                      f"chmod 700 {isolated.qwen_home}")
+        shown = assert_one_line_error(
+            result,
+            8,
+            f"refusing to use {isolated.qwen_home}",
+            "writable by every user",
+            f"chmod 700 {isolated.qwen_home}",
+        )
         assert "Hint: " in shown
     assert openai_server.chat_requests == []
     assert list(isolated.qwen_home.iterdir()) == []  # nothing written into it, not even statistics
@@ -139,8 +149,9 @@ def test_a_home_owned_by_another_user_is_refused(isolated):
     isolated.qwen_home.mkdir(mode=0o700)
     os.chown(isolated.qwen_home, FOREIGN_ID, -1)
     result = run_qwen(["config", "show"])
-    assert_one_line_error(result, 8, "owned by another user", f"chown root {isolated.qwen_home}",
-                          f"chmod 700 {isolated.qwen_home}")
+    assert_one_line_error(
+        result, 8, "owned by another user", f"chown root {isolated.qwen_home}", f"chmod 700 {isolated.qwen_home}"
+    )
 
 
 @pytest.mark.parametrize("home_mode", [0o700, 0o750, 0o755], ids=["0700", "0750", "0755"])
@@ -165,11 +176,16 @@ def test_a_group_writable_home_is_fine_when_the_group_is_yours_alone(monkeypatch
 
     from qwen_cli import homecheck
 
-    users = [SimpleNamespace(pw_name="me", pw_uid=1000, pw_gid=1000),
-             SimpleNamespace(pw_name="you", pw_uid=1001, pw_gid=1001)]
-    groups = {1000: SimpleNamespace(gr_name="me", gr_mem=[]), 1001: SimpleNamespace(gr_name="you", gr_mem=[]),
-              100: SimpleNamespace(gr_name="users", gr_mem=["me", "you"]),
-              50: SimpleNamespace(gr_name="staff", gr_mem=["me"])}
+    users = [
+        SimpleNamespace(pw_name="me", pw_uid=1000, pw_gid=1000),
+        SimpleNamespace(pw_name="you", pw_uid=1001, pw_gid=1001),
+    ]
+    groups = {
+        1000: SimpleNamespace(gr_name="me", gr_mem=[]),
+        1001: SimpleNamespace(gr_name="you", gr_mem=[]),
+        100: SimpleNamespace(gr_name="users", gr_mem=["me", "you"]),
+        50: SimpleNamespace(gr_name="staff", gr_mem=["me"]),
+    }
     monkeypatch.setattr(pwd, "getpwall", lambda: users)
     monkeypatch.setattr(pwd, "getpwuid", lambda uid: next(u for u in users if u.pw_uid == uid))
     monkeypatch.setattr(grp, "getgrgid", lambda gid: groups[gid])

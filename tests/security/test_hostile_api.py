@@ -34,8 +34,10 @@ from tests.security.hostile_server import (
 CANARY_KEY = "sk-CANARY-hostile-5b2e9d71c4"
 CANARY_HEADER = "hdr-CANARY-hostile-0a7f3c"
 MEMORY_BOUND_MB = 200
-OK_STREAM = sse(b"data: " + chunk_json("fine") + b"\n\n", b'data: {"choices":[{"index":0,"delta":{},'
-                b'"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n')
+OK_STREAM = sse(
+    b"data: " + chunk_json("fine") + b"\n\n",
+    b'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n',
+)
 
 
 @dataclass
@@ -69,11 +71,18 @@ def qwen(isolated):
 
     def run(server, *args: str, timeout: float = 30, **env) -> Run:
         environ = dict(os.environ)
-        environ.update({"OPENAI_API_KEY": CANARY_KEY, "OPENAI_BASE_URL": server if isinstance(server, str)
-                        else server.url, "OPENAI_MODEL": "test-model", "QWEN_NETWORK_MAX_RETRIES": "0"})
+        environ.update(
+            {
+                "OPENAI_API_KEY": CANARY_KEY,
+                "OPENAI_BASE_URL": server if isinstance(server, str) else server.url,
+                "OPENAI_MODEL": "test-model",
+                "QWEN_NETWORK_MAX_RETRIES": "0",
+            }
+        )
         environ.update(env)
-        return run_measured([*args] if args and args[0] in ("auth", "--debug") else ["ask", *args, "hi"],
-                            environ, timeout)
+        return run_measured(
+            [*args] if args and args[0] in ("auth", "--debug") else ["ask", *args, "hi"], environ, timeout
+        )
 
     return run
 
@@ -93,8 +102,13 @@ def run_measured(args: list[str], env: dict, timeout: float) -> Run:
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        run = Run(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"),
-                  seconds, usage.ru_maxrss / 1024)
+        run = Run(
+            proc.returncode,
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            seconds,
+            usage.ru_maxrss / 1024,
+        )
     assert run.exit_code != -9, f"qwen was still running after {timeout}s: {run.stderr}"
     return run
 
@@ -178,31 +192,41 @@ def test_a_48_mib_line_under_a_raised_cap_is_read_in_linear_time(servers, qwen):
 def test_trickling_headers_hit_the_headers_deadline(servers, qwen):
     server = servers(trickle_headers(period=0.5))
     run = qwen(server, QWEN_NETWORK_HEADERS_TIMEOUT="2", QWEN_NETWORK_MAX_RETRIES="3")
-    assert_one_error(run, 6, "did not finish sending response headers within 2s (network.headers_timeout)",
-                     "raise network.headers_timeout")
+    assert_one_error(
+        run,
+        6,
+        "did not finish sending response headers within 2s (network.headers_timeout)",
+        "raise network.headers_timeout",
+    )
     assert 1.9 < run.seconds < 6
     assert len(server.requests) == 1  # a deadline is not retried
 
 
 def test_a_silent_tls_handshake_hits_the_headers_deadline(servers, qwen):
     server = servers()  # reads forever: it waits for an HTTP request that a TLS ClientHello never completes
-    run = qwen(f"https://127.0.0.1:{server.port}/v1", QWEN_NETWORK_HEADERS_TIMEOUT="1",
-               QWEN_NETWORK_READ_TIMEOUT="30", QWEN_NETWORK_CONNECT_TIMEOUT="30")
+    run = qwen(
+        f"https://127.0.0.1:{server.port}/v1",
+        QWEN_NETWORK_HEADERS_TIMEOUT="1",
+        QWEN_NETWORK_READ_TIMEOUT="30",
+        QWEN_NETWORK_CONNECT_TIMEOUT="30",
+    )
     assert_one_error(run, 6, "network.headers_timeout")
     assert run.seconds < 5
 
 
 def test_keep_alives_without_data_hit_the_idle_timeout(servers, qwen):
     run = qwen(servers(keepalives(period=0.1)), QWEN_NETWORK_IDLE_TIMEOUT="1")
-    line = assert_one_error(run, 6, "sent keep-alives but no data for 1s (network.idle_timeout)",
-                            "raise network.idle_timeout")
+    line = assert_one_error(
+        run, 6, "sent keep-alives but no data for 1s (network.idle_timeout)", "raise network.idle_timeout"
+    )
     assert "cut off" not in line and "text so far" not in run.stderr
     assert run.seconds < 5
 
 
 def test_keep_alives_after_some_text_cut_the_answer_at_the_idle_timeout(servers, qwen):
-    run = qwen(servers(keepalives(b"data: " + chunk_json("partial") + b"\n\n", period=0.1)),
-               QWEN_NETWORK_IDLE_TIMEOUT="1")
+    run = qwen(
+        servers(keepalives(b"data: " + chunk_json("partial") + b"\n\n", period=0.1)), QWEN_NETWORK_IDLE_TIMEOUT="1"
+    )
     assert_one_error(run, 6, "the answer was cut off", "network.idle_timeout", "The text so far is incomplete")
     assert run.stdout.startswith("partial")
     assert run.seconds < 5
@@ -329,8 +353,9 @@ def test_send_can_leave_redirects_to_the_caller(servers):
 
     other = elsewhere(servers, "localhost")
     api = servers(redirect(other.url + "/token", 307))
-    response = http.send("POST", api.url + "/token", headers={}, network=NetworkOptions(), data=b"code=secret",
-                         allow_redirects=False)
+    response = http.send(
+        "POST", api.url + "/token", headers={}, network=NetworkOptions(), data=b"code=secret", allow_redirects=False
+    )
     assert response.status_code == 307 and response.headers["Location"] == other.url + "/token"
     assert response.text == "moved\n"
     assert_leaked_nothing(other)

@@ -38,15 +38,24 @@ def _seed(home, expires_in: float = -60) -> bytes:
     """An expired stored login holding the canaries: the next `qwen ask` must refresh it."""
     home.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = home / "oauth_creds.json"
-    path.write_text(json.dumps({"access_token": CANARY_ACCESS, "refresh_token": CANARY_REFRESH,
-                                "token_type": "Bearer", "expiry_date": int((time.time() + expires_in) * 1000)}))
+    path.write_text(
+        json.dumps(
+            {
+                "access_token": CANARY_ACCESS,
+                "refresh_token": CANARY_REFRESH,
+                "token_type": "Bearer",
+                "expiry_date": int((time.time() + expires_in) * 1000),
+            }
+        )
+    )
     os.chmod(path, 0o600)
     return path.read_bytes()
 
 
 def _ask(server: OAuthScript, args=("ask", "hi"), **env):
-    return run_qwen(list(args), env={"QWEN_AUTH_METHOD": "qwen-oauth", "QWEN_OAUTH_BASE_URL": server.base,
-                                                 **env}, timeout=60)
+    return run_qwen(
+        list(args), env={"QWEN_AUTH_METHOD": "qwen-oauth", "QWEN_OAUTH_BASE_URL": server.base, **env}, timeout=60
+    )
 
 
 def _login(server_or_base, **env):
@@ -59,16 +68,15 @@ def _unchanged(home, before: bytes) -> None:
     assert not (home / "oauth_creds.lock").exists()
 
 
-
-
 # -- secrets echoed back by the server -------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("args", [("ask", "hi"), ("--debug", "ask", "hi"), ("ask", "-o", "json", "hi")])
 def test_a_token_endpoint_echoing_the_refresh_token_does_not_print_it(script, isolated, args):
     before = _seed(isolated.qwen_home)
-    script.refreshes(echo(400, {"error": "invalid_request",
-                                "error_description": "refresh_token {refresh_token} is malformed"}))
+    script.refreshes(
+        echo(400, {"error": "invalid_request", "error_description": "refresh_token {refresh_token} is malformed"})
+    )
     result = _ask(script, args)
     _check(result, 3, "refused the token refresh", "invalid_request", debug="--debug" in args)
     if "json" in args:
@@ -77,11 +85,14 @@ def test_a_token_endpoint_echoing_the_refresh_token_does_not_print_it(script, is
     _unchanged(isolated.qwen_home, before)
 
 
-@pytest.mark.parametrize("answer", [
-    text(500, f"internal error while checking {CANARY_REFRESH}"),
-    html(404, f"Unknown token {CANARY_REFRESH}"),
-    oauth_error("invalid_grant", 400, f"{CANARY_REFRESH} was revoked; access {CANARY_ACCESS} too"),
-])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        text(500, f"internal error while checking {CANARY_REFRESH}"),
+        html(404, f"Unknown token {CANARY_REFRESH}"),
+        oauth_error("invalid_grant", 400, f"{CANARY_REFRESH} was revoked; access {CANARY_ACCESS} too"),
+    ],
+)
 def test_secrets_in_any_error_body_stay_hidden(script, isolated, answer):
     before = _seed(isolated.qwen_home)
     script.refreshes(answer)
@@ -135,8 +146,11 @@ def test_a_redirected_device_request_is_not_followed(script, trap, isolated):
 
 def test_metadata_pointing_the_token_endpoint_elsewhere_over_http_is_refused(script, trap, isolated):
     before = _seed(isolated.qwen_home)
-    script.metadata = {"issuer": script.base, "token_endpoint": trap.base.replace("127.0.0.1", "127.0.0.2") + "/t",
-                       "device_authorization_endpoint": script.base + "/api/v1/oauth2/device/code"}
+    script.metadata = {
+        "issuer": script.base,
+        "token_endpoint": trap.base.replace("127.0.0.1", "127.0.0.2") + "/t",
+        "device_authorization_endpoint": script.base + "/api/v1/oauth2/device/code",
+    }
     result = _ask(script)
     _check(result, 8, "token_endpoint", "not https")
     assert trap.requests == [] and script.refresh_requests == []
@@ -183,8 +197,16 @@ def test_a_javascript_or_file_verification_uri_is_neither_shown_nor_opened(scrip
     assert script.poll_requests == []
 
 
-@pytest.mark.parametrize("field, raw", [("expires_in", '"abc"'), ("expires_in", "Infinity"), ("interval", "1e308"),
-                                        ("expires_in", "-600"), ("interval", "NaN")])
+@pytest.mark.parametrize(
+    "field, raw",
+    [
+        ("expires_in", '"abc"'),
+        ("expires_in", "Infinity"),
+        ("interval", "1e308"),
+        ("expires_in", "-600"),
+        ("interval", "NaN"),
+    ],
+)
 def test_unusable_numbers_in_the_device_reply_are_exit_3(script, isolated, field, raw):
     body = script.device_body()
     body.pop(field)
@@ -203,8 +225,13 @@ def test_interval_zero_does_not_become_a_busy_loop(script, isolated):
     """Before: 69 polls in 3 s. The floor is 5 s, so at most one poll fits in this window."""
     script.device(interval=0)
     env = dict(os.environ, QWEN_OAUTH_BASE_URL=script.base)
-    proc = subprocess.Popen(qwen_command() + ["auth", "login", "--method", "qwen-oauth"], env=env,
-                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        qwen_command() + ["auth", "login", "--method", "qwen-oauth"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 20
         while not script.device_requests and time.monotonic() < deadline:

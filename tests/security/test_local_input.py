@@ -83,8 +83,9 @@ def test_the_cap_is_the_setting_and_counts_stdin_and_files_together(openai_serve
 def test_dash_f_dash_attaches_stdin_once(openai_server):
     result = run_qwen(["ask", "-f", "-", "review"], input="print(1)\n", env=api_env(openai_server))
     assert result.exit_code == 0, result.stderr
-    assert openai_server.chat_requests[-1].json["messages"][-1]["content"] == \
-        "review\n\nFile: stdin\n```\nprint(1)\n```"
+    assert (
+        openai_server.chat_requests[-1].json["messages"][-1]["content"] == "review\n\nFile: stdin\n```\nprint(1)\n```"
+    )
     twice = run_qwen(["ask", "-f", "-", "-f", "-", "x"], input="y", env=api_env(openai_server))
     assert_one_line_error(twice, 2, "only once")
 
@@ -98,22 +99,43 @@ def test_chat_pipe_mode_stops_an_endless_line(openai_server):
 
 # -- numbers that used to pass validation and crash later ----------------------------------------------------
 
-BAD_TIMEOUTS = {"0": "more than 0", "nan": "finite", "inf": "finite", "-inf": "finite", "1e308": "at most 86400",
-                "-5": "must not be negative"}
+BAD_TIMEOUTS = {
+    "0": "more than 0",
+    "nan": "finite",
+    "inf": "finite",
+    "-inf": "finite",
+    "1e308": "at most 86400",
+    "-5": "must not be negative",
+}
 
 
 @pytest.mark.parametrize("value", list(BAD_TIMEOUTS))
 def test_bad_timeout_in_the_environment_is_exit_8_naming_key_and_origin(openai_server, value):
     env = api_env(openai_server, QWEN_NETWORK_READ_TIMEOUT=value)
     result = run_qwen(["ask", "hi"], env=env, timeout=30)
-    assert_one_line_error(result, 8, "network.read_timeout", BAD_TIMEOUTS[value], "(env:QWEN_NETWORK_READ_TIMEOUT)",
-                          "qwen config set network.read_timeout 120.0")
+    assert_one_line_error(
+        result,
+        8,
+        "network.read_timeout",
+        BAD_TIMEOUTS[value],
+        "(env:QWEN_NETWORK_READ_TIMEOUT)",
+        "qwen config set network.read_timeout 120.0",
+    )
     assert openai_server.chat_requests == []
 
 
-@pytest.mark.parametrize("toml", ["connect_timeout = nan", "headers_timeout = inf", "read_timeout = 0",
-                                  "read_timeout = 99999999999999999999", "max_retries = -1",
-                                  "idle_timeout = -1.5", "max_response_bytes = -3"])
+@pytest.mark.parametrize(
+    "toml",
+    [
+        "connect_timeout = nan",
+        "headers_timeout = inf",
+        "read_timeout = 0",
+        "read_timeout = 99999999999999999999",
+        "max_retries = -1",
+        "idle_timeout = -1.5",
+        "max_response_bytes = -3",
+    ],
+)
 def test_bad_number_in_config_toml_is_exit_8_naming_the_file(openai_server, isolated, toml):
     isolated.qwen_home.mkdir(parents=True)
     cfg = isolated.qwen_home / "config.toml"
@@ -123,9 +145,17 @@ def test_bad_number_in_config_toml_is_exit_8_naming_the_file(openai_server, isol
     assert openai_server.chat_requests == []
 
 
-@pytest.mark.parametrize("key,value", [("network.read_timeout", "inf"), ("network.connect_timeout", "0"),
-                                       ("network.idle_timeout", "nan"), ("network.max_retries", "-1"),
-                                       ("input.max_bytes", "0"), ("network.max_retries", "many")])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("network.read_timeout", "inf"),
+        ("network.connect_timeout", "0"),
+        ("network.idle_timeout", "nan"),
+        ("network.max_retries", "-1"),
+        ("input.max_bytes", "0"),
+        ("network.max_retries", "many"),
+    ],
+)
 def test_config_set_with_a_bad_value_is_a_usage_error_and_keeps_the_file(isolated, key, value):
     assert run_qwen(["config", "set", "network.read_timeout", "30"]).exit_code == 0
     cfg = isolated.qwen_home / "config.toml"
@@ -135,10 +165,19 @@ def test_config_set_with_a_bad_value_is_a_usage_error_and_keeps_the_file(isolate
     assert cfg.read_bytes() == before
 
 
-@pytest.mark.parametrize("key,value", [("network.max_retries", "0"), ("network.read_timeout", "0.5"),
-                                       ("network.connect_timeout", "86400"), ("chat.history_size", "0"),
-                                       ("network.idle_timeout", "0"), ("network.headers_timeout", "0"),
-                                       ("network.max_event_bytes", "0"), ("network.max_response_bytes", "0")])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("network.max_retries", "0"),
+        ("network.read_timeout", "0.5"),
+        ("network.connect_timeout", "86400"),
+        ("chat.history_size", "0"),
+        ("network.idle_timeout", "0"),
+        ("network.headers_timeout", "0"),
+        ("network.max_event_bytes", "0"),
+        ("network.max_response_bytes", "0"),
+    ],
+)
 def test_edge_values_that_work_are_accepted(isolated, key, value):
     """Including 0 for the server caps, where it means off."""
     result = run_qwen(["config", "set", key, value])
@@ -162,14 +201,16 @@ def _read_only_sessions(isolated, with_session: bool = False):
     if with_session:
         (sessions / "20250101-000000-abcdef.jsonl").write_text(
             '{"type": "meta", "id": "20250101-000000-abcdef", "created": 1.0}\n'
-            '{"type": "message", "role": "user", "content": "earlier"}\n')
+            '{"type": "message", "role": "user", "content": "earlier"}\n'
+        )
     sessions.chmod(0o500)
     return sessions
 
 
 @pytest.mark.parametrize("with_session", [False, True], ids=["no session yet", "newest session"])
-def test_ask_continue_with_unwritable_sessions_is_exit_8_before_the_request(openai_server, isolated, no_root_bypass,
-                                                                           with_session):
+def test_ask_continue_with_unwritable_sessions_is_exit_8_before_the_request(
+    openai_server, isolated, no_root_bypass, with_session
+):
     sessions = _read_only_sessions(isolated, with_session)
     before = sorted(p.name for p in sessions.iterdir())
     try:
@@ -215,7 +256,10 @@ def test_a_key_on_stdin_is_read_under_the_input_cap(isolated):
     with open("/dev/zero", "rb") as zero:
         proc = subprocess.run(
             qwen_command() + ["auth", "login", "--method", "api-key", "--provider", "openai", "--key-stdin"],
-            stdin=zero, capture_output=True, timeout=30, env={**os.environ, "QWEN_INPUT_MAX_BYTES": "4096"},
+            stdin=zero,
+            capture_output=True,
+            timeout=30,
+            env={**os.environ, "QWEN_INPUT_MAX_BYTES": "4096"},
         )
     assert proc.returncode == 2, proc.stderr
     assert b"--key-stdin: the input is larger than input.max_bytes" in proc.stderr

@@ -43,8 +43,7 @@ def test_signal_while_ask_renders_restores_the_cursor(openai_server, sig, code, 
 
 
 @pytest.mark.parametrize(("sig", "code", "line"), SIGNALS, ids=IDS)
-def test_signal_while_chat_renders_restores_the_cursor_and_keeps_the_answer(openai_server, isolated, sig, code,
-                                                                            line):
+def test_signal_while_chat_renders_restores_the_cursor_and_keeps_the_answer(openai_server, isolated, sig, code, line):
     _slow(openai_server)
     child = spawn(["chat"], env_for(openai_server))
     child.expect_exact(b"> ")

@@ -27,8 +27,7 @@ def _safe(text: str) -> None:
 
 
 def _env(openai_server) -> dict:
-    return dict(os.environ, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=openai_server.url,
-                OPENAI_MODEL="test-model")
+    return dict(os.environ, OPENAI_API_KEY="sk-test-key", OPENAI_BASE_URL=openai_server.url, OPENAI_MODEL="test-model")
 
 
 # -- the filter itself -------------------------------------------------------------------------------
@@ -101,8 +100,12 @@ def test_markdown_links_show_their_target(openai_server):
 @pytest.mark.parametrize("mode", [[], ["--raw"]], ids=["default", "raw"])
 def test_ask_in_a_pipe_passes_the_answer_unchanged_and_filters_stderr(openai_server, mode):
     hostile.make_hostile(openai_server)
-    proc = subprocess.run([*qwen_command(), "ask", *mode, "--show-reasoning", "hi"], capture_output=True,
-                          env=_env(openai_server), timeout=60)
+    proc = subprocess.run(
+        [*qwen_command(), "ask", *mode, "--show-reasoning", "hi"],
+        capture_output=True,
+        env=_env(openai_server),
+        timeout=60,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == hostile.ANSWER.encode()
     err = proc.stderr.decode()
@@ -111,8 +114,9 @@ def test_ask_in_a_pipe_passes_the_answer_unchanged_and_filters_stderr(openai_ser
 
 
 def test_ask_error_in_a_pipe_is_filtered(openai_server):
-    openai_server.script(hostile.stream_reply(["partial \x1b]0;t\x07 "], error_after=1,
-                                              error_message=hostile.ERROR_MESSAGE))
+    openai_server.script(
+        hostile.stream_reply(["partial \x1b]0;t\x07 "], error_after=1, error_message=hostile.ERROR_MESSAGE)
+    )
     result = run_qwen(["ask", "hi"], env=_env(openai_server))
     assert result.exit_code == 5
     assert result.stdout == "partial \x1b]0;t\x07 \n"  # what arrived before the error, unchanged
@@ -199,8 +203,9 @@ def test_chat_plain_answers_on_a_terminal_are_filtered(openai_server):
 
 def test_chat_in_a_pipe_passes_the_answer_unchanged(openai_server):
     hostile.make_hostile(openai_server)
-    proc = subprocess.run([*qwen_command(), "chat"], input=b"hi\n", capture_output=True, env=_env(openai_server),
-                          timeout=60)
+    proc = subprocess.run(
+        [*qwen_command(), "chat"], input=b"hi\n", capture_output=True, env=_env(openai_server), timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == hostile.ANSWER.encode()
     _safe(proc.stderr.decode())

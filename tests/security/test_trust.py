@@ -106,8 +106,17 @@ def test_trusting_the_folder_applies_it_until_a_file_changes(isolated, project, 
 def _store_plan_key(openai_server) -> None:
     openai_server.accept_tokens = {CANARY_PLAN_KEY}
     stored = run_qwen(
-        ["auth", "login", "--method", "coding-plan", "--region", "global", "--base-url", openai_server.url,
-         "--key-stdin"],
+        [
+            "auth",
+            "login",
+            "--method",
+            "coding-plan",
+            "--region",
+            "global",
+            "--base-url",
+            openai_server.url,
+            "--key-stdin",
+        ],
         input=CANARY_PLAN_KEY + "\n",
     )
     assert stored.exit_code == 0, stored.output
@@ -127,8 +136,13 @@ def test_a_project_proxy_and_ca_bundle_never_see_a_stored_coding_plan_key(isolat
     assert not recorder.contacted
     assert openai_server.requests[-1].bearer == CANARY_PLAN_KEY
     ignored = {line.split()[2] for line in result.stderr.splitlines() if line.startswith("Warning: ignoring")}
-    assert ignored == {"network.proxy", "network.ca_bundle", "network.allow_insecure_http", "SSL_CERT_FILE",
-                       "REQUESTS_CA_BUNDLE"}
+    assert ignored == {
+        "network.proxy",
+        "network.ca_bundle",
+        "network.allow_insecure_http",
+        "SSL_CERT_FILE",
+        "REQUESTS_CA_BUNDLE",
+    }
     _no_secret(result, CANARY_PLAN_KEY)
 
 
@@ -149,8 +163,9 @@ def test_a_trusted_project_proxy_is_used(isolated, project, openai_server, recor
 
 
 def test_a_project_base_url_never_gets_a_stored_openai_key(isolated, project, recorder):
-    stored = run_qwen(["auth", "login", "--method", "api-key", "--provider", "openai", "--key-stdin"],
-                      input=CANARY_KEY + "\n")
+    stored = run_qwen(
+        ["auth", "login", "--method", "api-key", "--provider", "openai", "--key-stdin"], input=CANARY_KEY + "\n"
+    )
     assert stored.exit_code == 0, stored.output
     (project / ".env").write_text(f"OPENAI_BASE_URL={recorder.url}/v1\n")
 
@@ -197,8 +212,22 @@ def test_an_untrusted_env_may_bring_its_own_key_and_url_together(isolated, proje
 def test_a_stored_key_follows_its_own_base_url(isolated, project, openai_server, recorder):
     """A login stored with --base-url is sent there, and a project's harmless settings (the model) still apply."""
     openai_server.accept_tokens = {CANARY_KEY}
-    stored = run_qwen(["auth", "login", "--method", "api-key", "--provider", "custom", "--base-url", openai_server.url,
-                       "--model", "m", "--key-stdin"], input=CANARY_KEY + "\n")
+    stored = run_qwen(
+        [
+            "auth",
+            "login",
+            "--method",
+            "api-key",
+            "--provider",
+            "custom",
+            "--base-url",
+            openai_server.url,
+            "--model",
+            "m",
+            "--key-stdin",
+        ],
+        input=CANARY_KEY + "\n",
+    )
     assert stored.exit_code == 0, stored.output
     (project / ".qwen" / "config.toml").write_text('[general]\nmodel = "project-model"\n')
     result = run_qwen(["ask", "hi"])
@@ -331,7 +360,7 @@ def test_a_broken_entry_in_the_trust_store_is_skipped_not_fatal(isolated, projec
     (project / ".env").write_text("OPENAI_MODEL=m\n")
     assert run_qwen(["trust"]).exit_code == 0
     store = isolated.qwen_home / "trusted_folders.toml"
-    store.write_text('[[folder]]\nfiles = {}\n\n' + store.read_text())  # no path: hand-edited, say
+    store.write_text("[[folder]]\nfiles = {}\n\n" + store.read_text())  # no path: hand-edited, say
     listed = run_qwen(["trust", "--list", "--json"])
     assert listed.exit_code == 0, listed.output
     assert [f["path"] for f in json.loads(listed.stdout)["folders"]] == [str(project)]

@@ -112,8 +112,15 @@ class _Tokens(Response):
 
     def send(self, h, req):
         server: OAuthScript = h.stub
-        body = _fields({"access_token": "qat-" + secrets.token_urlsafe(18), "refresh_token": "qrt-"
-                        + secrets.token_urlsafe(18), "token_type": "Bearer", "expires_in": 3600}, self.fields)
+        body = _fields(
+            {
+                "access_token": "qat-" + secrets.token_urlsafe(18),
+                "refresh_token": "qrt-" + secrets.token_urlsafe(18),
+                "token_type": "Bearer",
+                "expires_in": 3600,
+            },
+            self.fields,
+        )
         if server.resource_url and "resource_url" not in self.fields:
             body["resource_url"] = server.resource_url
         if isinstance(body.get("access_token"), str):
@@ -160,14 +167,17 @@ class OAuthScript(StubServer):
             return entry[0]
 
     def device_body(self, **overrides) -> dict:
-        return _fields({
-            "device_code": "dc-" + secrets.token_urlsafe(18),
-            "user_code": "WDJB-MJHT",
-            "verification_uri": self.base + "/device",
-            "verification_uri_complete": self.base + "/device?user_code=WDJB-MJHT",
-            "expires_in": 600,
-            "interval": 5,
-        }, overrides)
+        return _fields(
+            {
+                "device_code": "dc-" + secrets.token_urlsafe(18),
+                "user_code": "WDJB-MJHT",
+                "verification_uri": self.base + "/device",
+                "verification_uri_complete": self.base + "/device?user_code=WDJB-MJHT",
+                "expires_in": 600,
+                "interval": 5,
+            },
+            overrides,
+        )
 
     def device(self, *answers: Response, **overrides) -> None:
         """Script the next device reply: given answers, or the normal body with fields changed (OMIT removes)."""
@@ -225,8 +235,9 @@ class OAuthScript(StubServer):
             return
         answer = self._next(kind)
         if answer is None:
-            answer = {"device": lambda: json_answer(200, self.device_body()), "poll": pending,
-                      "refresh": tokens}[kind]()
+            answer = {"device": lambda: json_answer(200, self.device_body()), "poll": pending, "refresh": tokens}[
+                kind
+            ]()
         answer.send(h, rec)
 
 
@@ -244,5 +255,19 @@ def _kind(server: OAuthScript, rec: Recorded) -> str | None:
     return None
 
 
-__all__ = ["OMIT", "OAuthScript", "drop", "echo", "empty", "hang", "html", "json_answer", "oauth_error", "pending",
-           "redirect", "slow_down", "text", "tokens"]
+__all__ = [
+    "OMIT",
+    "OAuthScript",
+    "drop",
+    "echo",
+    "empty",
+    "hang",
+    "html",
+    "json_answer",
+    "oauth_error",
+    "pending",
+    "redirect",
+    "slow_down",
+    "text",
+    "tokens",
+]

@@ -135,8 +135,9 @@ class OAuthStub(StubServer):
         with self._lock:
             self._poll_script.extend(items)
 
-    def issue_tokens(self, refresh_token: str | None = None, access_token: str | None = None,
-                     scope: str = SCOPE) -> dict:
+    def issue_tokens(
+        self, refresh_token: str | None = None, access_token: str | None = None, scope: str = SCOPE
+    ) -> dict:
         """Mint (and register) a token pair; returns the token-endpoint response body."""
         access = access_token or "qat-" + secrets.token_urlsafe(24)
         refresh = refresh_token or "qrt-" + secrets.token_urlsafe(24)
@@ -172,8 +173,9 @@ class OAuthStub(StubServer):
         if rec.method == "POST" and path in (DEVICE_PATH, TOKEN_PATH):
             ctype = rec.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/x-www-form-urlencoded":
-                h.send_json(400, {"error": "invalid_request",
-                                  "error_description": "expected application/x-www-form-urlencoded"})
+                h.send_json(
+                    400, {"error": "invalid_request", "error_description": "expected application/x-www-form-urlencoded"}
+                )
                 return
             if path == DEVICE_PATH:
                 self._device_code(h, rec.form)

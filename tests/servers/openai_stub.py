@@ -260,8 +260,9 @@ class StreamReply(Response):
 
 
 class JsonReply(Response):
-    def __init__(self, content, model=None, usage=(5, 3, 8), finish_reason="stop", reasoning=None, headers=None,
-                 times=1):
+    def __init__(
+        self, content, model=None, usage=(5, 3, 8), finish_reason="stop", reasoning=None, headers=None, times=1
+    ):
         self.content = content
         self.model = model
         self.usage = usage
@@ -422,6 +423,7 @@ class StubHandler(BaseHTTPRequestHandler):
 
     def version_string(self):
         return self.server_version
+
     stub: StubServer  # set per subclass
 
     def log_message(self, format, *args):  # noqa: A002 - quiet
@@ -645,11 +647,20 @@ class OpenAIStub(StubServer):
             if self.models_response is not None:
                 self.models_response.send(h, rec)
                 return
-            h.send_json(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "stub"}
-                                                         for m in self.models]})
+            h.send_json(
+                200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "stub"} for m in self.models]}
+            )
         else:
-            h.send_json(404, {"error": {"message": f"Not found: {rec.method} {path}", "type": "invalid_request_error",
-                                        "code": "not_found"}})
+            h.send_json(
+                404,
+                {
+                    "error": {
+                        "message": f"Not found: {rec.method} {path}",
+                        "type": "invalid_request_error",
+                        "code": "not_found",
+                    }
+                },
+            )
 
     def _default(self, rec: Recorded) -> Response:
         if isinstance(rec.json, dict) and rec.json.get("stream") is True:

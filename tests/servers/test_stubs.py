@@ -39,9 +39,7 @@ def payloads(data: bytes) -> list:
 
 
 def content(events) -> str:
-    return "".join(
-        c["delta"].get("content") or "" for e in events if isinstance(e, dict) for c in e.get("choices", [])
-    )
+    return "".join(c["delta"].get("content") or "" for e in events if isinstance(e, dict) for c in e.get("choices", []))
 
 
 # ---------------------------------------------------------------------------------------------- OpenAI
@@ -174,7 +172,7 @@ def test_truncated_chunked_stream_breaks_the_connection(openai_server):
 
 
 def test_raw_bytes(openai_server):
-    openai_server.script(raw(200, [b"data: {\"a\"", b": 1}\n\n"], {"Content-Type": "text/event-stream"}, delay=0.01))
+    openai_server.script(raw(200, [b'data: {"a"', b": 1}\n\n"], {"Content-Type": "text/event-stream"}, delay=0.01))
     resp = chat(openai_server)
     assert resp.content == b'data: {"a": 1}\n\n'
 
@@ -214,8 +212,12 @@ def start_device(server, verifier=None):
     verifier = verifier or secrets.token_urlsafe(32)
     resp = form_post(
         server.device_url,
-        {"client_id": CLIENT_ID, "scope": SCOPE, "code_challenge": pkce_challenge(verifier),
-         "code_challenge_method": "S256"},
+        {
+            "client_id": CLIENT_ID,
+            "scope": SCOPE,
+            "code_challenge": pkce_challenge(verifier),
+            "code_challenge_method": "S256",
+        },
     )
     assert resp.status_code == 200, resp.text
     return resp.json(), verifier
@@ -224,8 +226,12 @@ def start_device(server, verifier=None):
 def poll(server, device, verifier):
     return form_post(
         server.token_url,
-        {"grant_type": DEVICE_GRANT, "client_id": CLIENT_ID, "device_code": device["device_code"],
-         "code_verifier": verifier},
+        {
+            "grant_type": DEVICE_GRANT,
+            "client_id": CLIENT_ID,
+            "device_code": device["device_code"],
+            "code_verifier": verifier,
+        },
     )
 
 
@@ -265,8 +271,9 @@ def test_pkce_wrong_verifier_and_bad_client(oauth_server):
     resp = poll(oauth_server, device, secrets.token_urlsafe(32))
     assert resp.status_code == 400
     assert resp.json() == {"error": "invalid_grant", "error_description": "PKCE verification failed"}
-    resp = form_post(oauth_server.device_url, {"client_id": "wrong", "code_challenge": "x",
-                                               "code_challenge_method": "S256"})
+    resp = form_post(
+        oauth_server.device_url, {"client_id": "wrong", "code_challenge": "x", "code_challenge_method": "S256"}
+    )
     assert (resp.status_code, resp.json()["error"]) == (400, "invalid_client")
     resp = form_post(oauth_server.token_url, {"grant_type": DEVICE_GRANT, "client_id": "wrong"})
     assert resp.json()["error"] == "invalid_client"
@@ -332,8 +339,9 @@ def test_concurrent_refresh_has_one_winner(oauth_server):
     assert seeded["refresh_token"] == "rt-1"
     oauth_server.token_delay = 0.2
     statuses = []
-    threads = [threading.Thread(target=lambda: statuses.append(refresh(oauth_server, "rt-1").status_code))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: statuses.append(refresh(oauth_server, "rt-1").status_code)) for _ in range(2)
+    ]
     started = time.monotonic()
     for t in threads:
         t.start()

@@ -41,8 +41,11 @@ class Ctx:
         self.openai.accept_tokens.add(CANARY_KEY)
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "credentials.toml").write_text(f'[coding-plan]\nbase_url = "{base_url or self.openai.url}"\n')
-        env = {"QWEN_AUTH_METHOD": "coding-plan", "BAILIAN_CODING_PLAN_API_KEY": CANARY_KEY,
-               "QWEN_NETWORK_MAX_RETRIES": "0"}
+        env = {
+            "QWEN_AUTH_METHOD": "coding-plan",
+            "BAILIAN_CODING_PLAN_API_KEY": CANARY_KEY,
+            "QWEN_NETWORK_MAX_RETRIES": "0",
+        }
         env.update(extra)
         return env
 
@@ -193,8 +196,11 @@ def _(ctx):
     ctx.home.mkdir(parents=True, exist_ok=True)
     ctx.home.chmod(0o500)
     try:
-        return run(["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin"],
-                   input=CANARY_KEY, wrap=wrap)
+        return run(
+            ["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin"],
+            input=CANARY_KEY,
+            wrap=wrap,
+        )
     finally:
         ctx.home.chmod(0o700)
 
@@ -225,7 +231,8 @@ def _(ctx):
 def _(ctx):
     ctx.home.mkdir(parents=True, exist_ok=True)
     (ctx.home / "oauth_creds.json").write_text(
-        f'{{"access_token": "{CANARY_ACCESS}", "refresh_token": 7, "token_type": "Bearer", "expiry_date": "soon"}}')
+        f'{{"access_token": "{CANARY_ACCESS}", "refresh_token": 7, "token_type": "Bearer", "expiry_date": "soon"}}'
+    )
     return ask(ctx, _oauth_env(ctx))
 
 
@@ -326,8 +333,9 @@ def _(ctx):
 
 @case("HTTP 429 quota exhausted (Coding Plan)", 7, "quota")
 def _(ctx):
-    ctx.openai.script(error(429, {"error": {"message": "You exceeded your 5-hour quota",
-                                            "code": "insufficient_quota"}}))
+    ctx.openai.script(
+        error(429, {"error": {"message": "You exceeded your 5-hour quota", "code": "insufficient_quota"}})
+    )
     return ask(ctx, ctx.plan())
 
 
@@ -339,8 +347,7 @@ def _(ctx):
 
 @case("HTTP 502 with an HTML page", 5, "try again later")
 def _(ctx):
-    ctx.openai.script(error(502, "<html><body><h1>502 Bad Gateway</h1></body></html>",
-                            {"Content-Type": "text/html"}))
+    ctx.openai.script(error(502, "<html><body><h1>502 Bad Gateway</h1></body></html>", {"Content-Type": "text/html"}))
     return ask(ctx, ctx.plan())
 
 
@@ -352,8 +359,13 @@ def _(ctx):
 
 @case("200 with an HTML page", 5, None)
 def _(ctx):
-    ctx.openai.script(call(lambda h, r: h.send_simple(200, b"<!doctype html><html><body>Login</body></html>",
-                                                      {"Content-Type": "text/html"})))
+    ctx.openai.script(
+        call(
+            lambda h, r: h.send_simple(
+                200, b"<!doctype html><html><body>Login</body></html>", {"Content-Type": "text/html"}
+            )
+        )
+    )
     return ask(ctx, ctx.plan())
 
 
@@ -365,8 +377,9 @@ def _(ctx):
 
 @case("200 with an error JSON", 5, None)
 def _(ctx):
-    ctx.openai.script(call(lambda h, r: h.send_json(200, {"error": {"message": "upstream overloaded",
-                                                                   "type": "server_error"}})))
+    ctx.openai.script(
+        call(lambda h, r: h.send_json(200, {"error": {"message": "upstream overloaded", "type": "server_error"}}))
+    )
     return ask(ctx, ctx.plan())
 
 
@@ -398,7 +411,7 @@ def _(ctx):
 
 @case("stream malformed event", 5, "malformed stream event")
 def _(ctx):
-    ctx.openai.script(raw(200, [b"data: {\"choices\": [oops\n\n"], {"Content-Type": "text/event-stream"}))
+    ctx.openai.script(raw(200, [b'data: {"choices": [oops\n\n'], {"Content-Type": "text/event-stream"}))
     return ask(ctx, ctx.plan())
 
 
@@ -441,8 +454,9 @@ def _(ctx):
 
 @case("proxy that refuses connections", 6, "proxy")
 def _(ctx):
-    return ask(ctx, ctx.plan("https://coding-intl.dashscope.aliyuncs.com/v1",
-                             HTTPS_PROXY=f"http://127.0.0.1:{closed_port()}"))
+    return ask(
+        ctx, ctx.plan("https://coding-intl.dashscope.aliyuncs.com/v1", HTTPS_PROXY=f"http://127.0.0.1:{closed_port()}")
+    )
 
 
 @case("proxy that answers 403 to CONNECT", 6, "refused the tunnel with HTTP 403")

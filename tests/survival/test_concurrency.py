@@ -82,16 +82,26 @@ def test_config_set_racing_with_readers_never_shows_a_torn_file(isolated):
     path.write_text('[network]\nmax_retries = 4\n\n[general]\nmodel = "v0"\npad = "' + "p" * 4000 + '"\n')
     seconds = 3.0
     reader_code = READER if sys.version_info >= (3, 11) else READER.replace("import sys, tomllib", "import sys")
-    readers = [subprocess.Popen([sys.executable, "-c", reader_code, str(path), str(seconds)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    readers = [
+        subprocess.Popen(
+            [sys.executable, "-c", reader_code, str(path), str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
     loop = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time\nfrom pathlib import Path\nfrom qwen_cli.settings import write_value\n"
-         "end = time.monotonic() + float(sys.argv[2]); n = 0\n"
-         "while time.monotonic() < end:\n    n += 1; write_value(Path(sys.argv[1]), 'general.model', f'v{n}')\n"
-         "print(n)",
-         str(path), str(seconds)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time\nfrom pathlib import Path\nfrom qwen_cli.settings import write_value\n"
+            "end = time.monotonic() + float(sys.argv[2]); n = 0\n"
+            "while time.monotonic() < end:\n    n += 1; write_value(Path(sys.argv[1]), 'general.model', f'v{n}')\n"
+            "print(n)",
+            str(path),
+            str(seconds),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     cli_writes = 0
     deadline = time.monotonic() + seconds
     # At least three CLI writes however slow the machine is; the readers' window is fixed, so the first ones race them.

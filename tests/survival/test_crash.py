@@ -36,8 +36,13 @@ def _toml(path: Path) -> dict:
 
 
 def _spawn(kind: str, home: Path, tag: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(WRITERS), kind, str(home), tag], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(os.environ))
+    return subprocess.Popen(
+        [sys.executable, str(WRITERS), kind, str(home), tag],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
 
 
 def _kill_when_writing(proc: subprocess.Popen, rng: random.Random, window: float = 0.06) -> None:
@@ -97,8 +102,13 @@ def test_killed_config_writers_leave_old_or_new_config(isolated):
             # A real `qwen config set`, killed at a random moment of its short life (import, load, write).
             attempts += 1
             assert attempts < 200, "could not land the kills"
-            proc = subprocess.Popen([*_qwen(), "config", "set", "general.model", tag], stdin=subprocess.DEVNULL,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=dict(os.environ))
+            proc = subprocess.Popen(
+                [*_qwen(), "config", "set", "general.model", tag],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=dict(os.environ),
+            )
             time.sleep(rng.uniform(0.01, lifetime))
             if proc.poll() is None:
                 proc.kill()
@@ -192,8 +202,11 @@ def test_killed_refreshes_leave_a_valid_token_and_stale_locks_are_broken(isolate
             kills += 1
             try:
                 token = token_store.read_token(home)
-                ok = (token is not None and token.access_token in set(oauth_server.access_tokens)
-                      and token.refresh_token == CANARY_REFRESH)
+                ok = (
+                    token is not None
+                    and token.access_token in set(oauth_server.access_tokens)
+                    and token.refresh_token == CANARY_REFRESH
+                )
             except Exception:  # noqa: BLE001 - anything unreadable is corrupt
                 ok = False
             corrupt += 0 if ok else 1
@@ -216,8 +229,9 @@ def test_killed_refreshes_leave_a_valid_token_and_stale_locks_are_broken(isolate
     (home / "oauth_creds.json").write_text(json.dumps(stored))
     _age_leftovers(home)
     before = oauth_server.refresh_requests
-    result = run(["--debug", "ask", "hi"], env={"QWEN_OAUTH_BASE_URL": oauth_server.base_url,
-                                               "QWEN_AUTH_METHOD": "qwen-oauth"})
+    result = run(
+        ["--debug", "ask", "hi"], env={"QWEN_OAUTH_BASE_URL": oauth_server.base_url, "QWEN_AUTH_METHOD": "qwen-oauth"}
+    )
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == "Hello from stub"
     assert oauth_server.refresh_requests == before + 1
@@ -251,8 +265,8 @@ def test_killed_session_appenders_leave_whole_lines(isolated):
         seen = [r["content"].split(" ")[0] for r in loaded.records]
         expected_tags = [s.rsplit("-", 1)[0] for s in seen]
         numbers_ok = all(
-            int(seen[j].rsplit("-", 1)[1]) == (int(seen[j - 1].rsplit("-", 1)[1]) + 1
-                                              if j and expected_tags[j] == expected_tags[j - 1] else 0)
+            int(seen[j].rsplit("-", 1)[1])
+            == (int(seen[j - 1].rsplit("-", 1)[1]) + 1 if j and expected_tags[j] == expected_tags[j - 1] else 0)
             for j in range(len(seen))
         )
         order_ok = list(dict.fromkeys(expected_tags)) == tags

@@ -64,8 +64,15 @@ def read_stream(chunks) -> tuple[str, list]:
     from qwen_cli.providers.events import NetworkOptions, TextDelta
     from qwen_cli.providers.openai_compat import _sse_events
 
-    network = NetworkOptions(max_retries=0, connect_timeout=1, read_timeout=1, proxy=None, ca_bundle=None,
-                             allow_insecure_http=False, extra_headers={})
+    network = NetworkOptions(
+        max_retries=0,
+        connect_timeout=1,
+        read_timeout=1,
+        proxy=None,
+        ca_bundle=None,
+        allow_insecure_http=False,
+        extra_headers={},
+    )
     events = list(_sse_events(_Response(chunks), _credentials(), network, "m"))
     return "".join(e.text for e in events if isinstance(e, TextDelta)), events
 
@@ -87,8 +94,9 @@ def encode_stream(tokens, crlf, keepalive, split_data, done, bom) -> bytes:
     for i, tok in enumerate(tokens):
         if keepalive:
             parts.append(": keep-alive" + nl + nl)
-        payload = json.dumps({"choices": [{"index": 0, "delta": {"content": tok}, "finish_reason": None}]},
-                             ensure_ascii=bool(i % 2))
+        payload = json.dumps(
+            {"choices": [{"index": 0, "delta": {"content": tok}, "finish_reason": None}]}, ensure_ascii=bool(i % 2)
+        )
         if split_data and len(payload) > 2:
             parts.append("data: {" + nl + "data: " + payload[1:] + nl + nl)
         else:
@@ -109,8 +117,9 @@ def encode_stream(tokens, crlf, keepalive, split_data, done, bom) -> bytes:
     bom=st.booleans(),
     cuts=st.lists(st.integers(min_value=0, max_value=10_000), max_size=40),
 )
-def test_any_chunking_of_a_valid_stream_gives_the_same_text(count, tokens, crlf, keepalive, split_data, done, bom,
-                                                             cuts):
+def test_any_chunking_of_a_valid_stream_gives_the_same_text(
+    count, tokens, crlf, keepalive, split_data, done, bom, cuts
+):
     count()
     data = encode_stream(tokens, crlf, keepalive, split_data, done, bom)
     whole, _ = read_stream([data])
@@ -121,10 +130,30 @@ def test_any_chunking_of_a_valid_stream_gives_the_same_text(count, tokens, crlf,
     assert bytewise == whole
 
 
-SSE_PIECES = [b"data: ", b"data:", b"event: error\n", b"\n", b"\r\n", b"\r", b": ping\n", b"[DONE]", b"{", b"}",
-              b'{"choices":[{"delta":{"content":"x"}}]}', b'{"error":{"message":"boom"}}', b'{"choices":',
-              b'"finish_reason":"stop"', b"null", b"[]", b"\xff", b"\xe4\xb8", b"\xad", b"\x00", b"id: 1\n",
-              b'{"choices":[{"index":0,"delta":{"content":null},"finish_reason":"length"}],"usage":{"total_tokens":"x"}}']
+SSE_PIECES = [
+    b"data: ",
+    b"data:",
+    b"event: error\n",
+    b"\n",
+    b"\r\n",
+    b"\r",
+    b": ping\n",
+    b"[DONE]",
+    b"{",
+    b"}",
+    b'{"choices":[{"delta":{"content":"x"}}]}',
+    b'{"error":{"message":"boom"}}',
+    b'{"choices":',
+    b'"finish_reason":"stop"',
+    b"null",
+    b"[]",
+    b"\xff",
+    b"\xe4\xb8",
+    b"\xad",
+    b"\x00",
+    b"id: 1\n",
+    b'{"choices":[{"index":0,"delta":{"content":null},"finish_reason":"length"}],"usage":{"total_tokens":"x"}}',
+]
 sse_garbage = st.one_of(
     st.binary(max_size=400),
     st.lists(st.sampled_from(SSE_PIECES), max_size=40).map(b"".join),
@@ -151,12 +180,19 @@ def test_arbitrary_bytes_raise_nothing_but_our_own_errors(count, data, cuts):
 # -- settings -------------------------------------------------------------------------------------------
 
 toml_scalars = st.one_of(
-    st.booleans(), st.integers(min_value=-(2**63), max_value=2**63 - 1), st.floats(), st.text(max_size=20),
-    st.datetimes(), st.dates(), st.times(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(),
+    st.text(max_size=20),
+    st.datetimes(),
+    st.dates(),
+    st.times(),
 )
-toml_values = st.recursive(toml_scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                                 st.dictionaries(st.text(max_size=8), inner,
-                                                                                 max_size=3)), max_leaves=6)
+toml_values = st.recursive(
+    toml_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    max_leaves=6,
+)
 
 
 def _key_names():
@@ -192,8 +228,17 @@ def config_documents(draw) -> bytes:
 
 
 env_values = st.dictionaries(
-    st.sampled_from(["QWEN_NETWORK_MAX_RETRIES", "QWEN_NETWORK_READ_TIMEOUT", "QWEN_AUTH_METHOD", "QWEN_MODEL",
-                     "QWEN_PRIVACY_USAGE_STATISTICS", "QWEN_NETWORK_ALLOW_INSECURE_HTTP", "QWEN_AUTH_STORE"]),
+    st.sampled_from(
+        [
+            "QWEN_NETWORK_MAX_RETRIES",
+            "QWEN_NETWORK_READ_TIMEOUT",
+            "QWEN_AUTH_METHOD",
+            "QWEN_MODEL",
+            "QWEN_PRIVACY_USAGE_STATISTICS",
+            "QWEN_NETWORK_ALLOW_INSECURE_HTTP",
+            "QWEN_AUTH_STORE",
+        ]
+    ),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12),
     max_size=3,
 )
@@ -258,8 +303,10 @@ def creds_documents(draw) -> bytes:
         return draw(st.binary(max_size=120))
     if kind == "json":
         return json.dumps(draw(json_values)).encode()
-    doc = {name: draw(st.one_of(json_values, st.just("x"), st.integers(min_value=0, max_value=2**41)))
-           for name in draw(st.lists(st.sampled_from(FIELD_NAMES), unique=True))}
+    doc = {
+        name: draw(st.one_of(json_values, st.just("x"), st.integers(min_value=0, max_value=2**41)))
+        for name in draw(st.lists(st.sampled_from(FIELD_NAMES), unique=True))
+    }
     text = json.dumps(doc)
     if draw(st.booleans()):
         text = text[: draw(st.integers(min_value=0, max_value=len(text)))]  # truncated
@@ -286,8 +333,10 @@ def test_oauth_creds_reader_gives_a_token_or_an_auth_error(count, isolated, doc)
 
 
 @FUZZ
-@given(doc=config_documents(), plan=st.dictionaries(st.sampled_from(["key", "region", "model", "base_url", "store"]),
-                                                    toml_scalars, max_size=5))
+@given(
+    doc=config_documents(),
+    plan=st.dictionaries(st.sampled_from(["key", "region", "model", "base_url", "store"]), toml_scalars, max_size=5),
+)
 def test_credentials_toml_reader_gives_an_entry_or_a_clean_error(count, isolated, doc, plan):
     import tomli_w
 
@@ -314,8 +363,20 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 # chmod 000 does not stop root, so as root the unreadable cases are made another way: a directory named
 # .env, a dangling symlink, a symlink loop and a symlink to a directory. mode 000 stays in the mix, expected
 # readable as root and skipped otherwise.
-KINDS = ["absent", "absent", "absent", "file", "empty", "dir", "dangling", "loop", "link_file", "link_dir",
-         "mode000", "not_utf8"]
+KINDS = [
+    "absent",
+    "absent",
+    "absent",
+    "file",
+    "empty",
+    "dir",
+    "dangling",
+    "loop",
+    "link_file",
+    "link_dir",
+    "mode000",
+    "not_utf8",
+]
 
 
 def _make(path: Path, kind: str, value: int, outside: Path) -> None:

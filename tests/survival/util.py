@@ -26,8 +26,14 @@ def _run_wrapped(wrap, args, input=None, env=None, timeout=60, cwd=None) -> Resu
     environ = dict(os.environ)
     environ.update(env or {})
     data = input.encode() if isinstance(input, str) else input
-    proc = subprocess.run(wrap + qwen_command() + list(args), input=data if data is not None else b"",
-                          capture_output=True, env=environ, timeout=timeout, cwd=cwd)
+    proc = subprocess.run(
+        wrap + qwen_command() + list(args),
+        input=data if data is not None else b"",
+        capture_output=True,
+        env=environ,
+        timeout=timeout,
+        cwd=cwd,
+    )
     return Result(proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace"))
 
 

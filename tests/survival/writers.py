@@ -55,8 +55,9 @@ def oauth_loop(home: Path, tag: str) -> None:
 def session_loop(home: Path, tag: str) -> None:
     from qwen_cli.chat.session_store import SessionFile
 
-    session = SessionFile(home / "sessions" / "crash-test.jsonl", {"created": 0, "method": None,
-                                                                    "provider": None, "model": None})
+    session = SessionFile(
+        home / "sessions" / "crash-test.jsonl", {"created": 0, "method": None, "provider": None, "model": None}
+    )
     n = 0
     while True:
         # 1-3 KB lines: big enough that a non-atomic append would show a torn line.

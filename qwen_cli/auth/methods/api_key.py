@@ -100,14 +100,15 @@ class ApiKey(BaseMethod):
 
     # -- credentials ------------------------------------------------------------------------------------
 
-    def credentials(self, settings: Settings, choice: Choice, model: str | None,
-                    refresh: bool = True) -> Credentials:
+    def credentials(self, settings: Settings, choice: Choice, model: str | None, refresh: bool = True) -> Credentials:
         from qwen_cli import catalogue
         from qwen_cli.auth import key_cmd, keystore
 
         if not choice.provider:
-            raise AuthError(f"the {ID} method is selected but no provider is configured",
-                            hint=f"Run `{self.login_command()} --provider ID`.")
+            raise AuthError(
+                f"the {ID} method is selected but no provider is configured",
+                hint=f"Run `{self.login_command()} --provider ID`.",
+            )
         prov = catalogue.provider(choice.provider)
         entry = keystore.get(settings.home, ID, prov.id)
         token, source = env_secret(settings, prov.key_env) if prov.key_env else (None, "")
@@ -132,16 +133,28 @@ class ApiKey(BaseMethod):
         urls = {r.id: str(catalogue.provider_url(settings, prov, r)[0]).rstrip("/") for r in prov.regions.values()}
         current = next((rid for rid, url in urls.items() if url == creds.base_url), None)
         if current is not None:
-            siblings = [(rid, dataclasses.replace(creds, base_url=url, refresh=None))
-                        for rid, url in urls.items() if rid != current]
-            found = rejected(settings, prov.name, current, siblings,
-                             lambda rid: f"{self.login_command(prov.id)} --region {rid}")
+            siblings = [
+                (rid, dataclasses.replace(creds, base_url=url, refresh=None))
+                for rid, url in urls.items()
+                if rid != current
+            ]
+            found = rejected(
+                settings, prov.name, current, siblings, lambda rid: f"{self.login_command(prov.id)} --region {rid}"
+            )
             if found is not None:
                 raise found
         return dataclasses.replace(creds, refresh=None)
 
-    def build(self, settings: Settings, prov: Provider, data: dict[str, str], token: str | None, source: str,
-              model: str | None, method_source: str = "") -> Credentials:
+    def build(
+        self,
+        settings: Settings,
+        prov: Provider,
+        data: dict[str, str],
+        token: str | None,
+        source: str,
+        model: str | None,
+        method_source: str = "",
+    ) -> Credentials:
         """Credentials from a provider, a login's stored fields and a key (stored, from the environment, or
         a candidate that `login --verify` checks before saving it)."""
         from qwen_cli import catalogue
@@ -164,8 +177,9 @@ class ApiKey(BaseMethod):
                 f"the {prov.id} provider needs a base URL",
                 hint=f"Run `{self.login_command(prov.id)} --base-url URL`, or set OPENAI_BASE_URL.",
             )
-        env_model = (settings.getenv("OPENAI_MODEL"), settings.env_source("OPENAI_MODEL") or "") if openai_like \
-            else (None, "")
+        env_model = (
+            (settings.getenv("OPENAI_MODEL"), settings.env_source("OPENAI_MODEL") or "") if openai_like else (None, "")
+        )
         chosen, model_source = pick_model(settings, model, env_model, data.get("model"), prov.default_model)
         if not chosen:
             raise ConfigError(
@@ -174,19 +188,30 @@ class ApiKey(BaseMethod):
             )
         if token:
             binding.check(
-                settings, provider=prov.id, key_source=source, key_name=prov.key_env or "the key", url=base,
+                settings,
+                provider=prov.id,
+                key_source=source,
+                key_name=prov.key_env or "the key",
+                url=base,
                 url_source=base_source if base_source.startswith(("env:", ".env:")) else "",
-                url_name="OPENAI_BASE_URL", bound_to=(data.get("base_url"), catalogue_base),
+                url_name="OPENAI_BASE_URL",
+                bound_to=(data.get("base_url"), catalogue_base),
             )
         local = prov.local or is_local_url(base)
         if not token and not local:
             env_hint = f" or set {prov.key_env}" if prov.key_env else ""
             raise AuthError(f"no API key for {prov.name}", hint=f"Run `{self.login_command(prov.id)}`{env_hint}.")
         return Credentials(
-            method=ID, provider=prov.id, base_url=base.rstrip("/"), model=chosen, token=token or None,
+            method=ID,
+            provider=prov.id,
+            base_url=base.rstrip("/"),
+            model=chosen,
+            token=token or None,
             headers=catalogue.headers(prov.header_sets),
             source=source if token else "none (local server)",
-            method_source=method_source, model_source=model_source, base_url_source=base_source,
+            method_source=method_source,
+            model_source=model_source,
+            base_url_source=base_source,
         )
 
     # -- status -----------------------------------------------------------------------------------------
@@ -211,8 +236,12 @@ class ApiKey(BaseMethod):
             stored_secret = keystore.secret_of(entry)[0] if entry is not None else None
         except (AuthError, UsageError, ConfigError) as exc:
             return failed_entry(self, provider, login_id, exc)
-        state = entry_from(creds, self, login_id=login_id,
-                           store=entry.store if entry is not None and creds.source in STORED_SOURCES else None)
+        state = entry_from(
+            creds,
+            self,
+            login_id=login_id,
+            store=entry.store if entry is not None and creds.source in STORED_SOURCES else None,
+        )
         if entry is not None:
             key_env = catalogue.provider(provider).key_env or "the environment"
             state.overridden = overridden_text(stored_secret, entry.store_name, creds, key_env)
@@ -232,10 +261,13 @@ class ApiKey(BaseMethod):
             provider = CUSTOM
         if provider is None:
             found = local_offer.find(app.settings) if ask.interactive else []
-            options = local_offer.options(found) + [(p.id, f"{p.id}: {p.name}")
-                                                    for p in catalogue.providers().values()]
-            provider = ask.choose("Which provider?", options, need="a provider",
-                                  flag="--provider ID (or --base-url URL for a custom endpoint)")
+            options = local_offer.options(found) + [(p.id, f"{p.id}: {p.name}") for p in catalogue.providers().values()]
+            provider = ask.choose(
+                "Which provider?",
+                options,
+                need="a provider",
+                flag="--provider ID (or --base-url URL for a custom endpoint)",
+            )
             server = local_offer.picked(found, provider)
             if server is not None:
                 request = local_offer.apply(app, server, request)
@@ -248,18 +280,26 @@ class ApiKey(BaseMethod):
         assert provider is not None
         prov = catalogue.provider(provider)
         if request.region and not prov.regions:
-            raise UsageError(f"--region does not apply to {prov.name}: it has one endpoint",
-                             hint="Regions: --method coding-plan, or a provider with regions ("
-                             + ", ".join(p.id for p in catalogue.providers().values() if p.regions) + ").")
+            raise UsageError(
+                f"--region does not apply to {prov.name}: it has one endpoint",
+                hint="Regions: --method coding-plan, or a provider with regions ("
+                + ", ".join(p.id for p in catalogue.providers().values() if p.regions)
+                + ").",
+            )
         region = self._login_region(app, prov, request.region, base_url)
         catalogue_base = catalogue.provider_url(app.settings, prov, region)[0]
         if prov.id == CUSTOM and not base_url:
-            base_url = ask.text("Base URL (OpenAI-compatible, e.g. https://host/v1): ",
-                                need="a base URL for the custom provider", flag="--base-url URL",
-                                problem=_base_url_problem)
+            base_url = ask.text(
+                "Base URL (OpenAI-compatible, e.g. https://host/v1): ",
+                need="a base URL for the custom provider",
+                flag="--base-url URL",
+                problem=_base_url_problem,
+            )
             if base_url is None:
-                raise UsageError("the custom provider needs a base URL",
-                                 hint="Pass it with --base-url URL, e.g. --base-url http://127.0.0.1:8000/v1")
+                raise UsageError(
+                    "the custom provider needs a base URL",
+                    hint="Pass it with --base-url URL, e.g. --base-url http://127.0.0.1:8000/v1",
+                )
         if base_url and not base_url.startswith(("http://", "https://")):
             raise UsageError(f"--base-url must be an http(s) URL, got {base_url!r}")
         needs_model = not model and not prov.default_model
@@ -274,8 +314,11 @@ class ApiKey(BaseMethod):
         login.say_terms(app, summary_line(ID, provider=prov.id, region=region.id if region else None))
         local = prov.local or is_local_url(base_url or catalogue_base)
         key, source = login.key_from(
-            app, key_stdin=request.key_stdin, env_var=prov.key_env,
-            prompt=f"{prov.name} API key (input hidden{', Enter for none' if local else ''}): ", optional=local,
+            app,
+            key_stdin=request.key_stdin,
+            env_var=prov.key_env,
+            prompt=f"{prov.name} API key (input hidden{', Enter for none' if local else ''}): ",
+            optional=local,
         )
         if key:
             app.secrets.append(key)
@@ -286,19 +329,40 @@ class ApiKey(BaseMethod):
         if request.verify:
             verification, region = self._verify(app, prov, region, base_url, model, key, source or "")
             catalogue_base = catalogue.provider_url(app.settings, prov, region)[0]
-        manage.store_api_key(settings=app.settings, provider=prov.id, key=None if from_env else key,
-                             base_url=base_url, model=model, store=store, region=region.id if region else None)
+        manage.store_api_key(
+            settings=app.settings,
+            provider=prov.id,
+            key=None if from_env else key,
+            base_url=base_url,
+            model=model,
+            store=store,
+            region=region.id if region else None,
+        )
         if verification is not None:
             from qwen_cli.auth import verify
 
             verify.record(app.settings.home, f"{ID}:{prov.id}", verification)
-        result = LoginResult(ID, prov.id, region.id if region else None, model or prov.default_model,
-                             base_url or catalogue_base,
-                             login.stored_text(source if from_env else None, store, key), verification)
+        result = LoginResult(
+            ID,
+            prov.id,
+            region.id if region else None,
+            model or prov.default_model,
+            base_url or catalogue_base,
+            login.stored_text(source if from_env else None, store, key),
+            verification,
+        )
         return login.finish(app, result, self.title, request.activate)
 
-    def _verify(self, app: AppContext, prov: Provider, region: Region | None, base_url: str | None,
-                model: str | None, key: str | None, source: str) -> tuple[Verification, Region | None]:
+    def _verify(
+        self,
+        app: AppContext,
+        prov: Provider,
+        region: Region | None,
+        base_url: str | None,
+        model: str | None,
+        key: str | None,
+        source: str,
+    ) -> tuple[Verification, Region | None]:
         """`--verify` before saving. A key the region rejects is tried in the provider's other regions: the
         one that accepts it is named with the command that fixes the login; on a terminal, offered."""
         from qwen_cli.auth import login
@@ -311,33 +375,56 @@ class ApiKey(BaseMethod):
             except AuthError as exc:
                 if region is None or base_url or isinstance(exc, KeyFromAnotherRegion):
                     raise
-                siblings = [(r.id, self._candidate(app.settings, prov, r, None, model, key, source))
-                            for r in prov.regions.values() if r.id != region.id]
+                siblings = [
+                    (r.id, self._candidate(app.settings, prov, r, None, model, key, source))
+                    for r in prov.regions.values()
+                    if r.id != region.id
+                ]
                 command = lambda rid: f"{self.login_command(prov.id)} --region {rid} --verify"  # noqa: E731
                 found = rejected(app.settings, prov.name, region.id, siblings, command)
                 if found is None:
                     raise
                 ask = app.prompter
                 if not ask.interactive or not ask.confirm(
-                        f"{prov.name}'s {found.region} region accepts this key. Log in there instead?",
-                        need="", flag="", default=True):
+                    f"{prov.name}'s {found.region} region accepts this key. Log in there instead?",
+                    need="",
+                    flag="",
+                    default=True,
+                ):
                     raise found from None
                 region = prov.region(found.region)
 
-    def _candidate(self, settings: Settings, prov: Provider, region: Region | None, base_url: str | None,
-                   model: str | None, key: str | None, source: str) -> Credentials:
-        return self.build(settings, prov, {"base_url": base_url or "", "model": model or "",
-                                           "region": region.id if region else ""}, key, source, None)
+    def _candidate(
+        self,
+        settings: Settings,
+        prov: Provider,
+        region: Region | None,
+        base_url: str | None,
+        model: str | None,
+        key: str | None,
+        source: str,
+    ) -> Credentials:
+        return self.build(
+            settings,
+            prov,
+            {"base_url": base_url or "", "model": model or "", "region": region.id if region else ""},
+            key,
+            source,
+            None,
+        )
 
-    def _login_region(self, app: AppContext, prov: Provider, given: str | None,
-                      base_url: str | None) -> Region | None:
+    def _login_region(self, app: AppContext, prov: Provider, given: str | None, base_url: str | None) -> Region | None:
         """The region named by --region, else (on a terminal, for a provider with several) the one chosen,
         else the provider's default."""
         if given or not prov.regions or base_url or len(prov.regions) < 2 or not app.prompter.interactive:
             return prov.region(given)
         options = [(r.id, f"{r.id}: {r.label or r.id}") for r in prov.regions.values()]
-        chosen = app.prompter.choose(f"Which {prov.name} region is your key from?", options,
-                                     need=f"the {prov.name} region", flag="--region REGION")
+        chosen = app.prompter.choose(
+            f"Which {prov.name} region is your key from?",
+            options,
+            need=f"the {prov.name} region",
+            flag="--region REGION",
+        )
         return prov.region(chosen)
 
     # -- the rest ---------------------------------------------------------------------------------------
@@ -389,11 +476,14 @@ def _ask_model(app: AppContext, prov: Provider, base_url: str, key: str | None) 
     catalogued = list(dict.fromkeys([m for m in (default, *prov.models) if m]))
     where = f"at {base_url}"
     try:
-        offered = listing.offered(app.settings, Credentials(ID, prov.id, base_url, "", token=key,
-                                                            headers=catalogue.headers(prov.header_sets)))
+        offered = listing.offered(
+            app.settings, Credentials(ID, prov.id, base_url, "", token=key, headers=catalogue.headers(prov.header_sets))
+        )
     except QwenError as error:
-        ask.say(f"Could not list the models at {base_url} ({error.message}); "
-                + ("these are the catalogue's." if catalogued else "type the model's id."))
+        ask.say(
+            f"Could not list the models at {base_url} ({error.message}); "
+            + ("these are the catalogue's." if catalogued else "type the model's id.")
+        )
         offered, where = catalogued, "in the catalogue"
     shown = offered[:MODELS_SHOWN]
     if shown:
@@ -409,22 +499,29 @@ def _ask_model(app: AppContext, prov: Provider, base_url: str, key: str | None) 
             if default:
                 return None
             return "A model is needed for this provider: " + (
-                "type a number from the list, or a model id." if shown else "type the id the server serves.")
-        if where != "in the catalogue" and offered and answer not in offered and not (
-                answer.isdigit() and 1 <= int(answer) <= len(shown)):
+                "type a number from the list, or a model id." if shown else "type the id the server serves."
+            )
+        if (
+            where != "in the catalogue"
+            and offered
+            and answer not in offered
+            and not (answer.isdigit() and 1 <= int(answer) <= len(shown))
+        ):
             return listing.not_offered(answer, offered, base_url) + "."
         return None
 
     choices = f"1-{len(shown)} or an id" if shown else "an id"
-    prompt = f"Model ({choices}, Enter for {default}): " if default else \
-        (f"Model ({choices}): " if shown else "Model id: ")
+    prompt = (
+        f"Model ({choices}, Enter for {default}): " if default else (f"Model ({choices}): " if shown else "Model id: ")
+    )
     answer = ask.text(prompt, need=f"a model for {prov.name}", flag="--model ID", problem=problem)
     if answer is None:
         raise UsageError("a model is needed for this provider", hint="Pass it with --model ID.")
     if not answer and default:
         return default
-    return shown[int(answer) - 1] if answer not in offered and answer.isdigit() and int(answer) <= len(shown) \
-        else answer
+    return (
+        shown[int(answer) - 1] if answer not in offered and answer.isdigit() and int(answer) <= len(shown) else answer
+    )
 
 
 METHOD = ApiKey()

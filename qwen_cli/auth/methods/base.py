@@ -47,8 +47,12 @@ class LoginRequest:
 
     def given(self) -> list[tuple[str, object]]:
         """(flag, value) for the flags that were given, for "does not apply" checks."""
-        flags = (("--provider", self.provider), ("--region", self.region), ("--base-url", self.base_url),
-                 ("--key-stdin", self.key_stdin or None))
+        flags = (
+            ("--provider", self.provider),
+            ("--region", self.region),
+            ("--base-url", self.base_url),
+            ("--key-stdin", self.key_stdin or None),
+        )
         return [(name, value) for name, value in flags if value]
 
 
@@ -110,8 +114,9 @@ class StatusEntry:
             return f"{self.title} ({self.region})"
         return self.title
 
-    def lines(self, source_text: str, now: float, terms: str,
-              verified: Verification | None, relative: Any) -> list[tuple[str, str]]:
+    def lines(
+        self, source_text: str, now: float, terms: str, verified: Verification | None, relative: Any
+    ) -> list[tuple[str, str]]:
         """(name, value) rows under the label. `relative(seconds)` words a time difference."""
         rows: list[tuple[str, str]] = []
         if self.problem:
@@ -176,8 +181,9 @@ class AuthMethod(Protocol):
 
     def choice(self, settings: Settings, provider: str | None, reason: str) -> Choice: ...
 
-    def credentials(self, settings: Settings, choice: Choice, model: str | None,
-                    refresh: bool = True) -> Credentials: ...
+    def credentials(
+        self, settings: Settings, choice: Choice, model: str | None, refresh: bool = True
+    ) -> Credentials: ...
 
     def status(self, settings: Settings, choice: Choice | None) -> list[StatusEntry]:
         """Every login of this method that has credentials (stored or in the environment). No network."""
@@ -297,8 +303,9 @@ def env_secret(settings: Settings, name: str) -> tuple[str | None, str]:
     return key or None, settings.env_source(name) or ""
 
 
-def pick_model(settings: Settings, explicit: str | None, env_model: tuple[str | None, str],
-               stored: str | None, default: str | None) -> tuple[str | None, str]:
+def pick_model(
+    settings: Settings, explicit: str | None, env_model: tuple[str | None, str], stored: str | None, default: str | None
+) -> tuple[str | None, str]:
     """(model, where it came from): --model > general.model from flag/env/.env > OPENAI_MODEL >
     general.model from a file > the login's > the default."""
     if explicit:
@@ -324,8 +331,9 @@ def fingerprint(secret: str | None) -> str | None:
     return "sha256:" + hashlib.sha256(secret.encode("utf-8")).hexdigest()[:16]
 
 
-def entry_from(creds: Credentials, method: AuthMethod, *, login_id: str, region: str | None = None,
-               store: str | None = None) -> StatusEntry:
+def entry_from(
+    creds: Credentials, method: AuthMethod, *, login_id: str, region: str | None = None, store: str | None = None
+) -> StatusEntry:
     from qwen_cli.secrets import mask
 
     return StatusEntry(
@@ -352,9 +360,15 @@ def failed_entry(method: AuthMethod, provider: str | None, login_id: str, exc: E
     from qwen_cli.errors import QwenError
 
     problem, hint = (exc.message, exc.hint) if isinstance(exc, QwenError) else (str(exc), None)
-    return StatusEntry(method.id, provider, title=method.title, login_id=login_id,
-                       problem=problem, problem_hint=hint,
-                       shows_provider=method.takes_provider)
+    return StatusEntry(
+        method.id,
+        provider,
+        title=method.title,
+        login_id=login_id,
+        problem=problem,
+        problem_hint=hint,
+        shows_provider=method.takes_provider,
+    )
 
 
 def overridden_text(stored_secret: str | None, stored_where: str, creds: Credentials, var: str) -> str | None:

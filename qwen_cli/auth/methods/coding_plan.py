@@ -69,8 +69,7 @@ class CodingPlan(BaseMethod):
 
         return keystore.get(settings.home, ID)
 
-    def credentials(self, settings: Settings, choice: Choice, model: str | None,
-                    refresh: bool = True) -> Credentials:
+    def credentials(self, settings: Settings, choice: Choice, model: str | None, refresh: bool = True) -> Credentials:
         from qwen_cli.auth import keystore
 
         entry = self._entry(settings)
@@ -79,24 +78,43 @@ class CodingPlan(BaseMethod):
             token, source = keystore.secret_of(entry)
         if not token:
             raise AuthError("no Alibaba Cloud Coding Plan key", hint=f"Run `{self.login_command()}`, or set {ENV}.")
-        return self.build(settings, entry.data if entry else {}, region_of(settings, entry), token, source, model,
-                          choice.reason)
+        return self.build(
+            settings, entry.data if entry else {}, region_of(settings, entry), token, source, model, choice.reason
+        )
 
-    def build(self, settings: Settings, data: dict[str, str], region: Region, token: str, source: str,
-              model: str | None, method_source: str = "") -> Credentials:
+    def build(
+        self,
+        settings: Settings,
+        data: dict[str, str],
+        region: Region,
+        token: str,
+        source: str,
+        model: str | None,
+        method_source: str = "",
+    ) -> Credentials:
         from qwen_cli import catalogue
         from qwen_cli.auth.credentials import Credentials
 
         stored_region = data.get("region")
         own_base = data.get("base_url") if data.get("base_url") and stored_region in (None, region.id) else None
-        chosen, model_source = pick_model(settings, model, (None, ""), data.get("model"),
-                                          catalogue.coding_plan()["models"][0])
-        base, base_source = catalogue.url_override(settings, (ID,), region.id) or (region.base_url,
-                                                                                   f"region {region.id}")
+        chosen, model_source = pick_model(
+            settings, model, (None, ""), data.get("model"), catalogue.coding_plan()["models"][0]
+        )
+        base, base_source = catalogue.url_override(settings, (ID,), region.id) or (
+            region.base_url,
+            f"region {region.id}",
+        )
         return Credentials(
-            method=ID, provider=ID, base_url=str(own_base or base).rstrip("/"), model=chosen or "",
-            token=token, headers=self.headers(), source=source, method_source=method_source,
-            model_source=model_source, base_url_source="credentials.toml" if own_base else base_source,
+            method=ID,
+            provider=ID,
+            base_url=str(own_base or base).rstrip("/"),
+            model=chosen or "",
+            token=token,
+            headers=self.headers(),
+            source=source,
+            method_source=method_source,
+            model_source=model_source,
+            base_url_source="credentials.toml" if own_base else base_source,
         )
 
     def headers(self) -> dict[str, str]:
@@ -116,8 +134,13 @@ class CodingPlan(BaseMethod):
             stored_secret = keystore.secret_of(entry)[0] if entry is not None else None
         except (AuthError, UsageError, ConfigError) as exc:
             return [failed_entry(self, ID, ID, exc)]
-        state = entry_from(creds, self, login_id=ID, region=region,
-                           store=entry.store if entry is not None and creds.source in STORED_SOURCES else None)
+        state = entry_from(
+            creds,
+            self,
+            login_id=ID,
+            region=region,
+            store=entry.store if entry is not None and creds.source in STORED_SOURCES else None,
+        )
         if entry is not None:
             state.overridden = overridden_text(stored_secret, entry.store_name, creds, ENV)
         return [state]
@@ -133,13 +156,21 @@ class CodingPlan(BaseMethod):
         region = request.region or settings.get("auth.region")
         if region is None and request.base_url is None:
             options = [(r.id, f"{r.id}: {r.site}, keys from {r.console}") for r in catalogue.regions().values()]
-            region = app.prompter.choose("Which Alibaba Cloud site is your Coding Plan from?", options,
-                                         need="the Coding Plan region", flag="--region china or --region global")
+            region = app.prompter.choose(
+                "Which Alibaba Cloud site is your Coding Plan from?",
+                options,
+                need="the Coding Plan region",
+                flag="--region china or --region global",
+            )
         reg = catalogue.region(region or DEFAULT_REGION)
         store = login.store_choice(app, request.store)
         login.say_terms(app, summary_line(ID, region=reg.id))
-        key, source = login.key_from(app, key_stdin=request.key_stdin, env_var=ENV,
-                                     prompt=f"Coding Plan API key (from {reg.console}, input hidden): ")
+        key, source = login.key_from(
+            app,
+            key_stdin=request.key_stdin,
+            env_var=ENV,
+            prompt=f"Coding Plan API key (from {reg.console}, input hidden): ",
+        )
         assert key is not None  # not optional: key_from asked until it had one, or raised
         app.secrets.append(key)
         warning = manage.key_prefix_warning(key)
@@ -151,15 +182,28 @@ class CodingPlan(BaseMethod):
             app.out.warn(f"{model!r} is not in the Coding Plan's model list ({', '.join(plan['models'])}).")
         verification = None
         if request.verify:
-            candidate = self.build(settings, {"region": reg.id, "base_url": request.base_url or "",
-                                              "model": model or ""}, reg, key, source or "", None)
+            candidate = self.build(
+                settings,
+                {"region": reg.id, "base_url": request.base_url or "", "model": model or ""},
+                reg,
+                key,
+                source or "",
+                None,
+            )
             verification = login.verify_before_saving(app, candidate, region=reg.id)
         from_env = login.from_env(source)
         manage.store_coding_plan(settings, None if from_env else key, reg.id, request.base_url, model, store)
         if verification is not None:
             verify.record(settings.home, ID, verification)
-        result = LoginResult(ID, None, reg.id, model or plan["models"][0], request.base_url or reg.base_url,
-                             login.stored_text(source if from_env else None, store, key), verification)
+        result = LoginResult(
+            ID,
+            None,
+            reg.id,
+            model or plan["models"][0],
+            request.base_url or reg.base_url,
+            login.stored_text(source if from_env else None, store, key),
+            verification,
+        )
         return login.finish(app, result, self.title, request.activate)
 
     def logout(self, settings: Settings, provider: str | None) -> bool:

@@ -43,8 +43,7 @@ class QwenOAuth(BaseMethod):
     def stored_logins(self, settings: Settings) -> list[str | None]:
         return [None] if self.from_store(settings) else []
 
-    def credentials(self, settings: Settings, choice: Choice, model: str | None,
-                    refresh: bool = True) -> Credentials:
+    def credentials(self, settings: Settings, choice: Choice, model: str | None, refresh: bool = True) -> Credentials:
         from qwen_cli.auth import qwen_oauth, token_store
         from qwen_cli.auth.methods.base import pick_model
 
@@ -64,8 +63,7 @@ class QwenOAuth(BaseMethod):
     def headers(self) -> dict[str, str]:
         from qwen_cli.providers.http import user_agent
 
-        return {"X-DashScope-CacheControl": "enable", "X-DashScope-UserAgent": user_agent(),
-                "X-DashScope-AuthType": ID}
+        return {"X-DashScope-CacheControl": "enable", "X-DashScope-UserAgent": user_agent(), "X-DashScope-AuthType": ID}
 
     def status(self, settings: Settings, choice: Choice | None) -> list[StatusEntry]:
         from qwen_cli.auth import qwen_oauth, token_store
@@ -76,8 +74,17 @@ class QwenOAuth(BaseMethod):
         try:
             token = token_store.read_token(settings.home)
         except AuthError as exc:
-            return [StatusEntry(ID, PROVIDER, title=self.title, login_id=ID, source="oauth_creds.json",
-                                problem=exc.message, problem_hint=exc.hint)]
+            return [
+                StatusEntry(
+                    ID,
+                    PROVIDER,
+                    title=self.title,
+                    login_id=ID,
+                    source="oauth_creds.json",
+                    problem=exc.message,
+                    problem_hint=exc.hint,
+                )
+            ]
         if token is None:
             return []
         creds = qwen_oauth.to_credentials(settings, token, pick_model(settings, None, (None, ""), None, None)[0])
@@ -109,9 +116,14 @@ class QwenOAuth(BaseMethod):
         from qwen_cli.auth.oauth_endpoints import Endpoints
 
         endpoints = Endpoints.from_settings(settings)
-        result = LoginResult(ID, None, None, endpoints.model,
-                             qwen_oauth.api_base(token.resource_url, endpoints.default_api_base),
-                             f"token saved in {token_store.creds_path(settings.home)}")
+        result = LoginResult(
+            ID,
+            None,
+            None,
+            endpoints.model,
+            qwen_oauth.api_base(token.resource_url, endpoints.default_api_base),
+            f"token saved in {token_store.creds_path(settings.home)}",
+        )
         login.finish(app, result, self.title, request.activate)
         if request.verify:  # the device flow stores the token itself; the check comes after
             creds = self.credentials(app.settings, Choice(ID, None, "flag"), None)
