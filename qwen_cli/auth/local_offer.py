@@ -21,19 +21,16 @@ MODELS_LISTED = 5
 
 
 def url_overrides(settings: Settings) -> dict[str, str]:
-    """`providers.<id>.base_url` from trusted settings only: the user config, and a project config when its
-    folder is trusted. (Read here until catalogue.py has its own trusted URL overrides; then use those.)"""
-    from qwen_cli.settings import read_toml
+    """The local providers' `providers.<id>.base_url` overrides (catalogue.url_override: trusted files only,
+    as an untrusted project's are dropped when settings load)."""
+    from qwen_cli import catalogue
 
-    if settings.project_file is None or settings.project_trusted:
-        table = settings.table("providers")
-    else:
-        table = read_toml(settings.user_file).get("providers", {})
-    return {
-        pid: entry["base_url"]
-        for pid, entry in table.items()
-        if isinstance(entry, dict) and isinstance(entry.get("base_url"), str)
-    }
+    found = {}
+    for prov in catalogue.providers().values():
+        hit = catalogue.url_override(settings, (prov.id,), None) if prov.local else None
+        if hit:
+            found[prov.id] = hit[0]
+    return found
 
 
 def find(settings: Settings, provider: str | None = None) -> list[Found]:
