@@ -34,7 +34,7 @@ def test_jsonc_comments_and_trailing_commas(text, expected):
         ('{\n  "a": 1\n  "b": 2\n}', 3, 3),
         ('{"a": /* open', 1, 7),
         ('{"a": "open', 1, 7),
-        ('{"a": [1,,]}', 1, 11),
+        ('{"a": [1 2]}', 1, 10),  # not a doubled comma: where json reports that moved in Python 3.13
     ],
 )
 def test_jsonc_errors_name_line_and_column(text, line, column):
@@ -94,7 +94,7 @@ def test_the_keys_qwen_uses_are_read(isolated, tmp_path):
 @pytest.mark.parametrize(
     "content, warning",
     [
-        (b'{"a": 1,,}', ":1:10: "),
+        (b'{"a": 1 "b": 2}', ":1:9: "),
         (b"\xff\xfe", "not valid UTF-8"),
         (b"[1, 2]", "not a JSON object"),
     ],
