@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
 
 from qwen_cli import __version__
+
+# Not `from typing import TYPE_CHECKING`: importing typing costs `qwen --version` ~3 ms; mypy reads this name too.
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from types import ModuleType
