@@ -80,6 +80,9 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("QWEN_HOME", str(qwen_home))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "100")
+    # Never the user's own keyring (the test extra installs keyring): a test that wants one names its backend.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
     guard_log = tmp_path / "netguard.log"
     monkeypatch.setenv("QWEN_NETGUARD_LOG", str(guard_log))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(NETGUARD_DIR), os.environ.get("PYTHONPATH", "")]))

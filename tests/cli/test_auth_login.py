@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 
 from qwen_cli.settings import read_toml
@@ -131,10 +132,15 @@ def test_verify_with_a_rejected_key_exits_3(isolated, openai_server):
     assert CANARY_KEY not in result.output
 
 
-def test_store_keyring_without_the_extra_is_a_clear_error(isolated):
+def test_store_keyring_without_the_extra_is_a_clear_error(isolated, tmp_path):
+    # The test extra installs keyring; shadow it with a package that fails to import, as a missing one does.
+    shadow = tmp_path / "no-keyring"
+    (shadow / "keyring").mkdir(parents=True)
+    (shadow / "keyring" / "__init__.py").write_text("raise ImportError(\"No module named 'keyring'\")\n")
     result = run_qwen(
         ["auth", "login", "--method", "api-key", "--provider", "openai", "--key-stdin", "--store", "keyring"],
         input=CANARY_KEY,
+        env={"PYTHONPATH": os.pathsep.join([str(shadow), os.environ["PYTHONPATH"]])},
     )
     assert result.exit_code == 2
     assert "pip install 'qwen-cli[keyring]'" in result.stderr
