@@ -60,8 +60,6 @@ def _verify(settings: Settings, creds: Credentials, region: str | None) -> Verif
         models = openai_compat.list_models(creds, network, retries=1)
     except AuthError as exc:
         detail = "the credentials were rejected: " + exc.message
-        if region:
-            detail += f" (is this key from the {region} region's console? try the other --region)"
         return Verification(False, what, at, detail, int(exc.exit_code))
     except QuotaError as exc:
         return Verification(

@@ -105,3 +105,66 @@ def test_on_a_terminal_the_login_offers_to_switch_to_the_region_that_accepts_the
     child.close()
     assert child.exitstatus == 0, child.logfile_read.getvalue()
     assert read_toml(isolated.qwen_home / "credentials.toml")["api-key"]["minimax"]["region"] == "china"
+
+
+# -- the Coding Plan: its two sites are regions too ----------------------------------------------------------
+
+PLAN_GLOBAL_KEY, PLAN_CHINA_KEY = "sk-sp-global-key", "sk-sp-china-key"
+
+
+@pytest.fixture
+def plan_sites(isolated):
+    global_site = OpenAIStub(accept_tokens={PLAN_GLOBAL_KEY}).start()
+    china_site = OpenAIStub(accept_tokens={PLAN_CHINA_KEY}).start()
+    isolated.qwen_home.mkdir(parents=True, exist_ok=True)
+    (isolated.qwen_home / "config.toml").write_text(
+        f'[providers.coding-plan.regions.global]\nbase_url = "{global_site.url}"\n'
+        f'[providers.coding-plan.regions.china]\nbase_url = "{china_site.url}"\n'
+    )
+    yield global_site, china_site
+    global_site.stop()
+    china_site.stop()
+
+
+def test_a_coding_plan_key_from_the_other_site_is_named_at_login(isolated, plan_sites):
+    global_site, china_site = plan_sites
+    result = invoke(
+        ["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin", "--verify"],
+        input=PLAN_CHINA_KEY,
+    )
+    assert result.exit_code == 3, result.stderr
+    assert "The Coding Plan rejected the key in the global region, but the china region accepted it" in result.stderr
+    command = "qwen auth login --method coding-plan --region china --verify"
+    assert f"Hint: Log in for that region: {command}" in result.stderr
+    assert PLAN_CHINA_KEY not in result.output
+    assert not (isolated.qwen_home / "credentials.toml").exists()
+    assert [(r.path, r.bearer) for r in china_site.requests] == [("/v1/models", PLAN_CHINA_KEY)]
+    fixed = invoke(command.split()[1:] + ["--key-stdin"], input=PLAN_CHINA_KEY)
+    assert fixed.exit_code == 0, fixed.stderr
+    assert invoke(["ask", "hi"]).exit_code == 0
+    assert china_site.chat_requests[-1].bearer == PLAN_CHINA_KEY
+
+
+def test_a_coding_plan_401_at_ask_names_the_site_that_accepts_the_key(isolated, plan_sites):
+    global_site, china_site = plan_sites
+    env = {
+        "BAILIAN_CODING_PLAN_API_KEY": PLAN_CHINA_KEY,
+        "QWEN_AUTH_METHOD": "coding-plan",
+        "QWEN_AUTH_REGION": "global",
+    }
+    result = invoke(["ask", "hi"], env=env)
+    assert result.exit_code == 3, result.stderr
+    assert "the china region accepted it" in result.stderr
+    assert "qwen auth login --method coding-plan --region china" in result.stderr
+    assert PLAN_CHINA_KEY not in result.output
+    assert china_site.chat_requests == [] and [r.path for r in china_site.requests] == ["/v1/models"]
+
+
+def test_a_coding_plan_key_its_own_site_accepts_is_not_probed_further(plan_sites):
+    global_site, china_site = plan_sites
+    result = invoke(
+        ["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin", "--verify"],
+        input=PLAN_GLOBAL_KEY,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert china_site.requests == []

@@ -123,27 +123,13 @@ class ApiKey(BaseMethod):
         return creds
 
     def _region_of_rejected_key(self, settings: Settings, prov: Provider, creds: Credentials) -> Credentials:
-        """After a 401/403: the sibling region that accepts the key, raised as an error with the command that
-        fixes the login; else the same credentials once more (the provider's own answer is then reported)."""
-        import dataclasses
-
         from qwen_cli import catalogue
-        from qwen_cli.auth.region_probe import rejected
+        from qwen_cli.auth.region_probe import after_rejection
 
-        urls = {r.id: str(catalogue.provider_url(settings, prov, r)[0]).rstrip("/") for r in prov.regions.values()}
-        current = next((rid for rid, url in urls.items() if url == creds.base_url), None)
-        if current is not None:
-            siblings = [
-                (rid, dataclasses.replace(creds, base_url=url, refresh=None))
-                for rid, url in urls.items()
-                if rid != current
-            ]
-            found = rejected(
-                settings, prov.name, current, siblings, lambda rid: f"{self.login_command(prov.id)} --region {rid}"
-            )
-            if found is not None:
-                raise found
-        return dataclasses.replace(creds, refresh=None)
+        urls = {r.id: str(catalogue.provider_url(settings, prov, r)[0]) for r in prov.regions.values()}
+        return after_rejection(
+            settings, prov.name, creds, urls, lambda rid: f"{self.login_command(prov.id)} --region {rid}"
+        )
 
     def build(
         self,
@@ -363,36 +349,22 @@ class ApiKey(BaseMethod):
         key: str | None,
         source: str,
     ) -> tuple[Verification, Region | None]:
-        """`--verify` before saving. A key the region rejects is tried in the provider's other regions: the
-        one that accepts it is named with the command that fixes the login; on a terminal, offered."""
+        """`--verify` before saving; a key the region rejects is looked for in the provider's other regions."""
         from qwen_cli.auth import login
-        from qwen_cli.auth.region_probe import KeyFromAnotherRegion, rejected
+        from qwen_cli.auth.region_probe import verify_finding_region
 
-        while True:
+        if region is None or base_url:
             candidate = self._candidate(app.settings, prov, region, base_url, model, key, source)
-            try:
-                return login.verify_before_saving(app, candidate), region
-            except AuthError as exc:
-                if region is None or base_url or isinstance(exc, KeyFromAnotherRegion):
-                    raise
-                siblings = [
-                    (r.id, self._candidate(app.settings, prov, r, None, model, key, source))
-                    for r in prov.regions.values()
-                    if r.id != region.id
-                ]
-                command = lambda rid: f"{self.login_command(prov.id)} --region {rid} --verify"  # noqa: E731
-                found = rejected(app.settings, prov.name, region.id, siblings, command)
-                if found is None:
-                    raise
-                ask = app.prompter
-                if not ask.interactive or not ask.confirm(
-                    f"{prov.name}'s {found.region} region accepts this key. Log in there instead?",
-                    need="",
-                    flag="",
-                    default=True,
-                ):
-                    raise found from None
-                region = prov.region(found.region)
+            return login.verify_before_saving(app, candidate), region
+        verification, found = verify_finding_region(
+            app,
+            prov.name,
+            region.id,
+            prov.regions,
+            lambda rid: self._candidate(app.settings, prov, prov.region(rid), None, model, key, source),
+            lambda rid: f"{self.login_command(prov.id)} --region {rid} --verify",
+        )
+        return verification, prov.region(found)
 
     def _candidate(
         self,

@@ -23,6 +23,7 @@ from qwen_cli.errors import AuthError, ConfigError, UsageError
 if TYPE_CHECKING:
     from qwen_cli.auth import keystore
     from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.auth.verify import Verification
     from qwen_cli.catalogue import Region
     from qwen_cli.context import AppContext
     from qwen_cli.errors import QuotaError
@@ -78,8 +79,23 @@ class CodingPlan(BaseMethod):
             token, source = keystore.secret_of(entry)
         if not token:
             raise AuthError("no Alibaba Cloud Coding Plan key", hint=f"Run `{self.login_command()}`, or set {ENV}.")
-        return self.build(
+        creds = self.build(
             settings, entry.data if entry else {}, region_of(settings, entry), token, source, model, choice.reason
+        )
+        if not creds.base_url_source.startswith("credentials.toml"):  # a --base-url login is not region-bound
+            creds.refresh = lambda: self._region_of_rejected_key(settings, creds)
+        return creds
+
+    def _region_of_rejected_key(self, settings: Settings, creds: Credentials) -> Credentials:
+        from qwen_cli import catalogue
+        from qwen_cli.auth.region_probe import after_rejection
+
+        urls = {
+            rid: str((catalogue.url_override(settings, (ID,), rid) or (reg.base_url, ""))[0])
+            for rid, reg in catalogue.regions().items()
+        }
+        return after_rejection(
+            settings, "The Coding Plan", creds, urls, lambda rid: f"qwen auth login --method {ID} --region {rid}"
         )
 
     def build(
@@ -182,15 +198,7 @@ class CodingPlan(BaseMethod):
             app.out.warn(f"{model!r} is not in the Coding Plan's model list ({', '.join(plan['models'])}).")
         verification = None
         if request.verify:
-            candidate = self.build(
-                settings,
-                {"region": reg.id, "base_url": request.base_url or "", "model": model or ""},
-                reg,
-                key,
-                source or "",
-                None,
-            )
-            verification = login.verify_before_saving(app, candidate, region=reg.id)
+            verification, reg = self._verify(app, reg, request.base_url, model, key, source or "")
         from_env = login.from_env(source)
         manage.store_coding_plan(settings, None if from_env else key, reg.id, request.base_url, model, store)
         if verification is not None:
@@ -231,6 +239,30 @@ class CodingPlan(BaseMethod):
         window = plan_window(message)
         what = f"Coding Plan {window} limit reached" if window else "Coding Plan quota exhausted"
         return QuotaError(f"{what}: {message}", hint=hint)
+
+    def _verify(
+        self, app: AppContext, reg: Region, base_url: str | None, model: str | None, key: str, source: str
+    ) -> tuple[Verification, Region]:
+        """`--verify` before saving; a key from the other site's console is found there (unless --base-url)."""
+        from qwen_cli import catalogue
+        from qwen_cli.auth import login
+        from qwen_cli.auth.region_probe import verify_finding_region
+
+        def candidate(region_id: str) -> Credentials:
+            data = {"region": region_id, "base_url": base_url or "", "model": model or ""}
+            return self.build(app.settings, data, catalogue.region(region_id), key, source, None)
+
+        if base_url:
+            return login.verify_before_saving(app, candidate(reg.id), region=reg.id), reg
+        verification, found = verify_finding_region(
+            app,
+            "The Coding Plan",
+            reg.id,
+            catalogue.regions(),
+            candidate,
+            lambda rid: f"qwen auth login --method {ID} --region {rid} --verify",
+        )
+        return verification, catalogue.region(found)
 
     def terms_page(self, provider: str | None, region: str | None, strict: bool) -> Page:
         from qwen_cli import terms
