@@ -152,8 +152,9 @@ ROUTING_ENV_VARS = frozenset((*CA_ENV_VARS, *_PROXY_VARS, *(v.lower() for v in _
 
 # Tables whose entries are free-form, e.g. [providers.openrouter] headers = {...}.
 FREE_TABLES = ("providers",)
-# Entries of a free table that send a key somewhere: only the user's own files may set them.
-FREE_TABLE_ROUTING_KEYS = frozenset({"base_url", "region"})
+# Entries of a free table that decide where a key or a prompt goes: only trusted files may set them. Headers
+# count: an `Authorization` header from a project would send the user's prompts to someone else's account.
+FREE_TABLE_ROUTING_KEYS = frozenset({"base_url", "region", "headers"})
 
 _SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 _TRUE = {"1", "true", "yes", "on"}
@@ -542,16 +543,16 @@ class FileInPlay:
 
 
 def _without_routing(prefix: str, table: Mapping, file: Path, warnings: list[str], ignored: dict[str, Path]) -> dict:
-    """A free table from an untrusted file without the entries that route a key (`providers.<id>.base_url`,
-    `providers.<id>.regions.<region>.base_url`), each with a warning."""
+    """A free table from an untrusted file without the entries that route a key or a prompt
+    (`providers.<id>.base_url`, `.regions.<region>.base_url`, `.region`, `.headers`), each with a warning."""
     kept: dict = {}
     for k, v in table.items():
         name = f"{prefix}.{k}"
-        if isinstance(v, Mapping):
-            kept[k] = _without_routing(name, v, file, warnings, ignored)
-        elif k in FREE_TABLE_ROUTING_KEYS:
+        if k in FREE_TABLE_ROUTING_KEYS:
             warnings.append(ignored_routing(name, file))
             ignored[name] = file
+        elif isinstance(v, Mapping):
+            kept[k] = _without_routing(name, v, file, warnings, ignored)
         else:
             kept[k] = v
     return kept
