@@ -163,5 +163,16 @@ class Session(requests.Session):
         for prefix in ("http://", "https://"):
             self.mount(prefix, Adapter())
 
+    def prepare_request(self, request: requests.Request) -> requests.PreparedRequest:
+        # With no auth of its own, requests applies a ~/.netrc (or $NETRC) entry for the host, replacing the
+        # Authorization header we chose: the user's key or token would never be sent, someone's login instead.
+        if request.auth is None:
+            request.auth = _leave_headers
+        return super().prepare_request(request)
+
     def get_redirect_target(self, resp: requests.Response) -> None:
         return None  # never follow, never read a 3xx body here: http.send decides
+
+
+def _leave_headers(prepared: requests.PreparedRequest) -> requests.PreparedRequest:
+    return prepared

@@ -440,3 +440,18 @@ def test_project_provider_headers_are_ignored_until_the_folder_is_trusted(isolat
     trusted = run_qwen(["ask", "hi"], env=env)
     assert trusted.exit_code == 0, trusted.output
     assert openai_server.chat_requests[-1].headers.get("X-Planted") == "yes"
+
+
+def test_a_netrc_entry_for_the_host_does_not_replace_the_key(isolated, openai_server):
+    """requests applies ~/.netrc (or $NETRC) when a request has no auth of its own, over our header."""
+    openai_server.accept_tokens = {CANARY_KEY}
+    netrc = isolated.home / ".netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password netrc-password\n")
+    netrc.chmod(0o600)
+    env = {"OPENAI_API_KEY": CANARY_KEY, "OPENAI_MODEL": "m", "OPENAI_BASE_URL": openai_server.url}
+
+    for extra in ({}, {"NETRC": str(netrc)}):
+        result = run_qwen(["ask", "hi"], env={**env, **extra})
+        assert result.exit_code == 0, result.output
+        assert openai_server.chat_requests[-1].bearer == CANARY_KEY
+        assert "netrc-password" not in str(openai_server.chat_requests[-1].headers)
