@@ -253,6 +253,27 @@ def test_a_signal_while_the_lock_is_held_removes_it_without_the_cli_handlers(iso
     assert not (isolated.qwen_home / "oauth_creds.lock").exists()
 
 
+def test_an_ignored_sighup_stays_ignored_while_the_lock_is_held(isolated):
+    """Under nohup a hangup is ignored on purpose: holding the lock must not turn it back into an exit."""
+    isolated.qwen_home.mkdir(parents=True)
+    code = (
+        "import signal, sys, time\nfrom pathlib import Path\nfrom qwen_cli.auth import token_store\n"
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN)\n"
+        "with token_store.locked(Path(sys.argv[1])):\n    print('locked', flush=True)\n"
+        "    sys.stdin.readline()\nprint('released', flush=True)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(isolated.qwen_home)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "locked"
+    proc.send_signal(signal.SIGHUP)
+    time.sleep(0.3)
+    assert proc.poll() is None, "the ignored hangup ended the process"
+    out, _ = proc.communicate("go\n", timeout=10)
+    assert out.strip() == "released" and proc.returncode == 0
+    assert not (isolated.qwen_home / "oauth_creds.lock").exists()
+
+
 # -- 19. a key with whitespace inside is refused ------------------------------------------------------------
 
 
