@@ -119,7 +119,10 @@ def known_models() -> frozenset[str]:
     oauth_model = catalogue.qwen_oauth().get("model")
     if oauth_model:
         models.add(oauth_model)
-    models.update(p.default_model for p in catalogue.providers().values() if p.default_model)
+    for prov in catalogue.providers().values():
+        models.update(prov.models)
+        if prov.default_model:
+            models.add(prov.default_model)
     return frozenset(models)
 
 

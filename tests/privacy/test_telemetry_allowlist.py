@@ -89,6 +89,7 @@ def test_recording_rejects_what_the_allowlist_rejects():
 def test_user_supplied_ids_are_mapped_to_the_catalogue():
     assert events.model_id("qwen3-coder-plus") == "qwen3-coder-plus"
     assert events.model_id("coder-model") == "coder-model"
+    assert events.model_id("deepseek-v4-flash") == "deepseek-v4-flash"  # in a catalogue list, not a default
     for free_text in ("sk-or-v1-abcdef0123456789", "/home/alice/models/q.gguf", "my-private-finetune", "a b"):
         assert events.model_id(free_text) == "other"
     assert events.model_id(None) is None
