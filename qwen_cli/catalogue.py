@@ -54,6 +54,7 @@ class Provider:
     default_region: str | None = None
     header_sets: tuple[str, ...] = ()
     catalogue_id: str = ""  # the entry holding its URLs (`same_as`), for overrides
+    oauth_authorize_url: str | None = None  # the browser login's authorize page (OpenRouter's PKCE flow)
 
     def region(self, name: str | None) -> Region | None:
         """The named region (an id or alias), else the default one; None for a provider without regions."""
@@ -123,6 +124,7 @@ def _provider(pid: str, entries: dict) -> Provider:
         default_region=default_region,
         header_sets=tuple(e.get("headers", ())),
         catalogue_id=base_id,
+        oauth_authorize_url=e.get("oauth_authorize_url"),
     )
 
 
@@ -164,10 +166,12 @@ def headers(sets: tuple[str, ...] | list[str]) -> dict[str, str]:
     return found
 
 
-def url_override(settings: Settings, ids: tuple[str, ...], region: str | None) -> tuple[str, str] | None:
-    """(base URL, source) from `providers.<id>.regions.<region>.base_url`, else `providers.<id>.base_url`, in
-    a trusted config file (an untrusted project's are dropped when settings load), trying `ids` in order (an
-    alias entry's own id, then the entry it is `same_as`)."""
+def url_override(
+    settings: Settings, ids: tuple[str, ...], region: str | None, name: str = "base_url"
+) -> tuple[str, str] | None:
+    """(URL, source) from `providers.<id>.regions.<region>.<name>`, else `providers.<id>.<name>` (`name` is
+    base_url unless told), in a trusted config file (an untrusted project's are dropped when settings load),
+    trying `ids` in order (an alias entry's own id, then the entry it is `same_as`)."""
     tables = settings.table("providers")
     for pid in dict.fromkeys(ids):
         table = tables.get(pid)
@@ -176,10 +180,10 @@ def url_override(settings: Settings, ids: tuple[str, ...], region: str | None) -
         by_region = table.get("regions")
         if region is not None and isinstance(by_region, dict):
             entry = by_region.get(region)
-            if isinstance(entry, dict) and isinstance(entry.get("base_url"), str):
-                return entry["base_url"], f"providers.{pid}.regions.{region}.base_url"
-        if isinstance(table.get("base_url"), str):
-            return table["base_url"], f"providers.{pid}.base_url"
+            if isinstance(entry, dict) and isinstance(entry.get(name), str):
+                return entry[name], f"providers.{pid}.regions.{region}.{name}"
+        if isinstance(table.get(name), str):
+            return table[name], f"providers.{pid}.{name}"
     return None
 
 

@@ -65,6 +65,12 @@ KEYS: tuple[Key, ...] = (
         "Seconds a `providers.<id>.key_cmd` (user config only) may take to print the key; 0: no limit.",
     ),
     Key(
+        "auth.browser_timeout",
+        float,
+        300.0,
+        "Seconds `qwen auth login --browser` waits for the browser's answer or a pasted code.",
+    ),
+    Key(
         "auth.qwen_oauth.base_url",
         str,
         "https://chat.qwen.ai",
@@ -154,7 +160,7 @@ ROUTING_ENV_VARS = frozenset((*CA_ENV_VARS, *_PROXY_VARS, *(v.lower() for v in _
 FREE_TABLES = ("providers",)
 # Entries of a free table that decide where a key or a prompt goes: only trusted files may set them. Headers
 # count: an `Authorization` header from a project would send the user's prompts to someone else's account.
-FREE_TABLE_ROUTING_KEYS = frozenset({"base_url", "region", "headers"})
+FREE_TABLE_ROUTING_KEYS = frozenset({"base_url", "region", "headers", "oauth_authorize_url"})
 
 _SECRET_NAME = re.compile(r"(api_?key|token|secret|password)", re.IGNORECASE)
 _TRUE = {"1", "true", "yes", "on"}

@@ -66,7 +66,7 @@ def key_from(
 
 
 def from_env(source: str | None) -> bool:
-    return source not in ("stdin", "prompt", None)
+    return source not in ("stdin", "prompt", "browser", None)
 
 
 def stored_text(env_source: str | None, store: str, key: str | None) -> str:

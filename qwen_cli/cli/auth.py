@@ -78,10 +78,11 @@ def auth() -> None:
 @click.option("--model", metavar="ID", shell_complete=completers.models, help="Model to use with this login.")
 @click.option("--key-stdin", is_flag=True, help="Read the API key from stdin (keeps it out of shell history).")
 @click.option("--store", type=click.Choice(["file", "keyring"]), help="credentials.toml or the OS keyring.")
-@click.option("--no-browser", is_flag=True, help="Qwen OAuth: don't open a browser, just print the URL and code.")
+@click.option("--browser", is_flag=True, help="OpenRouter: log in on its web page instead of pasting a key.")
+@click.option("--no-browser", is_flag=True, help="Don't open a browser, just print the URL (and Qwen OAuth's code).")
 @click.option("--verify", is_flag=True, help="Make one cheap authenticated request (GET /models) and report it.")
 @pass_app
-def login(app: AppContext, method, provider, region, base_url, model, key_stdin, store, no_browser, verify):
+def login(app: AppContext, method, provider, region, base_url, model, key_stdin, store, browser, no_browser, verify):
     """Log in with one method and make it the active one.
 
     On a terminal, anything not given is asked for (keys with hidden input). Off a terminal, the method
@@ -94,6 +95,7 @@ def login(app: AppContext, method, provider, region, base_url, model, key_stdin,
       qwen auth login --method qwen-oauth --no-browser
       qwen auth login --method coding-plan --region global --key-stdin --verify
       qwen auth login --method api-key --provider openrouter --key-stdin < key.txt
+      qwen auth login --provider openrouter --browser
       qwen auth login --method api-key --provider ollama --model qwen3-coder
       qwen auth login --base-url https://gw.example/v1 --model m --key-stdin
     """
@@ -102,6 +104,10 @@ def login(app: AppContext, method, provider, region, base_url, model, key_stdin,
 
     if method is None and app.settings.source("auth.method") == "env:QWEN_AUTH_METHOD":
         method = app.settings.get("auth.method")
+    if browser:
+        from qwen_cli.auth.openrouter_pkce import check_flags
+
+        check_flags(method, provider, base_url, key_stdin)
     request = LoginRequest(
         provider=provider,
         region=region,
@@ -110,6 +116,7 @@ def login(app: AppContext, method, provider, region, base_url, model, key_stdin,
         key_stdin=key_stdin,
         store=store,
         no_browser=no_browser,
+        browser=browser,
         verify=verify,
     )
     result = logins.login(app, method, request)

@@ -299,13 +299,20 @@ class ApiKey(BaseMethod):
         store = login.store_choice(app, request.store)
         login.say_terms(app, summary_line(ID, provider=prov.id, region=region.id if region else None))
         local = prov.local or is_local_url(base_url or catalogue_base)
-        key, source = login.key_from(
-            app,
-            key_stdin=request.key_stdin,
-            env_var=prov.key_env,
-            prompt=f"{prov.name} API key (input hidden{', Enter for none' if local else ''}): ",
-            optional=local,
-        )
+        key: str | None
+        source: str | None
+        if request.browser:
+            from qwen_cli.auth import openrouter_pkce
+
+            key, source = openrouter_pkce.login_key(app, prov, request.no_browser), "browser"
+        else:
+            key, source = login.key_from(
+                app,
+                key_stdin=request.key_stdin,
+                env_var=prov.key_env,
+                prompt=f"{prov.name} API key (input hidden{', Enter for none' if local else ''}): ",
+                optional=local,
+            )
         if key:
             app.secrets.append(key)
         if needs_model or offers_models:  # after the key, so the server's own list can be offered

@@ -42,6 +42,7 @@ class LoginRequest:
     key_stdin: bool = False
     store: str | None = None
     no_browser: bool = False
+    browser: bool = False  # the provider's browser login (OpenRouter's PKCE) instead of a pasted key
     verify: bool = False
     activate: bool = True
 
@@ -52,6 +53,7 @@ class LoginRequest:
             ("--region", self.region),
             ("--base-url", self.base_url),
             ("--key-stdin", self.key_stdin or None),
+            ("--browser", self.browser or None),
         )
         return [(name, value) for name, value in flags if value]
 
