@@ -81,7 +81,10 @@ def check_flags(method: str | None, provider: str | None, base_url: str | None, 
             f"{prov.name} has no browser login", hint=f"Providers with one: {having}. For {prov.id}, paste a key."
         )
     if key_stdin:
-        raise UsageError("--browser and --key-stdin can't be combined: the browser login brings its own key")
+        raise UsageError(
+            "--browser and --key-stdin can't be combined: the browser login brings its own key",
+            hint=f"Drop --key-stdin to log in in the browser, or --browser to pipe in a key for {prov.id}.",
+        )
     if base_url:
         raise UsageError(
             "--base-url can't be combined with --browser: the login code goes to the provider's own API only",
@@ -283,7 +286,7 @@ def wait_for_code(app: AppContext, server: CallbackServer, state: str, opened: b
             app.out.warn(f"{problem}.")
         if pasted.closed and not opened:
             raise UsageError(
-                "no browser could be opened and nothing was pasted (stdin ended)",
+                "no browser could be opened and stdin ended without an address or a code",
                 hint="Open the URL above anywhere, then pipe or paste the address it ends on (or the code).",
             )
 
