@@ -298,8 +298,9 @@ def _duration(seconds: float) -> str:
 # -- the exchange ---------------------------------------------------------------------------------------------
 
 
-def exchange(network: NetworkOptions, url: str, headers: dict[str, str], code: str, verifier: str) -> str:
-    """The key the provider gives for `code`, or a one-line error by what it answered."""
+def exchange(network: NetworkOptions, url: str, headers: dict[str, str], code: str, verifier: str, setting: str) -> str:
+    """The key the provider gives for `code`, or a one-line error by what it answered. `setting` names the
+    base URL's override, for hints."""
     from qwen_cli.auth.http import LOGIN_NETWORK_HINT
     from qwen_cli.errors import NetworkError
     from qwen_cli.providers import http
@@ -324,7 +325,7 @@ def exchange(network: NetworkOptions, url: str, headers: dict[str, str], code: s
         raise ConfigError(
             f"{host} answered the key exchange with a redirect (HTTP {status}); qwen does not follow it, "
             "as the request carries the login code",
-            hint="Point providers.<id>.base_url at the server that answers itself, if you trust it.",
+            hint=f"Point {setting} at the server that answers itself, if you trust it.",
         )
     if status >= 400:
         detail = _server_message(text)
@@ -343,7 +344,7 @@ def exchange(network: NetworkOptions, url: str, headers: dict[str, str], code: s
     if not isinstance(answer, dict):
         raise ServerError(
             f"{host} answered the key exchange (HTTP {status}) with something other than JSON",
-            hint="Check that providers.<id>.base_url points at the provider's API; try again later.",
+            hint=f"Check that {setting} (if you set it) points at the provider's API; try again later.",
         )
     key = answer.get("key")
     if not isinstance(key, str) or not key.strip() or not key.strip().isprintable():
@@ -387,15 +388,23 @@ def login_key(app: AppContext, prov: Provider, no_browser: bool) -> str:
     with CallbackServer(state) as server:
         url = authorize_url(where.authorize, server.callback_url, challenge, state)
         opened = not no_browser and app.browser.open(url)
-        out.info(f"{'Opened your browser at' if opened else 'Open this URL in a browser'} to log in to {prov.name}:")
+        if opened:
+            out.info(f"Opened your browser to log in to {prov.name} at:")
+        else:
+            out.info(f"To log in to {prov.name}, open this URL in a browser (on any device):")
         out.info(f"  {url}")
-        out.info(
-            f"Waiting up to {_duration(timeout)}. Where the browser can't reach this machine, paste here the "
-            "address it ends on (or the code) and press Enter."
-        )
+        wait = _duration(timeout)
+        if opened:
+            out.info(f"Waiting up to {wait} for the browser (or paste here the address it ends on, or the code).")
+        else:
+            out.info(
+                f"Waiting up to {wait}: paste here the address the browser ends on (an error page there is fine) "
+                "or just the code, and press Enter."
+            )
         code = wait_for_code(app, server, state, opened, timeout)
     app.secrets.append(code)
     out.info(f"Got the code; asking {prov.name} for a key...")
-    key = exchange(network, where.exchange, catalogue.headers(prov.header_sets), code, verifier)
+    setting = f"providers.{prov.id}.base_url"
+    key = exchange(network, where.exchange, catalogue.headers(prov.header_sets), code, verifier, setting)
     app.secrets.append(key)
     return key

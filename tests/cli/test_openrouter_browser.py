@@ -180,7 +180,7 @@ def test_login_with_verify_checks_the_new_key(isolated, openrouter):
     env, _log = _browser(isolated)
     result = run_qwen([*LOGIN, "--verify"], env=env)
     assert result.exit_code == 0, result.output
-    assert "Verified the key: OK" in result.stderr or "Verified" in result.stderr
+    assert re.search(r"Verified GET http://127\.0\.0\.1:\d+/v1/models: OK: the key works", result.stderr)
     assert openrouter.keys[0] in _stored(isolated)
 
 
@@ -242,7 +242,7 @@ def test_a_pasted_address_with_the_wrong_state_is_refused(isolated, openrouter):
 def test_headless_the_pasted_callback_address_logs_in(isolated, openrouter):
     _trusted_config(isolated, openrouter)
     running = Running(LOGIN)  # no DISPLAY, no $BROWSER: nothing can open
-    assert running.wait_for("Open this URL in a browser")
+    assert running.wait_for("open this URL in a browser")
     running.type(_approve_without_following(running.authorize_url()) + "\n")
     code, _out, err = running.finish()
     assert code == 0, err
