@@ -371,6 +371,7 @@ def login_key(app: AppContext, prov: Provider, no_browser: bool) -> str:
     """Run the browser login for `prov` and return the key it ends with (registered as a secret). Nothing is
     stored here; Ctrl-C anywhere leaves no socket open and nothing written."""
     from qwen_cli import catalogue
+    from qwen_cli.auth import methods
     from qwen_cli.auth.credentials import Credentials
     from qwen_cli.providers.events import NetworkOptions
     from qwen_cli.providers.http import check_transport
@@ -379,7 +380,7 @@ def login_key(app: AppContext, prov: Provider, no_browser: bool) -> str:
     where = endpoints(settings, prov)
     network = NetworkOptions.from_settings(settings, prov.id)
     # The code is as good as a key for a moment: refuse clear text to another machine before asking for one.
-    check_transport(Credentials("api-key", prov.id, where.exchange, "", token="code"), network)
+    check_transport(Credentials(methods.provider_method().id, prov.id, where.exchange, "", token="code"), network)
     verifier, challenge = pkce_pair()
     state = secrets.token_hex(16)
     app.secrets.append(verifier)
