@@ -20,6 +20,7 @@ class ChatRequest:
     top_p: float | None = None
     max_tokens: int | None = None
     seed: int | None = None
+    stop: list[str] | None = None  # stop sequences
     stream: bool = True
     model_choice: str = "-m MODEL"  # how the person picks another model where they are, for the not-found hint
 

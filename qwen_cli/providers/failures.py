@@ -167,33 +167,35 @@ def quota_or_rate_error(message: str, code: str, credentials: Credentials, attem
     return method.quota_error(message, host_of(credentials.base_url), hint)
 
 
-def response_error(response: Response, credentials: Credentials, url: str) -> QwenError:
-    """The error for an HTTP response with status >= 400 (or an unexpected 1xx/3xx)."""
-    status = response.status_code
+def response_error(response: Response, credentials: Credentials, url: str, status: int | None = None) -> QwenError:
+    """The error for an HTTP response with status >= 400 (or an unexpected 1xx/3xx). `status`: the one the
+    body's own error type means, where the protocol names one (Gemini answers a bad key with 400)."""
+    shown = response.status_code
+    status = status or shown
     body = _body(response)
     data = _json(body)
-    message = message_from_body(body, status, getattr(response, "reason", None))
+    message = message_from_body(body, shown, getattr(response, "reason", None))
     attempts = getattr(response, "attempts", 1)
     host = host_of(url)
     if status in (401, 403):
         source = f" (key from {credentials.source})" if credentials.source else ""
         return AuthError(
-            f"{host} rejected the credentials with HTTP {status}{source}: {message}",
+            f"{host} rejected the credentials with HTTP {shown}{source}: {message}",
             hint="Check them with `qwen auth status`, or log in again with `qwen auth login`.",
         )
     if status == 429:
         return quota_or_rate_error(message, error_code(data), credentials, attempts)
     if 400 <= status < 500:
         return RequestError(
-            f"{host} rejected the request with HTTP {status}: {message}", hint=_request_hint(status, message)
+            f"{host} rejected the request with HTTP {shown}: {message}", hint=_request_hint(status, message)
         )
     if status >= 500:
         tried = f" after {attempts} attempts" if attempts > 1 else ""
         return ServerError(
-            f"{host} failed with HTTP {status}{tried}: {message}",
+            f"{host} failed with HTTP {shown}{tried}: {message}",
             hint="The provider is having trouble; try again later.",
         )
-    return ServerError(f"unexpected HTTP {status} from {host}: {message}", hint="Check the base URL.")
+    return ServerError(f"unexpected HTTP {shown} from {host}: {message}", hint="Check the base URL.")
 
 
 _TOO_LONG = re.compile(
@@ -216,11 +218,12 @@ def _request_hint(status: int, message: str = "") -> str:
     return "The provider refused this request as it was sent; its reason is above. Check the model and options."
 
 
-def stream_error(payload: Any, credentials: Credentials) -> QwenError:
-    """An `{"error": ...}` object that arrived inside a 200 stream."""
+def stream_error(payload: Any, credentials: Credentials, status: int | None = None) -> QwenError:
+    """An `{"error": ...}` object that arrived inside a 200 stream. `status`: the HTTP status its error type
+    means, where the protocol names one (Anthropic's `authentication_error` is 401)."""
     message = _clip(message_from_json(payload) or "the server reported an error mid-stream")
     code = error_code(payload)
-    status = _status_in(payload)
+    status = status or _status_in(payload)
     if status == 429 or re.search(r"rate.?limit|too many requests|quota", f"{message} {code}", re.IGNORECASE):
         return quota_or_rate_error(message, code, credentials)
     if status in (401, 403):

@@ -56,15 +56,21 @@ def user_agent() -> str:
 
 
 def build_headers(
-    credentials: Credentials, network: NetworkOptions, accept: str = "application/json"
+    credentials: Credentials,
+    network: NetworkOptions,
+    accept: str = "application/json",
+    auth: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """UA and defaults < the auth layer's headers (e.g. DashScope's) < bearer < per-provider config headers."""
+    """UA and defaults < the auth layer's headers (e.g. DashScope's) < the key (a bearer token, or the
+    protocol's own `auth` headers) < per-provider config headers. The User-Agent is always our own."""
     headers = {"User-Agent": user_agent(), "Accept": accept}
     if accept == "text/event-stream":
         # A compressed stream would be buffered by the decompressor; tokens must arrive as they are sent.
         headers["Accept-Encoding"] = "identity"
     headers.update(credentials.headers or {})
-    if credentials.token:
+    if auth is not None:
+        headers.update(auth)
+    elif credentials.token:
         headers["Authorization"] = f"Bearer {credentials.token}"
     headers.update(network.extra_headers or {})
     return headers

@@ -1,7 +1,9 @@
-"""The OpenAI-compatible adapter: `stream()` yields typed events, `list_models()` lists model ids.
+"""The provider adapter: `stream()` yields typed events, `list_models()` lists model ids, on every protocol.
 
 Contract: events are TextDelta / ReasoningDelta as they arrive, then at most one Usage, then one Finish.
-A failure raises a QwenError. Nothing is retried once the first event has been yielded.
+A failure raises a QwenError. Nothing is retried once the first event has been yielded. The wire format
+(OpenAI chat completions, Anthropic Messages, Gemini) is `credentials.protocol`'s module in protocols/; the
+transport, retries, limits, SSE parsing and error model here are the same for all of them.
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from qwen_cli.errors import AuthError, NetworkError, QwenError, RequestError, ServerError
-from qwen_cli.providers import failures, http, limits
-from qwen_cli.providers.events import ChatRequest, Event, Finish, NetworkOptions, ReasoningDelta, TextDelta, Usage
+from qwen_cli.providers import failures, http, limits, protocols
+from qwen_cli.providers.events import ChatRequest, Event, Finish, NetworkOptions, Usage
 from qwen_cli.providers.sse import EventTooLarge, SSEEvent, SSEParser
 
 if TYPE_CHECKING:
@@ -25,20 +28,24 @@ Notify = Callable[[str], None]
 Send = Callable[["Credentials"], "Response"]
 
 
-def chat_url(credentials: Credentials) -> str:
-    return credentials.base_url.rstrip("/") + "/chat/completions"
+def protocol_of(credentials: Credentials) -> ModuleType:
+    return protocols.get(getattr(credentials, "protocol", None))
+
+
+def chat_url(credentials: Credentials, request: ChatRequest | None = None) -> str:
+    url: str = protocol_of(credentials).chat_url(credentials, request)
+    return url
 
 
 def request_body(credentials: Credentials, request: ChatRequest, usage_option: bool = True) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": request.model or credentials.model, "messages": request.messages}
-    for name in ("temperature", "top_p", "max_tokens", "seed"):
-        value = getattr(request, name)
-        if value is not None:
-            body[name] = value
-    body["stream"] = bool(request.stream)
-    if request.stream and usage_option:
-        body["stream_options"] = {"include_usage": True}
+    body: dict[str, Any] = protocol_of(credentials).request_body(credentials, request, usage_option)
     return body
+
+
+def response_error(response: Response, credentials: Credentials, url: str) -> QwenError:
+    """An HTTP error in the protocol's own words: its error type decides the status where it names one."""
+    status = protocol_of(credentials).error_status(_peek_json(response))
+    return failures.response_error(response, credentials, url, status=status)
 
 
 def stream(
@@ -49,6 +56,7 @@ def stream(
 ) -> Iterator[Event]:
     """POST /chat/completions and yield its events, streamed (SSE) or from one JSON body."""
     network = network or NetworkOptions()
+    request_body(credentials, request)  # an option the protocol has no field for is refused before sending
     response, credentials = _open_chat(credentials, request, network, notify)
     model = request.model or credentials.model
     with response:
@@ -56,7 +64,7 @@ def stream(
             yield from _sse_events(response, credentials, network, model)
         else:
             if request.stream:  # a JSON or HTML answer to a stream request: read it as a whole, capped
-                http.read_body(response, network, chat_url(credentials))
+                http.read_body(response, network, chat_url(credentials, request))
             yield from _json_events(response, credentials, model)
 
 
@@ -65,22 +73,23 @@ def list_models(
 ) -> list[str]:
     """GET /models: the ids the provider offers, sorted."""
     network = network or NetworkOptions()
-    url = credentials.base_url.rstrip("/") + "/models"
+    protocol = protocol_of(credentials)
+    url = protocol.models_url(credentials)
 
     def send(creds: Credentials) -> Response:
         http.check_transport(creds, network)
-        return http.send("GET", url, headers=http.build_headers(creds, network), network=network, retries=retries)
+        headers = http.build_headers(creds, network, auth=protocol.protocol_headers(creds))
+        return http.send("GET", url, headers=headers, network=network, retries=retries)
 
     response, credentials = _with_refresh(credentials, send)
     with response:
         if response.status_code >= 400:
-            raise failures.response_error(response, credentials, url)
-        data = _parse_json(response, url)
-    items = data.get("data") if isinstance(data, dict) else data
-    if not isinstance(items, list):
+            raise response_error(response, credentials, url)
+        data = _parse_json(response, url, protocol.BASE_HINT)
+    ids = protocol.model_ids(data)
+    if ids is None:
         raise ServerError(f"{failures.host_of(url)} answered /models without a model list")
-    ids = {item.get("id") if isinstance(item, dict) else item for item in items}
-    return sorted(i for i in ids if isinstance(i, str) and i)
+    return sorted({i for i in ids if isinstance(i, str) and i})
 
 
 # -- opening the request -----------------------------------------------------------------------------
@@ -89,7 +98,8 @@ def list_models(
 def _open_chat(
     credentials: Credentials, request: ChatRequest, network: NetworkOptions, notify: Notify | None
 ) -> tuple[Response, Credentials]:
-    url = chat_url(credentials)
+    url = chat_url(credentials, request)
+    protocol = protocol_of(credentials)
     usage_option = True
 
     def should_retry(response: Response) -> bool:
@@ -107,7 +117,7 @@ def _open_chat(
             return http.send(
                 "POST",
                 url,
-                headers=http.build_headers(creds, network, accept=accept),
+                headers=http.build_headers(creds, network, accept=accept, auth=protocol.protocol_headers(creds)),
                 json_body=request_body(creds, request, usage_option),
                 network=network,
                 stream=request.stream,
@@ -120,7 +130,7 @@ def _open_chat(
             return response, credentials
         with response:
             status = response.status_code
-            error = failures.response_error(response, credentials, url)
+            error = response_error(response, credentials, url)
             if usage_option and request.stream and status in (400, 422) and _mentions(response, "stream_options"):
                 usage_option = False  # an older server that rejects stream_options: ask again without it
                 continue
@@ -179,7 +189,7 @@ def _peek_json(response: Response) -> Any:
         return None
 
 
-def _parse_json(response: Response, url: str) -> Any:
+def _parse_json(response: Response, url: str, hint: str | None = None) -> Any:
     body = response.content or b""
     try:
         return json.loads(body)
@@ -188,7 +198,7 @@ def _parse_json(response: Response, url: str) -> Any:
         raise ServerError(
             f"{failures.host_of(url)} answered HTTP {response.status_code} with something that is not JSON: "
             f"{failures._clip(line)}",
-            hint="Check the base URL: it should be the provider's OpenAI-compatible API (usually ending in /v1).",
+            hint=hint or protocols.get("openai").BASE_HINT,
         ) from None
 
 
@@ -196,27 +206,9 @@ def _parse_json(response: Response, url: str) -> Any:
 
 
 def _json_events(response: Response, credentials: Credentials, model: str | None) -> Iterator[Event]:
-    data = _parse_json(response, chat_url(credentials))
-    if isinstance(data, dict) and "error" in data and not data.get("choices"):
-        raise failures.stream_error(data, credentials)
-    choices = data.get("choices") if isinstance(data, dict) else None
-    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise ServerError(
-            f"{failures.host_of(credentials.base_url)} sent an answer without choices",
-            hint="Check that the base URL points at an OpenAI-compatible API (it usually ends in /v1).",
-        )
-    choice = choices[0]
-    message = choice.get("message") or {}
-    reasoning = message.get("reasoning_content") or message.get("reasoning")
-    if isinstance(reasoning, str) and reasoning:
-        yield ReasoningDelta(reasoning)
-    content = message.get("content")
-    if isinstance(content, str) and content:
-        yield TextDelta(content)
-    usage = _usage(data.get("usage"))
-    if usage is not None:
-        yield usage
-    yield Finish(choice.get("finish_reason"), data.get("model") or model)
+    protocol = protocol_of(credentials)
+    data = _parse_json(response, chat_url(credentials), protocol.BASE_HINT)
+    yield from protocol.json_events(data, credentials, model)
 
 
 def _sse_events(
@@ -227,6 +219,8 @@ def _sse_events(
 
     url = chat_url(credentials)
     host = failures.host_of(url)
+    protocol = protocol_of(credentials)
+    decoder = protocol.Decoder(credentials, host)
     stream = _EventStream(response, network, host)
     finish_reason = None
     usage = None
@@ -239,7 +233,7 @@ def _sse_events(
                 # [DONE]; anything else unterminated was cut, unless the answer had finished already.
                 done = done or event.data.strip() == "[DONE]"
                 continue
-            result = _handle(event, credentials, host)
+            result = decoder.feed(event)
             if result is None:
                 done = True
                 break
@@ -262,7 +256,7 @@ def _sse_events(
         if failure is None and stream.truncated:
             failure = NetworkError(f"{host} closed the connection in the middle of an event")
         elif failure is None:
-            failure = NetworkError(f"the stream from {host} ended without [DONE] or a finish reason")
+            failure = NetworkError(f"the stream from {host} ended without {protocol.END_MARKER} or a finish reason")
         raise _cut_off(failure, shown)
     if usage is not None:
         yield usage
@@ -310,60 +304,3 @@ class _EventStream:
             yield from self.parser.close()
         except EventTooLarge as exc:
             raise limits.too_large(self.host, exc.limit, "a stream event", "network.max_event_bytes") from None
-
-
-def _handle(event: SSEEvent, credentials: Credentials, host: str) -> list[Event] | None:
-    """One SSE event as a list of adapter events, or None for [DONE]. `host` is the server's, for messages."""
-    data = event.data.strip()
-    if data == "[DONE]":
-        return None
-    if not data:
-        return []
-    limits.check_json_depth(data, host)
-    try:
-        payload = json.loads(data)
-    except ValueError:
-        raise ServerError(
-            f"{host} sent a malformed stream event: {failures._clip(data)[:120]}",
-            hint="The answer is incomplete; try again, or use --no-stream.",
-        ) from None
-    if event.event == "error" or (isinstance(payload, dict) and payload.get("error") and not payload.get("choices")):
-        raise failures.stream_error(payload, credentials)
-    if not isinstance(payload, dict):
-        return []
-    out: list[Event] = []
-    for choice in payload.get("choices") or ():
-        if not isinstance(choice, dict) or choice.get("index", 0) != 0:
-            continue
-        delta = choice.get("delta") or choice.get("message") or {}
-        if isinstance(delta, dict):
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(reasoning, str) and reasoning:
-                out.append(ReasoningDelta(reasoning))
-            content = delta.get("content")
-            if isinstance(content, str) and content:
-                out.append(TextDelta(content))
-        if choice.get("finish_reason"):
-            out.append(Finish(choice["finish_reason"], payload.get("model")))
-    usage = _usage(payload.get("usage"))
-    if usage is not None:
-        out.append(usage)
-    if payload.get("model") and not any(isinstance(o, Finish) for o in out):
-        out.append(Finish(None, payload["model"]))
-    return out
-
-
-def _usage(raw: Any) -> Usage | None:
-    if not isinstance(raw, dict):
-        return None
-
-    def num(key: str) -> int | None:
-        value = raw.get(key)
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    prompt, completion, total = num("prompt_tokens"), num("completion_tokens"), num("total_tokens")
-    if prompt is None and completion is None and total is None:
-        return None
-    if total is None and prompt is not None and completion is not None:
-        total = prompt + completion
-    return Usage(prompt, completion, total)
