@@ -55,6 +55,8 @@ class Provider:
     header_sets: tuple[str, ...] = ()
     catalogue_id: str = ""  # the entry holding its URLs (`same_as`), for overrides
     oauth_authorize_url: str | None = None  # the browser login's authorize page (OpenRouter's PKCE flow)
+    protocol: str = "openai"  # the wire protocol: openai, anthropic or gemini (providers/protocols/)
+    max_tokens: int | None = None  # the answer limit sent when none is asked for (Anthropic requires one)
 
     def region(self, name: str | None) -> Region | None:
         """The named region (an id or alias), else the default one; None for a provider without regions."""
@@ -125,6 +127,8 @@ def _provider(pid: str, entries: dict) -> Provider:
         header_sets=tuple(e.get("headers", ())),
         catalogue_id=base_id,
         oauth_authorize_url=e.get("oauth_authorize_url"),
+        protocol=e.get("protocol", "openai"),
+        max_tokens=e.get("max_tokens"),
     )
 
 

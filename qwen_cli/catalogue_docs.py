@@ -17,10 +17,10 @@ def provider_ids() -> str:
 
 
 def provider_table() -> str:
-    """docs/auth.md's table: id, name, key variable, regions with their aliases, default model."""
+    """docs/auth.md's table: id, name, protocol, key variable, regions with their aliases, default model."""
     rows = [
-        "| `--provider` | provider | key variable | `--region` (aliases) | default model |",
-        "|---|---|---|---|---|",
+        "| `--provider` | provider | protocol | key variable | `--region` (aliases) | default model |",
+        "|---|---|---|---|---|---|",
     ]
     for p in catalogue.providers().values():
         regions = (
@@ -34,7 +34,7 @@ def provider_table() -> str:
         )
         key = f"`{p.key_env}`" if p.key_env else "none (local server)"
         model = f"`{p.default_model}`" if p.default_model else "asked (the server's list)"
-        rows.append(f"| `{p.id}` | {p.name} | {key} | {regions} | {model} |")
+        rows.append(f"| `{p.id}` | {p.name} | {p.protocol} | {key} | {regions} | {model} |")
     return "\n".join(rows)
 
 

@@ -54,10 +54,12 @@ def store_api_key(
     model: str | None,
     store: str = "file",
     region: str | None = None,
+    protocol: str | None = None,
 ) -> keystore.Entry:
     from qwen_cli.auth.methods import api_key
 
-    entry = keystore.Entry(api_key.ID, provider, {"base_url": base_url, "model": model, "region": region})
+    data = {"base_url": base_url, "model": model, "region": region, "protocol": protocol}
+    entry = keystore.Entry(api_key.ID, provider, data)
     keystore.save(settings.home, entry, key, store)
     return entry
 

@@ -75,6 +75,11 @@ def auth() -> None:
     help="Coding Plan region: china (cn, aliyun) or global (intl).",
 )
 @click.option("--base-url", metavar="URL", help="Override the endpoint (custom providers, gateways).")
+@click.option(
+    "--protocol",
+    type=click.Choice(["openai", "anthropic", "gemini"]),
+    help="The custom provider's wire protocol: openai (default), anthropic (Messages) or gemini.",
+)
 @click.option("--model", metavar="ID", shell_complete=completers.models, help="Model to use with this login.")
 @click.option("--key-stdin", is_flag=True, help="Read the API key from stdin (keeps it out of shell history).")
 @click.option("--store", type=click.Choice(["file", "keyring"]), help="credentials.toml or the OS keyring.")
@@ -82,7 +87,9 @@ def auth() -> None:
 @click.option("--no-browser", is_flag=True, help="Don't open a browser, just print the URL (and Qwen OAuth's code).")
 @click.option("--verify", is_flag=True, help="Make one cheap authenticated request (GET /models) and report it.")
 @pass_app
-def login(app: AppContext, method, provider, region, base_url, model, key_stdin, store, browser, no_browser, verify):
+def login(
+    app: AppContext, method, provider, region, base_url, protocol, model, key_stdin, store, browser, no_browser, verify
+):
     """Log in with one method and make it the active one.
 
     On a terminal, anything not given is asked for (keys with hidden input). Off a terminal, the method
@@ -118,6 +125,7 @@ def login(app: AppContext, method, provider, region, base_url, model, key_stdin,
         no_browser=no_browser,
         browser=browser,
         verify=verify,
+        protocol=protocol,
     )
     result = logins.login(app, method, request)
     if result.verification is not None and not result.verification.ok:
@@ -277,6 +285,7 @@ def _row(settings: Settings, state, now: float) -> dict:
         "method": state.method,
         "active": state.active,
         "provider": state.provider,
+        "protocol": state.protocol,
         "region": state.region,
         "base_url": state.base_url,
         "model": state.model,

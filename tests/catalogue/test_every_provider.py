@@ -28,8 +28,8 @@ ATTRIBUTION = ("x-openrouter-title", "x-title", "http-referer", "x-dashscope-cac
 def _cases() -> list[tuple[str, str | None]]:
     cases: list[tuple[str, str | None]] = []
     for prov in catalogue.providers().values():
-        if prov.id == "custom":
-            continue
+        if prov.id == "custom" or prov.protocol != "openai":
+            continue  # the native protocols' entries: tests/cli/test_protocol_env.py, against their own stubs
         cases += [(prov.id, rid) for rid in prov.regions] if prov.regions else [(prov.id, None)]
     return cases
 

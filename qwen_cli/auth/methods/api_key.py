@@ -31,15 +31,36 @@ if TYPE_CHECKING:
 ID = "api-key"
 CUSTOM = "custom"
 MODELS_SHOWN = 20
-ENV_PROVIDERS = (("OPENAI_BASE_URL", CUSTOM), ("OPENAI_API_KEY", "openai"), ("DASHSCOPE_API_KEY", "dashscope"))
+# The variables that select a provider with no login, in order; all of a row must be set. The OpenAI rows come
+# first, then Gemini and Anthropic in Qwen Code's getAuthTypeFromEnv order (Qwen Code 0.24.4, facts section 2).
+ENV_PROVIDERS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("OPENAI_BASE_URL",), CUSTOM),
+    (("OPENAI_API_KEY",), "openai"),
+    (("GEMINI_API_KEY", "GEMINI_MODEL"), "gemini"),
+    (("ANTHROPIC_API_KEY", "ANTHROPIC_MODEL", "ANTHROPIC_BASE_URL"), "anthropic"),
+    (("DASHSCOPE_API_KEY",), "dashscope"),
+)
+# A native protocol's own variables: (base URL, model), beside its key variable.
+PROTOCOL_ENV = {"anthropic": ("ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"), "gemini": (None, "GEMINI_MODEL")}
 
 
 def _env_provider(settings: Settings) -> tuple[str, str] | None:
-    """The provider the environment names: OPENAI_BASE_URL (custom), OPENAI_API_KEY, DASHSCOPE_API_KEY."""
-    for var, provider in ENV_PROVIDERS:
-        if settings.getenv(var):
-            return provider, settings.env_source(var) or var
+    """The provider the environment names (ENV_PROVIDERS), and the source of the row's first variable."""
+    for names, provider in ENV_PROVIDERS:
+        if all(settings.getenv(var) for var in names):
+            return provider, settings.env_source(names[0]) or names[0]
     return None
+
+
+def env_names(prov: Provider, protocol: str) -> tuple[str | None, str | None]:
+    """The (base URL, model) variables that apply to a provider: OPENAI_* for the OpenAI-keyed ones, the
+    protocol's own beside its own key variable (ANTHROPIC_* for `anthropic`, not for `anthropic-openai`)."""
+    if prov.key_env == "OPENAI_API_KEY" and protocol == "openai":
+        return "OPENAI_BASE_URL", "OPENAI_MODEL"
+    native = PROTOCOL_ENV.get(protocol)
+    if native and prov.key_env == f"{protocol.upper()}_API_KEY":
+        return native
+    return None, None
 
 
 def _stored(settings: Settings) -> list[str]:
@@ -148,29 +169,28 @@ class ApiKey(BaseMethod):
         from qwen_cli.auth.credentials import Credentials
         from qwen_cli.providers.http import is_local_url
 
-        openai_like = prov.key_env == "OPENAI_API_KEY"
-        env_base = settings.getenv("OPENAI_BASE_URL") if openai_like else None
+        protocol = data.get("protocol") or prov.protocol
+        base_var, model_var = env_names(prov, protocol)
+        env_base = settings.getenv(base_var) if base_var else None
         region = prov.region(data.get("region") or catalogue.configured_region(settings, prov))
         catalogue_base, catalogue_source = catalogue.provider_url(settings, prov, region)
         base: str | None
-        if env_base:
-            base, base_source = env_base, settings.env_source("OPENAI_BASE_URL") or ""
+        if env_base and base_var:
+            base, base_source = env_base, settings.env_source(base_var) or ""
         else:
             base = data.get("base_url") or catalogue_base
             base_source = "credentials.toml" if data.get("base_url") else catalogue_source
         if not base:
             raise ConfigError(
                 f"the {prov.id} provider needs a base URL",
-                hint=f"Run `{self.login_command(prov.id)} --base-url URL`, or set OPENAI_BASE_URL.",
+                hint=f"Run `{self.login_command(prov.id)} --base-url URL`, or set {base_var or 'OPENAI_BASE_URL'}.",
             )
-        env_model = (
-            (settings.getenv("OPENAI_MODEL"), settings.env_source("OPENAI_MODEL") or "") if openai_like else (None, "")
-        )
+        env_model = (settings.getenv(model_var), settings.env_source(model_var) or "") if model_var else (None, "")
         chosen, model_source = pick_model(settings, model, env_model, data.get("model"), prov.default_model)
         if not chosen:
             raise ConfigError(
                 f"no model chosen for the {prov.id} provider",
-                hint="Set OPENAI_MODEL, pass --model, or run `qwen config set general.model MODEL`.",
+                hint=f"Set {model_var or 'OPENAI_MODEL'}, pass --model, or run `qwen config set general.model MODEL`.",
             )
         if token:
             binding.check(
@@ -180,7 +200,7 @@ class ApiKey(BaseMethod):
                 key_name=prov.key_env or "the key",
                 url=base,
                 url_source=base_source if base_source.startswith(("env:", ".env:")) else "",
-                url_name="OPENAI_BASE_URL",
+                url_name=base_var or "OPENAI_BASE_URL",
                 bound_to=(data.get("base_url"), catalogue_base),
             )
         local = prov.local or is_local_url(base)
@@ -198,6 +218,8 @@ class ApiKey(BaseMethod):
             method_source=method_source,
             model_source=model_source,
             base_url_source=base_source,
+            protocol=protocol,
+            max_tokens=prov.max_tokens,
         )
 
     # -- status -----------------------------------------------------------------------------------------
@@ -265,6 +287,7 @@ class ApiKey(BaseMethod):
                 base_url, model = request.base_url, request.model
         assert provider is not None
         prov = catalogue.provider(provider)
+        protocol = _login_protocol(prov, request.protocol)
         if request.region and not prov.regions:
             raise UsageError(
                 f"--region does not apply to {prov.name}: it has one endpoint",
@@ -316,11 +339,11 @@ class ApiKey(BaseMethod):
         if key:
             app.secrets.append(key)
         if needs_model or offers_models:  # after the key, so the server's own list can be offered
-            model = _ask_model(app, prov, base_url or catalogue_base or "", key)
+            model = _ask_model(app, prov, base_url or catalogue_base or "", key, protocol)
         from_env = login.from_env(source)
         verification = None
         if request.verify:
-            verification, region = self._verify(app, prov, region, base_url, model, key, source or "")
+            verification, region = self._verify(app, prov, region, base_url, model, key, source or "", protocol)
             catalogue_base = catalogue.provider_url(app.settings, prov, region)[0]
         manage.store_api_key(
             settings=app.settings,
@@ -330,6 +353,7 @@ class ApiKey(BaseMethod):
             model=model,
             store=store,
             region=region.id if region else None,
+            protocol=protocol if prov.id == CUSTOM and protocol != "openai" else None,
         )
         if verification is not None:
             from qwen_cli.auth import verify
@@ -355,20 +379,21 @@ class ApiKey(BaseMethod):
         model: str | None,
         key: str | None,
         source: str,
+        protocol: str | None = None,
     ) -> tuple[Verification, Region | None]:
         """`--verify` before saving; a key the region rejects is looked for in the provider's other regions."""
         from qwen_cli.auth import login
         from qwen_cli.auth.region_probe import verify_finding_region
 
         if region is None or base_url:
-            candidate = self._candidate(app.settings, prov, region, base_url, model, key, source)
+            candidate = self._candidate(app.settings, prov, region, base_url, model, key, source, protocol)
             return login.verify_before_saving(app, candidate), region
         verification, found = verify_finding_region(
             app,
             prov.name,
             region.id,
             prov.regions,
-            lambda rid: self._candidate(app.settings, prov, prov.region(rid), None, model, key, source),
+            lambda rid: self._candidate(app.settings, prov, prov.region(rid), None, model, key, source, protocol),
             lambda rid: f"{self.login_command(prov.id)} --region {rid} --verify",
         )
         return verification, prov.region(found)
@@ -382,11 +407,17 @@ class ApiKey(BaseMethod):
         model: str | None,
         key: str | None,
         source: str,
+        protocol: str | None = None,
     ) -> Credentials:
         return self.build(
             settings,
             prov,
-            {"base_url": base_url or "", "model": model or "", "region": region.id if region else ""},
+            {
+                "base_url": base_url or "",
+                "model": model or "",
+                "region": region.id if region else "",
+                "protocol": protocol or "",
+            },
             key,
             source,
             None,
@@ -420,7 +451,7 @@ class ApiKey(BaseMethod):
         return listed
 
     def env_keys(self, settings: Settings) -> list[str]:
-        return ["OPENAI_API_KEY", "DASHSCOPE_API_KEY"]
+        return ["OPENAI_API_KEY", "GEMINI_API_KEY", "ANTHROPIC_API_KEY", "DASHSCOPE_API_KEY"]
 
     def terms_page(self, provider: str | None, region: str | None, strict: bool) -> Page:
         from qwen_cli import terms
@@ -441,7 +472,17 @@ def _base_url_problem(answer: str) -> str | None:
     return None
 
 
-def _ask_model(app: AppContext, prov: Provider, base_url: str, key: str | None) -> str:
+def _login_protocol(prov: Provider, given: str | None) -> str:
+    """The protocol a login speaks: --protocol for the custom provider, else the catalogue's."""
+    if given and prov.id != CUSTOM and given != prov.protocol:
+        raise UsageError(
+            f"--protocol does not apply to {prov.name}: it speaks {prov.protocol}",
+            hint="--protocol is for --provider custom (a gateway or local server).",
+        )
+    return given or prov.protocol
+
+
+def _ask_model(app: AppContext, prov: Provider, base_url: str, key: str | None, protocol: str = "openai") -> str:
     """The model, picked from the server's GET /models when it answers, else from the catalogue's list, else
     typed; a number or an id. The catalogue's default is marked and Enter takes it. Asked again when the
     answer is empty (without a default) or not offered."""
@@ -456,7 +497,10 @@ def _ask_model(app: AppContext, prov: Provider, base_url: str, key: str | None) 
     where = f"at {base_url}"
     try:
         offered = listing.offered(
-            app.settings, Credentials(ID, prov.id, base_url, "", token=key, headers=catalogue.headers(prov.header_sets))
+            app.settings,
+            Credentials(
+                ID, prov.id, base_url, "", token=key, headers=catalogue.headers(prov.header_sets), protocol=protocol
+            ),
         )
     except QwenError as error:
         ask.say(

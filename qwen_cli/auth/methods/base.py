@@ -45,6 +45,7 @@ class LoginRequest:
     browser: bool = False  # the provider's browser login (OpenRouter's PKCE) instead of a pasted key
     verify: bool = False
     activate: bool = True
+    protocol: str | None = None  # the custom provider's wire protocol (openai, anthropic, gemini)
 
     def given(self) -> list[tuple[str, object]]:
         """(flag, value) for the flags that were given, for "does not apply" checks."""
@@ -54,6 +55,7 @@ class LoginRequest:
             ("--base-url", self.base_url),
             ("--key-stdin", self.key_stdin or None),
             ("--browser", self.browser or None),
+            ("--protocol", self.protocol),
         )
         return [(name, value) for name, value in flags if value]
 
@@ -94,6 +96,7 @@ class StatusEntry:
     shows_provider: bool = False
     unknown_expiry: str | None = None  # what to say when a secret has no known expiry
     origins: dict[str, str] = field(default_factory=dict)  # Credentials.origins(): where each part came from
+    protocol: str | None = None  # the wire protocol of an API-key login (openai, anthropic, gemini)
     secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -125,6 +128,8 @@ class StatusEntry:
             rows.append(("problem", self.problem + (f" ({self.problem_hint})" if self.problem_hint else "")))
         if self.shows_provider:
             rows.append(("provider", self.provider or "-"))
+            if self.protocol:
+                rows.append(("protocol", self.protocol))
         if self.region:
             rows.append(("region", self.region))
         if self.base_url:
@@ -355,6 +360,7 @@ def entry_from(
         shows_provider=method.takes_provider,
         origins=creds.origins(),
         secrets=[creds.token] if creds.token else [],
+        protocol=creds.protocol if method.takes_provider else None,
     )
 
 
