@@ -32,7 +32,7 @@ def pytest_configure(config):
         )
 
 
-_CLEARED_PREFIXES = ("OPENAI_", "DASHSCOPE_", "BAILIAN_", "QWEN_", "ANTHROPIC_", "OPENROUTER_", "DEEPSEEK_")
+_CLEARED_PREFIXES = ("OPENAI_", "DASHSCOPE_", "BAILIAN_", "QWEN_", "ANTHROPIC_", "GEMINI_", "OPENROUTER_", "DEEPSEEK_")
 _CLEARED_NAMES = (
     "PYTHONUNBUFFERED",  # would hide a missing flush: stdout to a pipe must be flushed by qwen itself
     "DO_NOT_TRACK",

@@ -80,3 +80,27 @@ def trap():
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def anthropic_server():
+    """A started AnthropicStub (url = http://127.0.0.1:PORT, the API root; key "sk-ant-test")."""
+    from tests.servers.anthropic_stub import AnthropicStub
+
+    stub = AnthropicStub().start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+@pytest.fixture
+def gemini_server():
+    """A started GeminiStub (url = http://127.0.0.1:PORT/v1beta; key "gm-test-key")."""
+    from tests.servers.gemini_stub import GeminiStub
+
+    stub = GeminiStub().start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
