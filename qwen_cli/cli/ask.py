@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 @click.option("--top-p", type=click.FloatRange(0, 1), help="Nucleus sampling, 0 to 1.")
 @click.option("--max-tokens", type=click.IntRange(min=1), help="Upper bound on the answer's tokens.")
 @click.option("--seed", type=int, help="Seed, for providers that support reproducible sampling.")
+@click.option("--stop", "stop", multiple=True, metavar="TEXT", help="Stop the answer at this text (repeatable).")
 @click.option("--no-stream", is_flag=True, help="Wait for the whole answer instead of streaming it.")
 @click.option("--usage", "show_usage", is_flag=True, help="Print token counts on stderr.")
 @click.option("--show-reasoning", is_flag=True, help="Print the model's reasoning on stderr (hidden otherwise).")
@@ -64,6 +65,7 @@ def ask(
     top_p: float | None,
     max_tokens: int | None,
     seed: int | None,
+    stop: tuple[str, ...],
     no_stream: bool,
     show_usage: bool,
     show_reasoning: bool,
@@ -104,6 +106,7 @@ def ask(
         top_p=top_p,
         max_tokens=max_tokens,
         seed=seed,
+        stop=list(stop) or None,
         stream=not no_stream,
     )
     result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
