@@ -256,7 +256,7 @@ def _sse_events(
         if failure is None and stream.truncated:
             failure = NetworkError(f"{host} closed the connection in the middle of an event")
         elif failure is None:
-            failure = NetworkError(f"the stream from {host} ended without {protocol.END_MARKER} or a finish reason")
+            failure = NetworkError(f"the stream from {host} ended without {protocol.END_MARKER}")
         raise _cut_off(failure, shown)
     if usage is not None:
         yield usage

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 VERSION = "2023-06-01"
 FALLBACK_MAX_TOKENS = 4096  # required by the API; used when neither -n/--max-tokens nor the catalogue says
-END_MARKER = "message_stop"  # what a complete stream ends with, for the cut-off message
+END_MARKER = "message_stop or a stop_reason"  # what a complete stream ends with, for the cut-off message
 BASE_HINT = "Check the base URL: it should be the Anthropic API's root (e.g. https://api.anthropic.com)."
 ERROR_STATUS = {
     "invalid_request_error": 400,

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from qwen_cli.auth.credentials import Credentials
     from qwen_cli.providers.sse import SSEEvent
 
-END_MARKER = "[DONE]"  # what a complete stream ends with, for the cut-off message
+END_MARKER = "[DONE] or a finish reason"  # what a complete stream ends with, for the cut-off message
 BASE_HINT = "Check the base URL: it should be the provider's OpenAI-compatible API (usually ending in /v1)."
 
 
