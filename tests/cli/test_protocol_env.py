@@ -115,12 +115,22 @@ def test_options_reach_each_api_in_its_own_fields(isolated, ant, gem):
     assert invoke(args, env=anthropic_env(ant)).exit_code == 0
     sent = ant.chat_requests[0].json
     assert (sent["system"], sent["temperature"], sent["top_p"], sent["max_tokens"], sent["stop_sequences"]) == (
-        "terse", 0.3, 0.5, 9, ["X"]
+        "terse",
+        0.3,
+        0.5,
+        9,
+        ["X"],
     )
     assert invoke([*args[:-1], "--seed", "4", "hi"], env=gemini_env(isolated, gem)).exit_code == 0
     sent = gem.chat_requests[0].json
     assert sent["systemInstruction"] == {"parts": [{"text": "terse"}]}
-    assert sent["generationConfig"] == {"temperature": 0.3, "topP": 0.5, "maxOutputTokens": 9, "seed": 4, "stopSequences": ["X"]}
+    assert sent["generationConfig"] == {
+        "temperature": 0.3,
+        "topP": 0.5,
+        "maxOutputTokens": 9,
+        "seed": 4,
+        "stopSequences": ["X"],
+    }
 
 
 def test_auth_status_shows_the_protocol(isolated, ant):
@@ -156,10 +166,24 @@ def test_a_stored_anthropic_key_never_follows_a_project_url(isolated, ant, recor
 
 @pytest.mark.parametrize("protocol", ["anthropic", "gemini"])
 def test_custom_login_with_a_protocol(isolated, ant, gem, protocol):
-    server, key, model = (ant, CANARY_ANT, "claude-test") if protocol == "anthropic" else (gem, CANARY_GEM, "gemini-test")
+    server, key, model = (
+        (ant, CANARY_ANT, "claude-test") if protocol == "anthropic" else (gem, CANARY_GEM, "gemini-test")
+    )
     login = invoke(
-        ["auth", "login", "--provider", "custom", "--protocol", protocol, "--base-url", server.url, "--model", model,
-         "--key-stdin", "--verify"],
+        [
+            "auth",
+            "login",
+            "--provider",
+            "custom",
+            "--protocol",
+            protocol,
+            "--base-url",
+            server.url,
+            "--model",
+            model,
+            "--key-stdin",
+            "--verify",
+        ],
         input=key + "\n",
     )
     assert login.exit_code == 0, login.stderr

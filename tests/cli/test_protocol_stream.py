@@ -24,7 +24,11 @@ TOKENS = ["one ", "two ", "three ", "four ", "five"]
 def protocol(request, isolated, anthropic_server, gemini_server):
     """(script, env) for one protocol: script(tokens, **kw) queues a streamed answer on its loopback server."""
     if request.param == "anthropic":
-        env = {"ANTHROPIC_API_KEY": ANT_KEY, "ANTHROPIC_MODEL": "claude-test", "ANTHROPIC_BASE_URL": anthropic_server.url}
+        env = {
+            "ANTHROPIC_API_KEY": ANT_KEY,
+            "ANTHROPIC_MODEL": "claude-test",
+            "ANTHROPIC_BASE_URL": anthropic_server.url,
+        }
         return lambda tokens, **kw: anthropic_server.script(message_stream(tokens, **kw)), {**os.environ, **env}
     isolated.qwen_home.mkdir(parents=True, exist_ok=True)
     (isolated.qwen_home / "config.toml").write_text(f'[providers.gemini]\nbase_url = "{gemini_server.url}"\n')
@@ -34,7 +38,11 @@ def protocol(request, isolated, anthropic_server, gemini_server):
 
 def start(args, env):
     return subprocess.Popen(
-        qwen_command() + ["ask", *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+        qwen_command() + ["ask", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
     )
 
 

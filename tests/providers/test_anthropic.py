@@ -123,7 +123,9 @@ def test_http_errors_map_to_the_exit_codes(anthropic_server, status, kind, error
 
 
 def test_overloaded_529_is_retried_then_a_server_error(anthropic_server):
-    anthropic_server.script(anthropic_error(529, "overloaded_error", "Overloaded", headers={"Retry-After": "0"}, times=3))
+    anthropic_server.script(
+        anthropic_error(529, "overloaded_error", "Overloaded", headers={"Retry-After": "0"}, times=3)
+    )
     with pytest.raises(ServerError, match="529 after 3 attempts: Overloaded"):
         run(anthropic_server)
     assert len(anthropic_server.chat_requests) == 3

@@ -71,7 +71,13 @@ def test_the_request_is_a_gemini_request(gemini_server):
             {"role": "user", "parts": [{"text": "again"}]},
         ],
         "systemInstruction": {"parts": [{"text": "be brief"}]},
-        "generationConfig": {"temperature": 0.5, "topP": 0.8, "maxOutputTokens": 64, "seed": 7, "stopSequences": ["END"]},
+        "generationConfig": {
+            "temperature": 0.5,
+            "topP": 0.8,
+            "maxOutputTokens": 64,
+            "seed": 7,
+            "stopSequences": ["END"],
+        },
     }
 
 

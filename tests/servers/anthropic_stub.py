@@ -161,7 +161,9 @@ class AnthropicStub(OpenAIStub):
     """The Messages API on 127.0.0.1 (scripting as OpenAIStub's)."""
 
     def __init__(self, accept_tokens=None, models=None):
-        super().__init__(accept_tokens if accept_tokens is not None else {KEY}, models or [DEFAULT_MODEL, "claude-other"])
+        super().__init__(
+            accept_tokens if accept_tokens is not None else {KEY}, models or [DEFAULT_MODEL, "claude-other"]
+        )
 
     @property
     def url(self) -> str:
@@ -187,7 +189,9 @@ class AnthropicStub(OpenAIStub):
             h.send_json(400, error_body("invalid_request_error", "anthropic-version: header is required"))
             return
         if path == "/v1/models":
-            data = [{"type": "model", "id": m, "display_name": m, "created_at": "2026-01-01T00:00:00Z"} for m in self.models]
+            data = [
+                {"type": "model", "id": m, "display_name": m, "created_at": "2026-01-01T00:00:00Z"} for m in self.models
+            ]
             h.send_json(200, {"data": data, "has_more": False, "first_id": self.models[0], "last_id": self.models[-1]})
             return
         body = rec.json if isinstance(rec.json, dict) else {}

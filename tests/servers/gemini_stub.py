@@ -140,7 +140,9 @@ class GeminiStub(OpenAIStub):
     """The Gemini API on 127.0.0.1 (scripting as OpenAIStub's)."""
 
     def __init__(self, accept_tokens=None, models=None):
-        super().__init__(accept_tokens if accept_tokens is not None else {KEY}, models or [DEFAULT_MODEL, "gemini-other"])
+        super().__init__(
+            accept_tokens if accept_tokens is not None else {KEY}, models or [DEFAULT_MODEL, "gemini-other"]
+        )
 
     @property
     def url(self) -> str:
@@ -162,10 +164,14 @@ class GeminiStub(OpenAIStub):
         if rec.method == "POST" and path.startswith("/v1beta/models/") and ":" in path:
             model, verb = _model_of(rec), path.rsplit(":", 1)[1]
             if model not in self.models:
-                h.send_json(404, {"error": {"code": 404, "message": f"models/{model} is not found", "status": "NOT_FOUND"}})
+                h.send_json(
+                    404, {"error": {"code": 404, "message": f"models/{model} is not found", "status": "NOT_FOUND"}}
+                )
                 return
             if verb == "streamGenerateContent" and "alt=sse" not in rec.path:
-                h.send_json(400, {"error": {"code": 400, "message": "stub: alt=sse expected", "status": "INVALID_ARGUMENT"}})
+                h.send_json(
+                    400, {"error": {"code": 400, "message": "stub: alt=sse expected", "status": "INVALID_ARGUMENT"}}
+                )
                 return
             response = self._next_scripted()
             if response is None:

@@ -20,18 +20,14 @@ DEFAULT = "openai"
 
 def get(name: str | None) -> ModuleType:
     """The module for a protocol name; an unknown name is a ConfigError (exit 8)."""
+    import importlib
+
     name = name or DEFAULT
-    if name == "openai":
-        from qwen_cli.providers.protocols import openai as module
-    elif name == "anthropic":
-        from qwen_cli.providers.protocols import anthropic as module
-    elif name == "gemini":
-        from qwen_cli.providers.protocols import gemini as module
-    else:
+    if name not in NAMES:
         from qwen_cli.errors import ConfigError
 
         raise ConfigError(f"unknown protocol {name!r}", hint=f"Use one of: {', '.join(NAMES)}.")
-    return module
+    return importlib.import_module(f"qwen_cli.providers.protocols.{name}")
 
 
 def count(raw: object, key: str) -> int | None:

@@ -78,14 +78,14 @@ def protocol_headers(credentials: Credentials) -> dict[str, str]:
 
 def request_body(credentials: Credentials, request: ChatRequest, usage_option: bool = True) -> dict[str, Any]:
     if request.seed is not None:
-        raise UsageError(
-            "the Anthropic Messages API has no seed option", hint="Leave out --seed for this provider."
-        )
+        raise UsageError("the Anthropic Messages API has no seed option", hint="Leave out --seed for this provider.")
     system = [m["content"] for m in request.messages if m.get("role") == "system" and m.get("content")]
     body: dict[str, Any] = {
         "model": request.model or credentials.model,
         "max_tokens": request.max_tokens or credentials.max_tokens or FALLBACK_MAX_TOKENS,
-        "messages": [{"role": m["role"], "content": m["content"]} for m in request.messages if m.get("role") != "system"],
+        "messages": [
+            {"role": m["role"], "content": m["content"]} for m in request.messages if m.get("role") != "system"
+        ],
     }
     if system:
         body["system"] = "\n\n".join(str(s) for s in system)
@@ -101,7 +101,7 @@ def request_body(credentials: Credentials, request: ChatRequest, usage_option: b
 
 def error_status(data: Any) -> int | None:
     err = data.get("error") if isinstance(data, dict) else None
-    return ERROR_STATUS.get(err.get("type")) if isinstance(err, dict) else None
+    return ERROR_STATUS.get(str(err.get("type"))) if isinstance(err, dict) else None
 
 
 def model_ids(data: Any) -> list[str] | None:
@@ -188,7 +188,9 @@ class Decoder:
         if kind == "message_delta":
             raw = payload.get("usage")
             self.prompt = count(raw, "input_tokens") if count(raw, "input_tokens") is not None else self.prompt
-            self.completion = count(raw, "output_tokens") if count(raw, "output_tokens") is not None else self.completion
+            self.completion = (
+                count(raw, "output_tokens") if count(raw, "output_tokens") is not None else self.completion
+            )
             out: list[Event] = []
             usage = _usage(self.prompt, self.completion)
             if usage is not None:

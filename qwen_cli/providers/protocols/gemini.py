@@ -25,7 +25,9 @@ if TYPE_CHECKING:
     from qwen_cli.providers.sse import SSEEvent
 
 END_MARKER = "a finishReason"  # what a complete stream ends with, for the cut-off message
-BASE_HINT = "Check the base URL: it should be the Gemini API's root (e.g. https://generativelanguage.googleapis.com/v1beta)."
+BASE_HINT = (
+    "Check the base URL: it should be the Gemini API's root (e.g. https://generativelanguage.googleapis.com/v1beta)."
+)
 ERROR_STATUS = {
     "INVALID_ARGUMENT": 400,
     "FAILED_PRECONDITION": 400,
@@ -71,7 +73,12 @@ def request_body(credentials: Credentials, request: ChatRequest, usage_option: b
     if system:
         body["systemInstruction"] = {"parts": [{"text": "\n\n".join(system)}]}
     config: dict[str, Any] = {}
-    for ours, theirs in (("temperature", "temperature"), ("top_p", "topP"), ("max_tokens", "maxOutputTokens"), ("seed", "seed")):
+    for ours, theirs in (
+        ("temperature", "temperature"),
+        ("top_p", "topP"),
+        ("max_tokens", "maxOutputTokens"),
+        ("seed", "seed"),
+    ):
         value = getattr(request, ours)
         if value is not None:
             config[theirs] = value
