@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from types import ModuleType
 
+__all__ = ["NAMES", "get", "openai", "anthropic", "gemini"]
+
 NAMES = ("openai", "anthropic", "gemini")
 DEFAULT = "openai"
 
