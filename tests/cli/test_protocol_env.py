@@ -201,3 +201,31 @@ def test_protocol_is_only_for_the_custom_provider():
     result = invoke(["auth", "login", "--provider", "openai", "--protocol", "gemini", "--key-stdin"], input="k\n")
     assert result.exit_code == 2
     assert "--protocol does not apply to OpenAI" in result.stderr
+
+
+def test_chat_in_a_pipe_carries_the_conversation_on_both(isolated, ant, gem):
+    from tests.servers.anthropic_stub import message_stream
+    from tests.servers.gemini_stub import gemini_stream
+
+    ant.script(message_stream(["Hi"]), message_stream(["Then"]))
+    result = run_qwen(["chat"], input="hi\nand then?\n", env=anthropic_env(ant))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "Hi\nThen\n"
+    assert ant.chat_requests[1].json["messages"] == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "Hi"},
+        {"role": "user", "content": "and then?"},
+    ]
+    gem.script(gemini_stream(["Hi"]), gemini_stream(["Then"]))
+    result = run_qwen(["chat"], input="hi\nand then?\n", env=gemini_env(isolated, gem))
+    assert result.exit_code == 0 and result.stdout == "Hi\nThen\n", result.stderr
+    assert [c["role"] for c in gem.chat_requests[1].json["contents"]] == ["user", "model", "user"]
+    no_secret(result)
+
+
+def test_debug_traces_mask_both_key_headers(isolated, ant, gem):
+    for env in (anthropic_env(ant), gemini_env(isolated, gem)):
+        result = run_qwen(["--debug", "ask", "hi"], env=env)
+        assert result.exit_code == 0, result.stderr
+        assert "anthropic-version: 2023-06-01" in result.stderr or "x-goog-api-key" in result.stderr.lower()
+        no_secret(result)
