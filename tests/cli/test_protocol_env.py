@@ -58,6 +58,7 @@ def test_the_anthropic_variables_work_with_no_login(ant):
     assert result.stdout == "Hello from claude\n"
     (req,) = ant.chat_requests
     assert req.bearer == CANARY_ANT and req.json["model"] == "claude-test"
+    assert req.json["max_tokens"] == 8192  # the catalogue entry's, as the Messages API requires one
     no_secret(result)
 
 

@@ -62,6 +62,7 @@ def test_the_request_is_a_messages_request(anthropic_server):
     assert req.headers["anthropic-version"] == "2023-06-01"
     assert req.headers["user-agent"].startswith(f"qwen-cli/{__version__} ")
     assert req.bearer == KEY and "x-api-key" not in req.headers  # a host other than Anthropic's: a bearer token
+    assert "x-app" not in req.headers and "claude-cli" not in req.headers["user-agent"]  # never impersonate
     assert req.json == {
         "model": "claude-test",
         "max_tokens": 8192,  # the catalogue's, as none was asked for

@@ -64,6 +64,7 @@ def test_the_request_is_a_gemini_request(gemini_server):
     assert req.headers["x-goog-api-key"] == KEY and req.bearer is None
     assert "key=" not in req.path  # the key never rides in the URL, where logs and proxies would keep it
     assert req.headers["user-agent"].startswith("qwen-cli/")
+    assert not any(name.startswith("x-gemini-") for name in req.headers)  # no installation id, unlike Qwen Code
     assert req.json == {
         "contents": [
             {"role": "user", "parts": [{"text": "hi"}]},
