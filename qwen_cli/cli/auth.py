@@ -45,9 +45,10 @@ def auth() -> None:
     Methods:
       qwen-oauth    your qwen.ai account, via a device code in the browser
       coding-plan   an Alibaba Cloud Coding Plan key (sk-sp-...), region china or global
-      api-key       your own key for any OpenAI-compatible provider (or a local server)
+      api-key       your own key for an OpenAI-compatible, Anthropic or Gemini provider (or a local server)
 
-    Without any login, OPENAI_API_KEY + OPENAI_BASE_URL + OPENAI_MODEL (shell or .env), DASHSCOPE_API_KEY or
+    Without any login, OPENAI_API_KEY + OPENAI_BASE_URL + OPENAI_MODEL (shell or .env), GEMINI_API_KEY +
+    GEMINI_MODEL, ANTHROPIC_API_KEY + ANTHROPIC_MODEL + ANTHROPIC_BASE_URL, DASHSCOPE_API_KEY or
     BAILIAN_CODING_PLAN_API_KEY work as they are. QWEN_AUTH_METHOD picks a method for one invocation.
 
     \b
