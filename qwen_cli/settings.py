@@ -31,6 +31,11 @@ class Key:
     secret: bool = False
     # Routes a secret or the statistics somewhere (a host, a proxy, a CA): honoured from trusted layers only.
     routes: bool = False
+    # Guards the user's own policy: read from the user file and the real environment only, never a project
+    # file or a .env file (trusted or not), so a repository can't switch it off.
+    user_only: bool = False
+    # A str key with choices whose true/false words (and TOML booleans) mean its "true"/"false" choices.
+    flag_words: bool = False
 
     @property
     def env_var(self) -> str:
@@ -144,6 +149,16 @@ KEYS: tuple[Key, ...] = (
         ("QWEN_USAGE_STATISTICS", "QWEN_USAGE_STATISTICS_ENABLED"),
     ),
     Key(
+        "privacy.require_no_training",
+        str,
+        "false",
+        "Refuse requests to providers whose terms entry says they train on API inputs by default (exit 8); "
+        "strict also refuses those whose answer is unknown. User config or environment only.",
+        choices=("false", "true", "strict"),
+        user_only=True,
+        flag_words=True,
+    ),
+    Key(
         "telemetry.endpoint", str, None, "OTLP/HTTP logs endpoint. Without one nothing leaves the machine.", routes=True
     ),
     Key("chat.max_context_chars", int, 200_000, "Oldest turns are dropped past this many characters."),
@@ -156,8 +171,10 @@ KEY_INDEX: dict[str, Key] = {k.name: k for k in KEYS}
 _PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 ROUTING_ENV_VARS = frozenset((*CA_ENV_VARS, *_PROXY_VARS, *(v.lower() for v in _PROXY_VARS)))
 
-# Tables whose entries are free-form, e.g. [providers.openrouter] headers = {...}.
-FREE_TABLES = ("providers",)
+# Tables whose entries are free-form, e.g. [providers.openrouter] headers = {...}; [terms_seen] holds the terms
+# entry versions the user saw at login (qwen_cli/terms_notice.py), written to and read from the user file only.
+FREE_TABLES = ("providers", "terms_seen")
+USER_ONLY_TABLES = ("terms_seen",)
 # Entries of a free table that decide where a key or a prompt goes: only trusted files may set them. Headers
 # count: an `Authorization` header from a project would send the user's prompts to someone else's account.
 FREE_TABLE_ROUTING_KEYS = frozenset({"base_url", "region", "headers", "oauth_authorize_url"})
@@ -181,6 +198,8 @@ def coerce(key: Key, raw: Any, origin: str, error: type[QwenError] = ConfigError
     if raw is None:
         return None
     value: bool | int | float | str
+    if key.flag_words and (isinstance(raw, bool) or (isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE)):
+        raw = "true" if (raw is True or (isinstance(raw, str) and raw.strip().lower() in _TRUE)) else "false"
     try:
         if key.type is bool:
             if isinstance(raw, bool):
@@ -391,6 +410,9 @@ class Settings:
                         f"{file}: the project file may not hold secrets ({secret})",
                         hint="Remove it there and run `qwen auth login`; secrets live in $QWEN_HOME only.",
                     )
+                if label == "project" and (name in USER_ONLY_TABLES or (name in KEY_INDEX and KEY_INDEX[name].user_only)):
+                    warnings.append(ignored_user_only(name, file))
+                    continue
                 if name in FREE_TABLES:
                     if isinstance(raw, dict):
                         if label == "project":
@@ -420,6 +442,9 @@ class Settings:
             for key in KEYS:
                 for var in key.env_vars:
                     if var in mapping and (layer == "env") == _environment_wins(env, dotenv, var):
+                        if key.user_only and layer_file is not None:
+                            warnings.append(ignored_user_only(var, layer_file.path))
+                            break
                         if key.routes and layer_file is not None and not layer_file.trusted:
                             warnings.append(ignored_routing(var, layer_file.path))
                             ignored[key.name] = layer_file.path
@@ -571,6 +596,10 @@ def ignored_routing(name: str, file: Path) -> str:
         f"ignoring {name} from {file}: this folder is not trusted to route your keys, proxy or statistics "
         f"(to allow it: {trust_command(file)})"
     )
+
+
+def ignored_user_only(name: str, file: Path) -> str:
+    return f"ignoring {name} from {file}: it is read from your user config or the environment only"
 
 
 def _read_bytes(path: Path) -> bytes:

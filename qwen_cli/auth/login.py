@@ -22,12 +22,20 @@ if TYPE_CHECKING:
 KEY_WORKS = frozenset({7})
 
 
-def say_terms(app: AppContext, line: str) -> None:
-    """The terms line, once per invocation: a first-run login that goes on into chat doesn't repeat it."""
+def say_terms(app: AppContext, method: str, provider: str | None = None, region: str | None = None) -> None:
+    """The terms line and the training answer, once per invocation: a first-run login that goes on into chat
+    doesn't repeat them."""
+    from qwen_cli import data_use
+    from qwen_cli.terms import summary_line
+
+    line = summary_line(method, provider=provider, region=region)
     if line in app.shown_once:
         return
     app.shown_once.add(line)
     app.prompter.say(line)
+    training = data_use.login_line(method, provider, region)
+    if training:
+        app.prompter.say(training)
 
 
 def key_from(
@@ -94,8 +102,10 @@ def check(
     """One verification of `creds`, reported in one line (unless `report` is False: the caller shows the
     result itself), and (unless `record` is False: a key not saved yet) recorded for its login against the
     key's fingerprint."""
+    from qwen_cli import privacy_guard
     from qwen_cli.auth import verify
 
+    privacy_guard.check(app.settings, creds)  # a verification is a request too
     if creds.token and creds.token not in app.secrets:
         app.secrets.append(creds.token)
     outcome = verify.verify(app.settings, creds, region=region)
@@ -135,6 +145,9 @@ def finish(app: AppContext, result: LoginResult, title: str, activate: bool) -> 
     if activate:
         manage.activate(app.reload_settings(), result.method, result.provider, result.region)
         app.reload_settings()
+    from qwen_cli import terms_notice
+
+    terms_notice.record(app.settings, result.method, result.provider, result.region)
     what = title + (f" ({result.provider})" if result.provider else "")
     if result.region:
         what += f", {result.region} region"

@@ -64,6 +64,9 @@ def credentials_for(
 
         login_interactive(app)
         creds = resolve(app.reload_settings(), method=method, provider=provider, model=model)
+    from qwen_cli import privacy_guard
+
+    privacy_guard.check(app.settings, creds)  # before any request to them leaves
     _register(app, creds)
     app.credentials = creds
     return creds

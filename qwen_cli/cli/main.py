@@ -124,12 +124,25 @@ def run(app: AppContext, args: list[str]) -> int:
                 hint="If it persists, report it with the output of `qwen --debug ...`.",
             ),
         )
+    _terms_notice(app, args)
     _after_command(app, args, int(code), error)
     try:
         app.stdout.flush()
     except (BrokenPipeError, ValueError):
         _silence_stdout()
     return int(code)
+
+
+def _terms_notice(app: AppContext, args: list[str]) -> None:
+    """The one-line notice of a changed terms entry (qwen_cli/terms_notice.py); it never fails a command."""
+    if not app.stderr_isatty:  # the cheap test first: a pipe or a script imports nothing
+        return
+    try:
+        from qwen_cli.terms_notice import show
+
+        show(app, args)
+    except Exception:  # noqa: BLE001, S110 - a notice must not turn a finished command into a failure
+        pass
 
 
 def _print_error(app: AppContext, exc) -> None:

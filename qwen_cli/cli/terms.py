@@ -30,6 +30,7 @@ def terms() -> None:
       qwen terms show
       qwen terms show --method coding-plan
       qwen terms show --provider openrouter --json
+      qwen terms compare
     """
 
 
@@ -92,7 +93,7 @@ def show(app: AppContext, method, provider, region, show_all, as_json, open_brow
       qwen terms show --all --json | jq '.pages[].documents'
       qwen terms show --open
     """
-    from qwen_cli import catalogue
+    from qwen_cli import catalogue, privacy_guard
     from qwen_cli import terms as lib
 
     if provider:
@@ -100,12 +101,15 @@ def show(app: AppContext, method, provider, region, show_all, as_json, open_brow
     shown, active = pages(app, method, provider, region, show_all)
     providers = lib.provider_table() if show_all else None
     opened = _open(app, shown) if open_browser else None
+    guard = privacy_guard.describe(app.settings)
     if as_json:
         payload = {
             "active": active,
             "pages": [p.as_dict() for p in shown],
             "overview": lib.overview(),
             "summary": [lib.summary_line(p.method, p.provider_id, p.region) for p in shown],
+            "data_use": [[e.as_dict() for e in page_entries(p)] for p in shown],
+            "privacy_guard": guard_json(app),
         }
         if providers is not None:
             payload["providers"] = providers
@@ -114,15 +118,38 @@ def show(app: AppContext, method, provider, region, show_all, as_json, open_brow
         write_json(app.stdout, payload)
         return
     # Provider names and sources come from settings, which a project file may set: out.answer cleans them.
-    for line in text(shown, active, providers, explicit=bool(method or provider)):
+    for line in text(shown, active, providers, explicit=bool(method or provider), guard=guard):
         app.out.answer(line)
 
 
-def text(shown, active, providers=None, explicit: bool = False) -> list[str]:
+def page_entries(page) -> list:
+    """The data-use entries a terms page is about: its provider's (every region's unless one is chosen); none for
+    the api-key page without a provider."""
+    from qwen_cli import data_use
+
+    if methods.get(page.method).takes_provider and not page.provider_id:
+        return []
+    return data_use.for_login(page.method, page.provider_id, page.region)
+
+
+def guard_json(app: AppContext) -> dict:
+    from qwen_cli import privacy_guard
+
+    guard = privacy_guard.mode(app.settings)
+    return {
+        "mode": guard or "false",
+        "source": app.settings.source(privacy_guard.SETTING),
+        "line": privacy_guard.describe(app.settings),
+    }
+
+
+def text(shown, active, providers=None, explicit: bool = False, guard: str | None = None) -> list[str]:
     """The lines of `qwen terms show` for pages from `pages()` (chat's /terms prints the same lines)."""
     from qwen_cli import terms as lib
 
     out: list[str] = []
+    if guard:
+        out += [guard, ""]
     if active is not None and not shown:
         out.append("No authentication method is configured yet, so no terms apply until you choose one.")
         out += ["Run `qwen auth login`, or see every method with `qwen terms show --all`.", ""]
@@ -155,10 +182,34 @@ def _write_page(out, page, label: str) -> None:
         out.append(f"    (checked {doc.checked})")
     if page.note and not page.local:
         out.append(f"  {page.note}")
+    for entry in page_entries(page):
+        _write_facts(out, entry)
     _para(out, "Are my prompts, code and answers used to train models?", page.training + " " + page.ours)
     _para(out, "What do usage statistics cover?", page.statistics)
     _para(out, "How do I switch methods?", page.switch)
     out.append("")
+
+
+_FACT_NAMES = {
+    "trains": "Trains on API inputs by default",
+    "opt_out": "How to opt out",
+    "retention_days": "Retention of prompts and answers",
+    "zero_retention": "Zero-retention option",
+    "regions": "Processing region(s)",
+}
+
+
+def _write_facts(out, entry) -> None:
+    from qwen_cli import data_use
+
+    out.append(f"  Data use: {entry.label} (terms entry {entry.version})")
+    for name, fact in entry.facts.items():
+        value = data_use.retention_text(entry) if name == "retention_days" else fact.value
+        out.append(f"    {_FACT_NAMES[name]}: {value}")
+        out.append(f"      source: {fact.source} (checked {fact.checked})")
+    if entry.note:
+        for line in textwrap.wrap(entry.note, _WIDTH - 6, break_on_hyphens=False, break_long_words=False):
+            out.append(f"    {line}")
 
 
 def _write_providers(out, rows) -> None:
@@ -206,3 +257,41 @@ def _open(app: AppContext, shown) -> dict:
         return {"url": url, "opened": False}
     app.out.info(f"Opened {url} in your browser.")
     return {"url": url, "opened": True}
+
+
+@terms.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def compare(app: AppContext, as_json: bool) -> None:
+    """What every catalogue entry does with what you send, as one table.
+
+    For each method, provider and region: whether API inputs are used for training by default, how long
+    prompts and answers are kept, where they are processed, and when that was checked. `unknown` means the
+    provider's own documents did not say; `qwen terms show --provider ID` gives each fact's source.
+
+    \b
+    Examples:
+      qwen terms compare
+      qwen terms compare --json | jq '.entries[] | select(.facts.trains.value == "no") | .entry'
+    """
+    from qwen_cli import data_use
+
+    found = data_use.entries()
+    if as_json:
+        write_json(app.stdout, {"entries": [e.as_dict() for e in found], "privacy_guard": guard_json(app)})
+        return
+    headers = ("METHOD", "PROVIDER", "TRAINS BY DEFAULT", "RETENTION", "REGION", "CHECKED")
+    rows = [
+        (
+            e.method,
+            e.provider_id + (f" ({e.region})" if e.region else ""),
+            data_use.trains_text(e),
+            data_use.retention_text(e),
+            str(e.facts["regions"].value),
+            e.version,
+        )
+        for e in found
+    ]
+    widths = [max(len(r[i]) for r in [headers, *rows]) for i in range(len(headers))]
+    for row in [headers, *rows]:
+        app.out.answer("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())

@@ -261,7 +261,6 @@ class ApiKey(BaseMethod):
         from qwen_cli import catalogue
         from qwen_cli.auth import local_offer, login, manage
         from qwen_cli.providers.http import is_local_url
-        from qwen_cli.terms import summary_line
 
         provider, base_url, model = request.provider, request.base_url, request.model
         ask = app.prompter
@@ -320,7 +319,7 @@ class ApiKey(BaseMethod):
 
             raise need_terminal(f"a model for {prov.name}", "--model ID")
         store = login.store_choice(app, request.store)
-        login.say_terms(app, summary_line(ID, provider=prov.id, region=region.id if region else None))
+        login.say_terms(app, ID, provider=prov.id, region=region.id if region else None)
         local = prov.local or is_local_url(base_url or catalogue_base)
         key: str | None
         source: str | None

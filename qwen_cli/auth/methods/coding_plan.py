@@ -164,7 +164,6 @@ class CodingPlan(BaseMethod):
     def login(self, app: AppContext, request: LoginRequest) -> LoginResult:
         from qwen_cli import catalogue
         from qwen_cli.auth import login, manage, verify
-        from qwen_cli.terms import summary_line
 
         if request.provider:
             raise UsageError("--provider applies to --method api-key, not the Coding Plan (use --region)")
@@ -180,7 +179,7 @@ class CodingPlan(BaseMethod):
             )
         reg = catalogue.region(region or DEFAULT_REGION)
         store = login.store_choice(app, request.store)
-        login.say_terms(app, summary_line(ID, region=reg.id))
+        login.say_terms(app, ID, region=reg.id)
         key, source = login.key_from(
             app,
             key_stdin=request.key_stdin,

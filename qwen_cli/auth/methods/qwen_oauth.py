@@ -105,11 +105,10 @@ class QwenOAuth(BaseMethod):
 
     def login(self, app: AppContext, request: LoginRequest) -> LoginResult:
         from qwen_cli.auth import login, qwen_oauth, token_store
-        from qwen_cli.terms import summary_line
 
         for flag, _value in request.given():
             raise UsageError(f"{flag} does not apply to Qwen OAuth")
-        login.say_terms(app, summary_line(ID))
+        login.say_terms(app, ID)
         settings = app.settings
         token = qwen_oauth.login(settings, lambda device: _show_device_code(app, device, request.no_browser))
         app.secrets.extend([token.access_token, token.refresh_token])
