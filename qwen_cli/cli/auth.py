@@ -344,9 +344,11 @@ def status(app: AppContext, as_json, verify):
         }
         if verify:
             payload["verification"] = _verification_json(outcome)
+        payload["privacy_guard"] = _guard_json(settings)
         write_json(app.stdout, payload)
     else:
         _print_status(app, settings, states, rows, now)
+        _print_guard(app, settings)
     if not states or choice is None:
         if not as_json:
             message, hint = methods.nothing_configured()
@@ -361,6 +363,20 @@ def status(app: AppContext, as_json, verify):
     if outcome is not None and not outcome.ok:
         return outcome.exit_code or 3
     return 0
+
+
+def _guard_json(settings: Settings) -> dict:
+    from qwen_cli import privacy_guard
+
+    return {"mode": privacy_guard.mode(settings) or "false", "line": privacy_guard.describe(settings)}
+
+
+def _print_guard(app: AppContext, settings: Settings) -> None:
+    from qwen_cli import privacy_guard
+
+    line = privacy_guard.describe(settings)
+    if line:
+        app.out.answer(line)
 
 
 def _verify_active(app: AppContext, active, report: bool):

@@ -197,6 +197,11 @@ def banner(host: CliHost, session: ChatSession, resumed: bool) -> None:
     if terms and terms not in app.shown_once:  # else the login just before the banner showed it
         app.shown_once.add(terms)
         lines.append(wrap(app, terms))
+    from qwen_cli import privacy_guard
+
+    guard = privacy_guard.describe(app.settings)
+    if guard:
+        lines.append(wrap(app, guard))
     if resumed:
         turns = session.conversation.stats.turns
         lines.append(f"Resumed session {session.id} ({turns} turn{'s' if turns != 1 else ''}).")
