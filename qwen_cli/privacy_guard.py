@@ -28,7 +28,7 @@ class TrainingRefused(ConfigError):
 
 
 def mode(settings: Settings) -> str | None:
-    """"true", "strict", or None when the guard is off."""
+    """ "true", "strict", or None when the guard is off."""
     value = settings.get(SETTING)
     return value if value in ("true", "strict") else None
 

@@ -410,7 +410,7 @@ class Settings:
                         f"{file}: the project file may not hold secrets ({secret})",
                         hint="Remove it there and run `qwen auth login`; secrets live in $QWEN_HOME only.",
                     )
-                if label == "project" and (name in USER_ONLY_TABLES or (name in KEY_INDEX and KEY_INDEX[name].user_only)):
+                if label == "project" and _user_only(name):
                     warnings.append(ignored_user_only(name, file))
                     continue
                 if name in FREE_TABLES:
@@ -596,6 +596,10 @@ def ignored_routing(name: str, file: Path) -> str:
         f"ignoring {name} from {file}: this folder is not trusted to route your keys, proxy or statistics "
         f"(to allow it: {trust_command(file)})"
     )
+
+
+def _user_only(name: str) -> bool:
+    return name in USER_ONLY_TABLES or (name in KEY_INDEX and KEY_INDEX[name].user_only)
 
 
 def ignored_user_only(name: str, file: Path) -> str:
