@@ -84,6 +84,7 @@ def deactivate(settings: Settings, region_too: bool = False) -> None:
         values: dict[str, object] = {"auth.method": None, "auth.provider": None}
         if region_too:
             values["auth.region"] = None
+            values["terms_seen"] = None  # the terms versions the logins recorded (qwen_cli/terms_notice.py)
         write_values(settings.user_file, values)
 
 

@@ -321,6 +321,7 @@ def status(app: AppContext, as_json, verify):
       qwen auth status --verify
       qwen auth status --json | jq -r '.active'
     """
+    from qwen_cli import privacy_guard
     from qwen_cli.auth.resolve import inventory
     from qwen_cli.output.json import write_json
 
@@ -344,7 +345,8 @@ def status(app: AppContext, as_json, verify):
         }
         if verify:
             payload["verification"] = _verification_json(outcome)
-        payload["privacy_guard"] = _guard_json(settings)
+        if privacy_guard.mode(settings):
+            payload["privacy_guard"] = _guard_json(settings)
         write_json(app.stdout, payload)
     else:
         _print_status(app, settings, states, rows, now)

@@ -105,12 +105,12 @@ def show(app: AppContext, method, provider, region, show_all, as_json, open_brow
     if as_json:
         payload = {
             "active": active,
-            "pages": [p.as_dict() for p in shown],
+            "pages": [{**p.as_dict(), "data_use": [e.as_dict() for e in page_entries(p)]} for p in shown],
             "overview": lib.overview(),
             "summary": [lib.summary_line(p.method, p.provider_id, p.region) for p in shown],
-            "data_use": [[e.as_dict() for e in page_entries(p)] for p in shown],
-            "privacy_guard": guard_json(app),
         }
+        if guard:
+            payload["privacy_guard"] = guard_json(app)
         if providers is not None:
             payload["providers"] = providers
         if open_browser:
