@@ -64,9 +64,10 @@ def credentials_for(
 
         login_interactive(app)
         creds = resolve(app.reload_settings(), method=method, provider=provider, model=model)
-    from qwen_cli import privacy_guard
+    if app.settings.get("privacy.require_no_training") != "false":  # off: `ask` imports nothing more
+        from qwen_cli import privacy_guard
 
-    privacy_guard.check(app.settings, creds)  # before any request to them leaves
+        privacy_guard.check(app.settings, creds)  # before any request to them leaves
     _register(app, creds)
     app.credentials = creds
     return creds
