@@ -124,3 +124,24 @@ def test_user_config_keeps_the_value_it_was_given(isolated):
     result = run_qwen(["config", "set", "privacy.require_no_training", "strict"])
     assert result.exit_code == 0, result.output
     assert read_toml(isolated.qwen_home / "config.toml")["privacy"]["require_no_training"] == "strict"
+
+
+def test_the_chat_banner_says_the_guard_is_on(isolated, openai_server):
+    import os
+
+    import pexpect
+
+    from tests.helpers import qwen_command
+
+    env = dict(os.environ, TERM="xterm", QWEN_PRIVACY_REQUIRE_NO_TRAINING="true", **_custom(openai_server))
+    command = qwen_command()
+    child = pexpect.spawn(
+        command[0], [*command[1:], "chat"], env=env, encoding="utf-8", timeout=20, dimensions=(40, 200)
+    )
+    child.expect_exact("Privacy guard: privacy.require_no_training = true (env:QWEN_PRIVACY_REQUIRE_NO_TRAINING)")
+    child.expect_exact("no, opt-in and local servers, and unknown.")
+    child.expect_exact("> ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

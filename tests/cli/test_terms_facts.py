@@ -36,3 +36,20 @@ def test_a_local_server_says_nothing_leaves_the_machine():
     out = run_qwen(["terms", "show", "--provider", "lmstudio"]).stdout
     assert "Processing region(s): this machine" in out
     assert "Retention of prompts and answers: not sent" in out
+
+
+def test_login_prints_the_training_answer_for_the_chosen_provider_and_region():
+    result = run_qwen(
+        ["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin"], input="sk-sp-1"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "Training: Alibaba Cloud Coding Plan (global) does not use API inputs for training by default "
+        "(https://www.alibabacloud.com/help/en/model-studio/qwen-and-wan-training-data-disclosure, checked "
+    ) in result.stderr
+    china = run_qwen(["auth", "login", "--method", "coding-plan", "--region", "china", "--key-stdin"], input="sk-sp-2")
+    assert "Training: whether Alibaba Cloud Coding Plan (china) uses API inputs for training is not on record" in (
+        china.stderr
+    )
+    local = run_qwen(["auth", "login", "--provider", "ollama", "--model", "m", "--base-url", "http://127.0.0.1:9/v1"])
+    assert "Training: Ollama (local): nothing leaves this machine" in local.stderr
