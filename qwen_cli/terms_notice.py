@@ -24,6 +24,17 @@ def record(settings: Settings, method: str, provider: str | None, region: str | 
         write_values(settings.user_file, {f"{TABLE}.{e.id}": e.version for e in found})
 
 
+def forget(settings: Settings, method: str, provider: str | None) -> None:
+    """A login removed: its recorded versions go too, so no notice names a provider you no longer use."""
+    from qwen_cli import data_use
+    from qwen_cli.settings import write_values
+
+    seen = settings.table(TABLE)
+    gone = [e.id for e in data_use.for_login(method, provider) if e.id in seen]
+    if gone and settings.user_file.exists():
+        write_values(settings.user_file, {f"{TABLE}.{eid}": None for eid in gone})
+
+
 def changed(settings: Settings) -> list[tuple[Entry, str]]:
     """(entry, the version seen) for each entry whose shipped version is newer than the one recorded. Reads the
     terms data only when something was recorded."""

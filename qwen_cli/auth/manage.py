@@ -93,6 +93,9 @@ def remove(settings: Settings, method: str, provider: str | None = None) -> bool
     verification record. True when something was removed."""
     from qwen_cli.auth import methods, verify
 
+    from qwen_cli import terms_notice
+
     removed = methods.get(method).logout(settings, provider)
     verify.forget(settings.home, methods.login_id(method, provider))
+    terms_notice.forget(settings, method, provider)
     return removed

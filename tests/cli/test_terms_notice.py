@@ -67,3 +67,9 @@ def test_never_in_a_pipe_nor_in_json(isolated, openai_server):
     assert "terms entry for" not in as_json
     assert _seen(isolated)["openai"] == "2020-01-01"  # not shown yet, so still to be shown
     assert _pty(["auth", "status"]).count(LINE) == 1
+
+
+def test_logging_out_forgets_the_recorded_version(isolated, openai_server):
+    _login_openai(openai_server)
+    assert run_qwen(["auth", "logout", "api-key", "openai"]).exit_code == 0
+    assert _seen(isolated) == {}
