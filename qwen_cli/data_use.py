@@ -50,12 +50,16 @@ class Entry:
 
     @property
     def version(self) -> str:
-        """The terms entry's version: the day its facts were last checked."""
-        return max(f.checked for f in self.facts.values())
+        """The terms entry's version: the day its facts were last checked ("" with none on record)."""
+        return max((f.checked for f in self.facts.values()), default="")
+
+    def fact(self, name: str) -> Fact:
+        """One fact; `unknown` for an entry with none on record (a method registered by a plugin)."""
+        return self.facts.get(name) or Fact(UNKNOWN, "no data-use facts on record for this entry", "")
 
     @property
     def trains(self) -> str:
-        return str(self.facts["trains"].value)
+        return str(self.fact("trains").value)
 
     @property
     def label(self) -> str:
@@ -206,7 +210,7 @@ def trains_text(entry: Entry) -> str:
 
 
 def retention_text(entry: Entry) -> str:
-    value = entry.facts["retention_days"].value
+    value = entry.fact("retention_days").value
     if entry.local:
         return "not sent"
     if value == UNKNOWN:
@@ -216,12 +220,12 @@ def retention_text(entry: Entry) -> str:
 
 def answer_line(entry: Entry) -> str:
     """The one line `qwen auth login` prints: is what I send used for training by default, and who says so."""
-    fact = entry.facts["trains"]
+    fact = entry.fact("trains")
     who = entry.label
     if entry.local:
         return f"Training: {who}: nothing leaves this machine, so no provider trains on it."
     said = f"({fact.source}, checked {fact.checked})"
-    opt_out = entry.facts["opt_out"].value
+    opt_out = entry.fact("opt_out").value
     answers = {
         "no": f"Training: {who} does not use API inputs for training by default {said}.",
         "opt-in": f"Training: {who} uses API inputs for training only if you opt in {said}.",
@@ -239,7 +243,7 @@ def login_line(method: str, provider: str | None = None, region: str | None = No
     found = for_login(method, provider, region)
     if not found:
         return None
-    if len({(e.trains, e.facts["trains"].source) for e in found}) == 1:
+    if len({(e.trains, e.fact("trains").source) for e in found}) == 1:
         return answer_line(found[0])
     parts = [f"{e.region_label or e.region}: {e.trains}" for e in found]
     command = found[0].show_command().rsplit(" --region ", 1)[0]

@@ -66,7 +66,7 @@ def _refuse_any(settings: Settings, guard: str, reached: list[Entry]) -> None:
     refused = next((e for e in reached if refuses(e, guard)), None)
     if refused is None:
         return
-    fact = refused.facts["trains"]
+    fact = refused.fact("trains")
     said = "trains on API inputs by default" if refused.trains != "unknown" else "does not say whether it trains"
     raise TrainingRefused(
         f"refusing to send this request to {refused.label}: its terms entry {said} "

@@ -129,7 +129,7 @@ def page_entries(page) -> list:
 
     if methods.get(page.method).takes_provider and not page.provider_id:
         return []
-    return data_use.for_login(page.method, page.provider_id, page.region)
+    return [e for e in data_use.for_login(page.method, page.provider_id, page.region) if e.facts]
 
 
 def guard_json(app: AppContext) -> dict:
@@ -272,7 +272,7 @@ def compare(app: AppContext, as_json: bool) -> None:
     \b
     Examples:
       qwen terms compare
-      qwen terms compare --json | jq '.entries[] | select(.facts.trains.value == "no") | .entry'
+      qwen terms compare --json | jq -r '.entries[].entry'
     """
     from qwen_cli import data_use
 
@@ -287,7 +287,7 @@ def compare(app: AppContext, as_json: bool) -> None:
             e.provider_id + (f" ({e.region})" if e.region else ""),
             data_use.trains_text(e),
             data_use.retention_text(e),
-            str(e.facts["regions"].value),
+            str(e.fact("regions").value),
             e.version,
         )
         for e in found
