@@ -91,9 +91,8 @@ def deactivate(settings: Settings, region_too: bool = False) -> None:
 def remove(settings: Settings, method: str, provider: str | None = None) -> bool:
     """Forget one login: the method's own logout (the OAuth file under its lock, or the stored key) and its
     verification record. True when something was removed."""
-    from qwen_cli.auth import methods, verify
-
     from qwen_cli import terms_notice
+    from qwen_cli.auth import methods, verify
 
     removed = methods.get(method).logout(settings, provider)
     verify.forget(settings.home, methods.login_id(method, provider))
