@@ -23,7 +23,7 @@ def _user_config(isolated, text: str) -> None:
     (isolated.qwen_home / "config.toml").write_text(text)
 
 
-def _assert_refused(result, server, name: str = "Custom OpenAI-compatible endpoint", before: int = 0) -> None:
+def _assert_refused(result, server, name: str = "Custom endpoint", before: int = 0) -> None:
     assert result.exit_code == 8, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.stderr
