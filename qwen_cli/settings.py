@@ -62,6 +62,14 @@ KEYS: tuple[Key, ...] = (
     Key("auth.method", str, None, "Active authentication method.", choices=_method_ids),
     Key("auth.provider", str, None, "Active provider id for the api-key method (see `qwen auth login --help`)."),
     Key("auth.region", str, None, "Coding Plan region: china or global."),
+    Key(
+        "auth.profile",
+        str,
+        None,
+        "Profile of stored logins to use (`qwen auth login --profile NAME`); a project file binds its folder.",
+        ("QWEN_PROFILE",),
+        routes=True,
+    ),
     Key("auth.store", str, "file", "Where new secrets are stored: file or keyring.", choices=("file", "keyring")),
     Key(
         "auth.key_cmd_timeout",

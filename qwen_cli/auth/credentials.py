@@ -25,6 +25,7 @@ class Credentials:
     base_url_source: str = ""  # "env:OPENAI_BASE_URL", "credentials.toml", "catalogue", "region global", ...
     protocol: str = "openai"  # the wire protocol (providers/protocols/): openai, anthropic or gemini
     max_tokens: int | None = None  # the catalogue's default answer limit, for a protocol that requires one
+    profile: str | None = None  # the profile of the stored login (auth/profiles.py); None: the default
 
     def origins(self) -> dict[str, str]:
         return {

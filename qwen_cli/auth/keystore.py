@@ -11,6 +11,9 @@ Layout, one entry per method/provider:
     model = "qwen/qwen3-coder"
     base_url = "https://..."     # only when overridden at login
     store = "keyring"
+
+    [api-key."openrouter@work"]  # the same provider's login in the profile `work` (auth/profiles.py)
+    ["coding-plan@work"]
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_cli import paths
+from qwen_cli.auth.profiles import split, suffix
 from qwen_cli.errors import AuthError, ConfigError, UsageError
 
 KEYRING_SERVICE = "qwen-cli"
@@ -31,6 +35,7 @@ class Entry:
     method: str
     provider: str | None  # for a per-provider method (API keys); None otherwise
     data: dict[str, Any] = field(default_factory=dict)
+    profile: str | None = None  # None: the default profile (no suffix, as stored before profiles)
 
     @property
     def store(self) -> str:
@@ -38,7 +43,13 @@ class Entry:
 
     @property
     def id(self) -> str:
-        return self.method if self.provider is None else f"{self.method}:{self.provider}"
+        """The login's name, also the keyring's: `coding-plan`, `api-key:openai`, `api-key:openai@work`."""
+        return (self.method if self.provider is None else f"{self.method}:{self.provider}") + suffix(self.profile)
+
+    @property
+    def table(self) -> str:
+        """The name of its table in credentials.toml (the provider's, for a per-provider method)."""
+        return (self.method if self.provider is None else self.provider) + suffix(self.profile)
 
     @property
     def store_name(self) -> str:
@@ -64,7 +75,7 @@ def _checked(home: Path, entry: Entry) -> Entry:
     for name in STRING_FIELDS:
         value = entry.data.get(name)
         if value is not None and not isinstance(value, str):
-            where = entry.method if entry.provider is None else f"{entry.method}.{entry.provider}"
+            where = entry.table if entry.provider is None else f"{entry.method}.{entry.table}"
             raise ConfigError(
                 f"{path_for(home)}: [{where}] {name} must be a string, got {type(value).__name__}",
                 hint="Fix that line, or delete the entry and log in again with `qwen auth login`.",
@@ -79,29 +90,34 @@ def _per_provider(method: str) -> bool:
 
 
 def entries(home: Path) -> list[Entry]:
-    """Every stored entry, in the registry's order of methods; a per-provider method's in file order.
-    The table of a method is named by its id: `[coding-plan]`, `[api-key.<provider>]`."""
+    """Every stored entry of every profile, in the registry's order of methods; a per-provider method's in
+    file order. The table of a method is named by its id: `[coding-plan]`, `[api-key.<provider>]`; a named
+    profile's gets `@<profile>` after the method (or the provider)."""
     from qwen_cli.auth import methods
 
     data = load(home)
     found: list[Entry] = []
     for method in methods.ids():
+        if not _per_provider(method):
+            for name, table in data.items():
+                base, profile = split(name)
+                if base == method and isinstance(table, dict):
+                    found.append(_checked(home, Entry(method, None, dict(table), profile)))
+            continue
         table = data.get(method)
         if not isinstance(table, dict):
             continue
-        if not _per_provider(method):
-            found.append(_checked(home, Entry(method, None, dict(table))))
-            continue
-        for provider, entry in table.items():
+        for name, entry in table.items():
             if isinstance(entry, dict):
-                found.append(_checked(home, Entry(method, provider, dict(entry))))
+                provider, profile = split(name)
+                found.append(_checked(home, Entry(method, provider, dict(entry), profile)))
     return found
 
 
-def get(home: Path, method: str, provider: str | None = None) -> Entry | None:
+def get(home: Path, method: str, provider: str | None = None, profile: str | None = None) -> Entry | None:
     keyed = _per_provider(method)
     for entry in entries(home):
-        if entry.method == method and (not keyed or entry.provider == provider):
+        if entry.method == method and entry.profile == profile and (not keyed or entry.provider == provider):
             return entry
     return None
 
@@ -129,31 +145,31 @@ def save(home: Path, entry: Entry, secret: str | None, store: str = "file") -> N
     with locked_update(path_for(home)):
         data = load(home)
         if entry.provider is None:
-            data[entry.method] = record
+            data[entry.table] = record
         else:
-            data.setdefault(entry.method, {})[entry.provider] = record
-        old = get(home, entry.method, entry.provider)
+            data.setdefault(entry.method, {})[entry.table] = record
+        old = get(home, entry.method, entry.provider, entry.profile)
         _write(home, data)
     if old is not None and old.store == "keyring" and record.get("store") != "keyring":
         keyring_delete(entry.id, missing_ok=True)
     entry.data = record
 
 
-def remove(home: Path, method: str, provider: str | None = None) -> bool:
+def remove(home: Path, method: str, provider: str | None = None, profile: str | None = None) -> bool:
     from qwen_cli.fsutil import locked_update
 
-    if get(home, method, provider) is None:
+    if get(home, method, provider, profile) is None:
         return False  # nothing to remove: don't create a lock (or $QWEN_HOME) just to find that out
     with locked_update(path_for(home)):
-        old = get(home, method, provider)
+        old = get(home, method, provider, profile)
         if old is None:
             return False
         data = load(home)
         if not _per_provider(method):
-            data.pop(method, None)
+            data.pop(old.table, None)
         else:
             table = data.get(method, {})
-            table.pop(provider, None)
+            table.pop(old.table, None)
             if not table:
                 data.pop(method, None)
         _write(home, data)

@@ -37,11 +37,18 @@ def clean_key(raw: str | None) -> str | None:
 
 
 def store_coding_plan(
-    settings: Settings, key: str | None, region: str, base_url: str | None, model: str | None, store: str = "file"
+    settings: Settings,
+    key: str | None,
+    region: str,
+    base_url: str | None,
+    model: str | None,
+    store: str = "file",
+    profile: str | None = None,
 ) -> keystore.Entry:
     from qwen_cli.auth.methods import coding_plan
 
-    entry = keystore.Entry(coding_plan.ID, None, {"region": region, "base_url": base_url, "model": model})
+    data = {"region": region, "base_url": base_url, "model": model}
+    entry = keystore.Entry(coding_plan.ID, None, data, profile)
     keystore.save(settings.home, entry, key, store)
     return entry
 
@@ -55,11 +62,12 @@ def store_api_key(
     store: str = "file",
     region: str | None = None,
     protocol: str | None = None,
+    profile: str | None = None,
 ) -> keystore.Entry:
     from qwen_cli.auth.methods import api_key
 
     data = {"base_url": base_url, "model": model, "region": region, "protocol": protocol}
-    entry = keystore.Entry(api_key.ID, provider, data)
+    entry = keystore.Entry(api_key.ID, provider, data, profile)
     keystore.save(settings.home, entry, key, store)
     return entry
 
@@ -89,12 +97,13 @@ def deactivate(settings: Settings, region_too: bool = False) -> None:
 
 
 def remove(settings: Settings, method: str, provider: str | None = None) -> bool:
-    """Forget one login: the method's own logout (the OAuth file under its lock, or the stored key) and its
-    verification record. True when something was removed."""
+    """Forget one login of the active profile: the method's own logout (the OAuth file under its lock, or the
+    stored key) and its verification record. True when something was removed."""
     from qwen_cli import terms_notice
     from qwen_cli.auth import methods, verify
+    from qwen_cli.auth.profiles import current
 
     removed = methods.get(method).logout(settings, provider)
-    verify.forget(settings.home, methods.login_id(method, provider))
+    verify.forget(settings.home, methods.login_id(method, provider, current(settings)))
     terms_notice.forget(settings, method, provider)
     return removed

@@ -238,17 +238,18 @@ def fresh_token(
     force: bool = False,
     stale_access_token: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    profile: str | None = None,
 ) -> OAuthToken:
     """The stored token, refreshed under the cross-process lock when under 30 s of validity is left
     (or when `force`, e.g. after an API 401). The file is re-read after taking the lock, so when another
     process has refreshed already, its token is used and no second refresh request is made."""
-    token = token_store.read_token(home)
+    token = token_store.read_token(home, profile)
     if token is None:
         raise NotLoggedIn()
     if not force and not token.needs_refresh():
         return token
-    with token_store.locked(home, sleep=sleep):
-        current = token_store.read_token(home)
+    with token_store.locked(home, sleep=sleep, profile=profile):
+        current = token_store.read_token(home, profile)
         if current is None:
             raise NotLoggedIn()
         if force:
@@ -260,9 +261,9 @@ def fresh_token(
         try:
             new = refresh(endpoints, client, current)
         except LoginGone:
-            token_store.mark_refused(home, current)  # the file stays for Qwen Code; status shows it expired
+            token_store.mark_refused(home, current, profile)  # the file stays for Qwen Code; status: expired
             raise
-        token_store.write_token(home, new)
+        token_store.write_token(home, new, profile)
         return new
 
 
@@ -275,13 +276,16 @@ def to_credentials(
 ) -> Credentials:
     """Credentials for the OpenAI-compatible adapter; `refresh` forces one refresh (used after an API 401/403,
     and the only refresh a token of unknown lifetime gets)."""
+    from qwen_cli.auth.profiles import current
+
     endpoints = endpoints or Endpoints.from_settings(settings)
     home = settings.home
+    profile = current(settings)
     if client is None:
         client = _client(settings)
 
     def force_refresh() -> Credentials:
-        new = fresh_token(home, endpoints, client, force=True, stale_access_token=token.access_token)
+        new = fresh_token(home, endpoints, client, force=True, stale_access_token=token.access_token, profile=profile)
         return to_credentials(settings, new, model, client, endpoints)
 
     return Credentials(
@@ -291,9 +295,10 @@ def to_credentials(
         model=model or endpoints.model,
         token=token.access_token,
         headers=_headers(),
-        source="oauth_creds.json",
+        source=token_store.creds_path(home, profile).name,
         expires_at=token.expires_at,
         refresh=force_refresh,
+        profile=profile,
     )
 
 
@@ -311,9 +316,11 @@ def _client(settings: Settings) -> FormClient:
 
 def credentials(settings: Settings, model: str | None = None) -> Credentials:
     """Resolve Qwen OAuth credentials, refreshing the access token first when it is about to expire."""
+    from qwen_cli.auth.profiles import current
+
     client = _client(settings)
     endpoints = Endpoints.from_settings(settings)
-    token = fresh_token(settings.home, endpoints, client)
+    token = fresh_token(settings.home, endpoints, client, profile=current(settings))
     return to_credentials(settings, token, model, client, endpoints)
 
 
@@ -323,20 +330,25 @@ def login(
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
 ) -> OAuthToken:
-    """Run the whole device flow and store the token. Nothing is written unless the login succeeds."""
+    """Run the whole device flow and store the token (the active profile's file). Nothing is written unless
+    the login succeeds."""
+    from qwen_cli.auth.profiles import current
+
+    profile = current(settings)
     endpoints = Endpoints.from_settings(settings)
     client = _client(settings)
     device = request_device_code(endpoints, client)
     on_device(device)
     token = poll_for_token(endpoints, client, device, sleep=sleep, clock=clock)
-    with token_store.locked(settings.home, sleep=sleep or time.sleep):
-        token_store.write_token(settings.home, token)
+    with token_store.locked(settings.home, sleep=sleep or time.sleep, profile=profile):
+        token_store.write_token(settings.home, token, profile)
     return token
 
 
-def logout(home: Path) -> bool:
-    """Remove oauth_creds.json under the lock, so a concurrent refresh can't write it back."""
-    if not token_store.creds_path(home).exists():
+def logout(home: Path, profile: str | None = None) -> bool:
+    """Remove oauth_creds.json (or the profile's file) under its lock, so a concurrent refresh can't write
+    it back."""
+    if not token_store.creds_path(home, profile).exists():
         return False
-    with token_store.locked(home):
-        return token_store.delete_token(home)
+    with token_store.locked(home, profile=profile):
+        return token_store.delete_token(home, profile)

@@ -6,6 +6,11 @@ chosen, the environment decides, in each method's `env_rank` order (OPENAI_BASE_
 DASHSCOPE_API_KEY, then BAILIAN_CODING_PLAN_API_KEY), then the first stored login in registry order
 (oauth_creds.json, then credentials.toml). A choice in config decides *which*; the environment still
 supplies *keys*: for the chosen method/provider its key variable (shell, then .env) wins over the stored key.
+
+Every step reads the active profile's logins (auth/profiles.py). A named profile holds stored logins only,
+so the environment neither selects nor supplies a key there; and when `auth.method`/`auth.provider` come
+from a file and the profile has no such login, the profile's own first login is used (a profile need not
+hold the same method as the default one).
 """
 
 from __future__ import annotations
@@ -35,15 +40,13 @@ class NotConfigured(AuthError):
 
 def choose(settings: Settings, method: str | None = None, provider: str | None = None) -> Choice:
     """Which method (and provider) this invocation uses. Reads no secrets, makes no requests."""
-    if method:
-        reason = "flag"
-    else:
-        method, reason = settings.get("auth.method"), settings.source("auth.method")
-    if method:
-        return methods.get(method).choice(settings, provider, reason)
-    if provider or settings.get("auth.provider"):
-        reason = "flag" if provider else settings.source("auth.provider")
-        return methods.provider_method().choice(settings, provider, reason)
+    from qwen_cli.auth import profiles
+
+    profile = profiles.current(settings)
+    profiles.require(settings, profile)
+    chosen = _configured(settings, method, provider)
+    if chosen is not None and (profile is None or chosen.reason == "flag" or _stored_in_profile(settings, chosen)):
+        return chosen
     for candidate in sorted(methods.all(), key=lambda m: m.env_rank):
         found = candidate.from_environment(settings)
         if found:
@@ -53,6 +56,24 @@ def choose(settings: Settings, method: str | None = None, provider: str | None =
         if found:
             return found
     raise NotConfigured()
+
+
+def _configured(settings: Settings, method: str | None, provider: str | None) -> Choice | None:
+    """The method (and provider) a flag or `auth.method`/`auth.provider` names, else None."""
+    if method:
+        reason = "flag"
+    else:
+        method, reason = settings.get("auth.method"), settings.source("auth.method")
+    if method:
+        return methods.get(method).choice(settings, provider, reason)
+    if provider or settings.get("auth.provider"):
+        reason = "flag" if provider else settings.source("auth.provider")
+        return methods.provider_method().choice(settings, provider, reason)
+    return None
+
+
+def _stored_in_profile(settings: Settings, choice: Choice) -> bool:
+    return choice.provider in methods.get(choice.method).stored_logins(settings)
 
 
 def resolve(
@@ -70,17 +91,27 @@ def resolve(
 
 
 def inventory(settings: Settings) -> tuple[Choice | None, list[StatusEntry]]:
-    """Every login that has credentials (stored, in the environment or in oauth_creds.json), the active one
-    marked. Reads local files and the environment only: no refresh, no network."""
+    """Every login of every profile that has credentials (stored, in the environment or in
+    oauth_creds.json), the active one marked. Reads local files and the environment only: no refresh, no
+    network."""
+    from qwen_cli.auth import profiles
+
+    active_profile = profiles.current(settings)
     try:
         choice: Choice | None = choose(settings)
     except NotConfigured:
         choice = None
     states: list[StatusEntry] = []
-    for method in methods.all():
-        states.extend(method.status(settings, choice))
+    for profile in profiles.known(settings):
+        mine = profile == active_profile
+        view = settings if mine else profiles.using(settings, profile)
+        for method in methods.all():
+            for state in method.status(view, choice if mine else None):
+                state.profile = profile
+                state.login_id = state.id + profiles.suffix(profile)
+                states.append(state)
     if choice is not None:
-        wanted = methods.login_id(choice.method, choice.provider)
+        wanted = methods.login_id(choice.method, choice.provider, active_profile)
         active = next((s for s in states if s.id == wanted), None)
         if active is None:
             chosen = methods.get(choice.method)
@@ -92,6 +123,7 @@ def inventory(settings: Settings) -> tuple[Choice | None, list[StatusEntry]]:
                 problem=f"{choice.method} is selected but has no credentials",
                 problem_hint=f"Run `{chosen.login_command(choice.provider)}`.",
                 shows_provider=chosen.takes_provider,
+                profile=active_profile,
             )
             states.insert(0, active)
         active.active = True

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from qwen_cli import paths
+from qwen_cli.auth.profiles import file_of as _of_profile
 from qwen_cli.errors import AuthError
 
 log = logging.getLogger("qwen_cli.auth")
@@ -87,12 +88,29 @@ class InvalidCredentialsFile(AuthError):
     pass
 
 
-def creds_path(home: Path) -> Path:
-    return paths.oauth_creds_file(home)
+def creds_path(home: Path, profile: str | None = None) -> Path:
+    return _of_profile(paths.oauth_creds_file(home), profile)
 
 
-def lock_path(home: Path) -> Path:
-    return paths.oauth_lock_file(home)
+def lock_path(home: Path, profile: str | None = None) -> Path:
+    return _of_profile(paths.oauth_lock_file(home), profile)
+
+
+def profiles(home: Path) -> list[str]:
+    """The named profiles that have a Qwen OAuth token file."""
+    from qwen_cli.auth.profiles import check
+    from qwen_cli.errors import UsageError
+
+    default = paths.oauth_creds_file(home)
+    found = []
+    for path in home.glob(f"{default.stem}.*{default.suffix}"):
+        name = path.name[len(default.stem) + 1 : -len(default.suffix)]
+        try:
+            if check(name):
+                found.append(name)
+        except UsageError:
+            continue  # not a file of ours
+    return found
 
 
 # The largest expiry_date (epoch ms) a date can show: the end of year 9999. Later is not a real lifetime.
@@ -131,9 +149,9 @@ def parse_token(data: object) -> OAuthToken | None:
     )
 
 
-def read_token(home: Path) -> OAuthToken | None:
+def read_token(home: Path, profile: str | None = None) -> OAuthToken | None:
     """The stored token, None when there is no file; InvalidCredentialsFile when it is unusable."""
-    path = creds_path(home)
+    path = creds_path(home, profile)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -155,17 +173,17 @@ def read_token(home: Path) -> OAuthToken | None:
     return token
 
 
-def write_token(home: Path, token: OAuthToken) -> None:
+def write_token(home: Path, token: OAuthToken, profile: str | None = None) -> None:
     from qwen_cli.fsutil import atomic_write
 
-    atomic_write(creds_path(home), json.dumps(token.to_json(), indent=2) + "\n")
-    forget_refusal(home)
+    atomic_write(creds_path(home, profile), json.dumps(token.to_json(), indent=2) + "\n")
+    forget_refusal(home, profile)
 
 
-def delete_token(home: Path) -> bool:
-    forget_refusal(home)
+def delete_token(home: Path, profile: str | None = None) -> bool:
+    forget_refusal(home, profile)
     try:
-        creds_path(home).unlink()
+        creds_path(home, profile).unlink()
         return True
     except FileNotFoundError:
         return False
@@ -173,8 +191,8 @@ def delete_token(home: Path) -> bool:
 
 # After an invalid_grant the file stays (Qwen Code may still want it); a fingerprint of the refused refresh
 # token, kept beside it, lets `auth status` show the login as expired until the file holds another token.
-def refusal_path(home: Path) -> Path:
-    return paths.oauth_refused_file(home)
+def refusal_path(home: Path, profile: str | None = None) -> Path:
+    return _of_profile(paths.oauth_refused_file(home), profile)
 
 
 def _fingerprint(refresh_token: str) -> str:
@@ -183,22 +201,22 @@ def _fingerprint(refresh_token: str) -> str:
     return "sha256:" + hashlib.sha256(refresh_token.encode("utf-8")).hexdigest()
 
 
-def mark_refused(home: Path, token: OAuthToken) -> None:
+def mark_refused(home: Path, token: OAuthToken, profile: str | None = None) -> None:
     from qwen_cli.fsutil import atomic_write
 
-    atomic_write(refusal_path(home), _fingerprint(token.refresh_token) + "\n")
+    atomic_write(refusal_path(home, profile), _fingerprint(token.refresh_token) + "\n")
 
 
-def was_refused(home: Path, token: OAuthToken) -> bool:
+def was_refused(home: Path, token: OAuthToken, profile: str | None = None) -> bool:
     try:
-        return refusal_path(home).read_text("ascii").strip() == _fingerprint(token.refresh_token)
+        return refusal_path(home, profile).read_text("ascii").strip() == _fingerprint(token.refresh_token)
     except (OSError, UnicodeDecodeError):
         return False
 
 
-def forget_refusal(home: Path) -> None:
+def forget_refusal(home: Path, profile: str | None = None) -> None:
     with contextlib.suppress(FileNotFoundError):
-        refusal_path(home).unlink()
+        refusal_path(home, profile).unlink()
 
 
 class LockTimeout(AuthError):
@@ -318,9 +336,11 @@ def locked(
     home: Path,
     sleep: Callable[[float], None] = time.sleep,
     now: Callable[[], float] = time.time,
+    profile: str | None = None,
 ) -> Iterator[None]:
-    """Hold `oauth_creds.lock` for the duration of the block; it is removed on exit, errors and signals."""
-    lock = _Lock(lock_path(home), sleep, now)
+    """Hold `oauth_creds.lock` (a named profile: its own lock) for the duration of the block; it is removed
+    on exit, errors and signals."""
+    lock = _Lock(lock_path(home, profile), sleep, now)
     lock.acquire()
     signum = None
     try:

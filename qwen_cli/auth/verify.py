@@ -34,7 +34,7 @@ class Verification:
 def key_of(creds: Credentials) -> str:
     from qwen_cli.auth import methods
 
-    return methods.login_id(creds.method, creds.provider)
+    return methods.login_id(creds.method, creds.provider, creds.profile)
 
 
 def verify(settings: Settings, creds: Credentials, region: str | None = None) -> Verification:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from qwen_cli.cli.common import credentials_for, output_format_option, pass_app
+from qwen_cli.cli.common import credentials_for, output_format_option, pass_app, profile_option
 from qwen_cli.cli.completers import models as complete_models
 from qwen_cli.errors import Interrupted, UsageError
 
@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 @click.option("--proxy", metavar="URL", help="Proxy for this request (overrides network.proxy and HTTPS_PROXY).")
 @click.option("-c", "--continue", "continue_", is_flag=True, help="Add this turn to the newest `qwen chat` session.")
 @output_format_option
+@profile_option
 @pass_app
 def ask(
     app: AppContext,

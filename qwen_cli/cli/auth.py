@@ -9,7 +9,7 @@ import rich_click as click
 
 from qwen_cli.auth import methods
 from qwen_cli.cli import completers
-from qwen_cli.cli.common import pass_app
+from qwen_cli.cli.common import pass_app, profile_option
 from qwen_cli.errors import AuthError, UsageError
 
 if TYPE_CHECKING:
@@ -87,11 +87,16 @@ def auth() -> None:
 @click.option("--browser", is_flag=True, help="OpenRouter: log in on its web page instead of pasting a key.")
 @click.option("--no-browser", is_flag=True, help="Don't open a browser, just print the URL (and Qwen OAuth's code).")
 @click.option("--verify", is_flag=True, help="Make one cheap authenticated request (GET /models) and report it.")
+@profile_option
 @pass_app
 def login(
     app: AppContext, method, provider, region, base_url, protocol, model, key_stdin, store, browser, no_browser, verify
 ):
     """Log in with one method and make it the active one.
+
+    With --profile NAME the login is stored under that name beside the others (a second key for the same
+    provider, say) and the active login is left as it is: use it with --profile, QWEN_PROFILE or
+    `qwen auth switch NAME`, or bind a folder to it with auth.profile in its .qwen/config.toml.
 
     On a terminal, anything not given is asked for (keys with hidden input). Off a terminal, the method
     and credentials must come from flags, stdin or the environment (QWEN_AUTH_METHOD names the method);
@@ -106,9 +111,13 @@ def login(
       qwen auth login --provider openrouter --browser
       qwen auth login --method api-key --provider ollama --model qwen3-coder
       qwen auth login --base-url https://gw.example/v1 --model m --key-stdin
+      qwen auth login --provider openai --profile work --key-stdin
     """
     from qwen_cli.auth import login as logins
+    from qwen_cli.auth import profiles
     from qwen_cli.auth.methods.base import LoginRequest
+
+    profile = profiles.current(app.settings)
 
     if method is None and app.settings.source("auth.method") == "env:QWEN_AUTH_METHOD":
         method = app.settings.get("auth.method")
@@ -127,15 +136,21 @@ def login(
         browser=browser,
         verify=verify,
         protocol=protocol,
+        activate=profile is None,  # a named profile is chosen by --profile, QWEN_PROFILE, switch or a folder
     )
     result = logins.login(app, method, request)
+    if profile is not None:
+        app.out.info(
+            f"Stored under the profile {profile}: use it with --profile {profile}, QWEN_PROFILE={profile} or "
+            f"`qwen auth switch {profile}`."
+        )
     if result.verification is not None and not result.verification.ok:
         return result.verification.exit_code
     return 0
 
 
 @auth.command()
-@click.argument("method", required=False, type=METHOD_CHOICE)
+@click.argument("method", metavar="[METHOD|PROFILE]", required=False, shell_complete=completers.methods_and_profiles)
 @provider_argument
 @click.option(
     "--provider",
@@ -146,20 +161,57 @@ def login(
 )
 @pass_app
 def switch(app: AppContext, method, provider_word, provider):
-    """Make another configured method active, without entering anything again.
+    """Make another configured method, or another profile, active without entering anything again.
 
     Without METHOD on a terminal, a picker lists what is configured. Switching to a method that has no
-    credentials exits 3 and prints the login command to run.
+    credentials exits 3 and prints the login command to run. A PROFILE (a name given to
+    `qwen auth login --profile`, or `default`) becomes the one every folder not bound to another uses.
 
     \b
     Examples:
       qwen auth switch
       qwen auth switch qwen-oauth
       qwen auth switch api-key openrouter
+      qwen auth switch work
+      qwen auth switch default
     """
     from qwen_cli.auth import login as logins
 
+    if method is not None and method not in methods.ids():
+        if provider_word or provider:
+            raise UsageError(f"a provider goes with {methods.provider_method().id}, not the profile {method}")
+        _switch_profile(app, method)
+        return
     logins.switch(app, method, _one_provider(method, provider_word, provider))
+
+
+def _switch_profile(app: AppContext, name: str) -> None:
+    """`qwen auth switch PROFILE`: auth.profile in the user's config.toml (the default profile: removed)."""
+    from qwen_cli.auth import profiles
+    from qwen_cli.auth.resolve import inventory
+    from qwen_cli.settings import write_value
+
+    profile = profiles.check(name, "qwen auth switch")
+    settings = app.settings
+    if profile is not None and profile not in profiles.known(settings):
+        raise AuthError(
+            f"there is no method or profile {name!r}",
+            hint=f"Methods: {', '.join(methods.ids())}. To create the profile: qwen auth login --profile {name}",
+        )
+    if profile is not None or settings.user_file.exists():
+        write_value(settings.user_file, profiles.SETTING, profile)
+    settings = app.reload_settings()
+    now, reason = profiles.active(settings)
+    if now != profile:
+        app.out.warn(
+            f"the profile {profiles.label(now)} stays active here: {profiles.reason_text(reason)}; "
+            f"elsewhere {profiles.label(profile)} is used."
+        )
+        settings = profiles.using(settings, profile)
+    _choice, states = inventory(settings)
+    active = next((s for s in states if s.active), None)
+    what = f": {active.label()}; model {active.model}" if active is not None and active.model else ""
+    app.out.info(f"Switched to the profile {profiles.label(profile)}{what}.")
 
 
 @auth.command()
@@ -172,6 +224,7 @@ def switch(app: AppContext, method, provider_word, provider):
     help="Which api-key provider's key (default: the active one).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {token, method, provider, source, expires_at}.")
+@profile_option
 @pass_app
 def token(app: AppContext, method: str | None, provider: str | None, as_json: bool) -> int:
     """Print the key or access token this invocation would use, for scripts.
@@ -185,8 +238,10 @@ def token(app: AppContext, method: str | None, provider: str | None, as_json: bo
     Examples:
       curl -H "Authorization: Bearer $(qwen auth token)" ...
       qwen auth token --method api-key --provider openrouter
+      qwen auth token --profile work
       qwen auth token --json | jq -r .expires_at
     """
+    from qwen_cli.auth import profiles
     from qwen_cli.auth.resolve import resolve
     from qwen_cli.output.json import write_json
 
@@ -207,6 +262,7 @@ def token(app: AppContext, method: str | None, provider: str | None, as_json: bo
                 "provider": creds.provider,
                 "source": creds.source,
                 "expires_at": _iso(creds.expires_at),
+                "profile": profiles.label(creds.profile),
             },
         )
     else:
@@ -237,8 +293,8 @@ def _source_text(settings: Settings, state) -> str:
         return f"credentials.toml ({paths.credentials_file(settings.home)})"
     if source == "keyring":
         return "OS keyring (service qwen-cli)"
-    if source == "oauth_creds.json":
-        return str(paths.oauth_creds_file(settings.home))
+    if source == "oauth_creds.json" or (source.startswith("oauth_creds.") and source.endswith(".json")):
+        return str(paths.oauth_creds_file(settings.home).with_name(source))
     if source == "key_cmd":
         return f"key_cmd (providers.{state.provider}.key_cmd in {paths.user_config_file(settings.home)})"
     return source or "-"
@@ -280,10 +336,12 @@ def _verification_json(outcome) -> dict | None:
 
 
 def _row(settings: Settings, state, now: float) -> dict:
+    from qwen_cli.auth.profiles import label
     from qwen_cli.terms import summary_line
 
     return {
         "method": state.method,
+        "profile": label(state.profile),
         "active": state.active,
         "provider": state.provider,
         "protocol": state.protocol,
@@ -312,6 +370,9 @@ def _row(settings: Settings, state, now: float) -> dict:
 def status(app: AppContext, as_json, verify):
     """Every method with credentials, the active one marked, and where each secret comes from.
 
+    Every profile's logins are listed; the active profile is named with why it is active (--profile,
+    QWEN_PROFILE, a folder bound to it, `qwen auth switch`, or the default).
+
     Exit status: 0 when the active method is usable, 3 when nothing is configured or the active
     method has no usable credentials; with --verify, the failed check's exit code.
 
@@ -322,9 +383,11 @@ def status(app: AppContext, as_json, verify):
       qwen auth status --json | jq -r '.active'
     """
     from qwen_cli import privacy_guard
+    from qwen_cli.auth import profiles
     from qwen_cli.auth.resolve import inventory
     from qwen_cli.output.json import write_json
 
+    profile, reason = profiles.active(app.settings)
     choice, states = inventory(app.settings)
     active = next((s for s in states if s.active), None)
     outcome = None
@@ -341,6 +404,8 @@ def status(app: AppContext, as_json, verify):
         payload: dict[str, Any] = {
             "active": active.method if active else None,
             "active_provider": active.provider if active and active.shows_provider else None,
+            "profile": {"name": profiles.label(profile), "reason": reason, "why": profiles.reason_text(reason)},
+            "profiles": [profiles.label(p) for p in profiles.known(settings)],
             "methods": rows,
         }
         if verify:
@@ -349,6 +414,8 @@ def status(app: AppContext, as_json, verify):
             payload["privacy_guard"] = _guard_json(settings)
         write_json(app.stdout, payload)
     else:
+        if profile is not None or any(s.profile for s in states):
+            app.stdout.write(f"Profile: {profiles.label(profile)} (active: {profiles.reason_text(reason)})\n")
         _print_status(app, settings, states, rows, now)
         _print_guard(app, settings)
     if not states or choice is None:
@@ -423,10 +490,14 @@ def _epoch(iso: str) -> float:
     shell_complete=completers.providers,
     help="Which api-key provider to forget (or give it after api-key).",
 )
-@click.option("--all", "everything", is_flag=True, help="Forget every stored login.")
+@click.option("--all", "everything", is_flag=True, help="Forget every stored login (with --profile: that profile's).")
+@profile_option
 @pass_app
 def logout(app: AppContext, method, provider_word, provider, everything):
     """Forget a stored login: the active one, METHOD, or --all.
+
+    Logins of the active profile are meant (see `qwen auth status`); --profile NAME forgets that profile's
+    and leaves the others.
 
     The Qwen OAuth file is removed under the same lock Qwen Code uses, so a concurrent refresh can't
     write it back. Keys that come from environment variables are not touched: unset them yourself.
@@ -437,17 +508,23 @@ def logout(app: AppContext, method, provider_word, provider, everything):
       qwen auth logout qwen-oauth
       qwen auth logout api-key openrouter
       qwen auth logout --all
+      qwen auth logout --profile work
     """
-    from qwen_cli.auth import manage
+    from qwen_cli.auth import manage, profiles
     from qwen_cli.auth.resolve import choose
 
     provider = _one_provider(method, provider_word, provider)
     settings = app.settings
     say = app.out.info
+    profile = profiles.current(settings)
+    profiles.require(settings, profile)
     targets: list[tuple[str, str | None]] = []
     if everything:
         if method or provider:
             raise UsageError("--all can't be combined with METHOD or --provider")
+        if profile is None:  # from the default profile: every profile's logins, the named ones first
+            for named in profiles.known(settings)[1:]:
+                _logout_profile(app, profiles.using(settings, named))
         targets += [(m.id, p) for m in methods.all() for p in m.stored_logins(settings)]
     else:
         if method is None and provider is not None:
@@ -476,6 +553,10 @@ def logout(app: AppContext, method, provider_word, provider, everything):
                 )
         targets.append((method, provider))
 
+    if profile is not None:
+        _logout_profile(app, settings, targets)
+        app.reload_settings()
+        return 0
     active = settings.get("auth.method")
     active_provider = settings.get("auth.provider")
     for m, p in targets:
@@ -498,3 +579,27 @@ def logout(app: AppContext, method, provider_word, provider, everything):
             say(f"Note: {var} is still set ({where}) and will be used; unset it to stop that.")
     app.reload_settings()
     return 0
+
+
+def _logout_profile(app: AppContext, settings: Settings, targets: list[tuple[str, str | None]] | None = None) -> None:
+    """Forget a named profile's logins (`targets`, else all of them). The environment and the active method
+    are not the profile's, so nothing else changes, except `qwen auth switch`'s choice of a profile that is
+    gone now."""
+    from qwen_cli.auth import manage, profiles
+
+    profile = profiles.current(settings)
+    if targets is None:
+        targets = [(m.id, p) for m in methods.all() for p in m.stored_logins(settings)]
+    for m, p in targets:
+        name = m + (f" ({p})" if p else "") + f" in the profile {profile}"
+        app.out.info(f"Logged out of {name}." if manage.remove(settings, m, p) else f"No stored login for {name}.")
+    user = app.settings
+    if (
+        profile not in profiles.known(settings)
+        and user.source(profiles.SETTING).startswith("user:")
+        and user.get(profiles.SETTING) == profile
+    ):
+        from qwen_cli.settings import write_value
+
+        write_value(user.user_file, profiles.SETTING, None)
+        app.out.info(f"The profile {profile} is gone; the default profile is used again.")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import rich_click as click
 
-from qwen_cli.cli.common import credentials_for, pass_app
+from qwen_cli.cli.common import credentials_for, pass_app, profile_option
 from qwen_cli.cli.completers import models, session_ids
 from qwen_cli.errors import UsageError
 
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 @click.option("-r", "--resume", "resume", metavar="ID", shell_complete=session_ids, help="Resume session ID.")
 @click.option("--list", "list_", is_flag=True, help="List saved sessions: id, date, first words, turns.")
 @click.option("--json", "as_json", is_flag=True, help="With --list: print JSON.")
+@profile_option
 @pass_app
 def chat(
     app: AppContext,

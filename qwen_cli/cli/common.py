@@ -90,3 +90,30 @@ def _register(app: AppContext, creds: Credentials) -> None:
 
     refresh._registers = True  # type: ignore[attr-defined]
     creds.refresh = refresh
+
+
+def profile_option(f: F) -> F:
+    """`--profile NAME`: use that profile's stored logins for this invocation (above QWEN_PROFILE)."""
+
+    def callback(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+        if value is not None:
+            use_profile(ctx.find_root().obj, value)
+        return value
+
+    return click.option(
+        "--profile",
+        metavar="NAME",
+        expose_value=False,
+        callback=callback,
+        help="Use this profile's logins (see `qwen auth login --profile`); 'default' for the unnamed one.",
+    )(f)
+
+
+def use_profile(app: AppContext, name: str) -> None:
+    """Make `name` the profile of this invocation, as the flag source (a bad name is a usage error)."""
+    from qwen_cli.auth import profiles
+
+    profiles.check(name)
+    app.flags[profiles.SETTING] = name
+    if app._settings is not None:  # already loaded: the same settings with the flag, warnings not repeated
+        app._settings = profiles.using(app._settings, name)

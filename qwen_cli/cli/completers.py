@@ -28,6 +28,15 @@ def methods(ctx):
 
 
 @_safe
+def methods_and_profiles(ctx):
+    """`qwen auth switch`'s word: a method, or a profile that holds a login."""
+    from qwen_cli.auth import methods, profiles
+    from qwen_cli.settings import Settings
+
+    return [*methods.ids(), *(profiles.label(p) for p in profiles.known(Settings.load()))]
+
+
+@_safe
 def providers(ctx):
     from qwen_cli import catalogue
 

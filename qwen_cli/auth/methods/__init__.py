@@ -90,10 +90,14 @@ def provider_method() -> AuthMethod:
     return next(m for m in all() if m.takes_provider)
 
 
-def login_id(method_id: str, provider: str | None) -> str:
-    """The name of one login: the method's id, with the provider for per-provider methods."""
+def login_id(method_id: str, provider: str | None, profile: str | None = None) -> str:
+    """The name of one login: the method's id, with the provider for per-provider methods, and `@profile`
+    for a named profile's."""
+    from qwen_cli.auth.profiles import suffix
+
     method = _load().get(method_id)
-    return f"{method_id}:{provider}" if method is not None and method.takes_provider else method_id
+    name = f"{method_id}:{provider}" if method is not None and method.takes_provider else method_id
+    return name + suffix(profile)
 
 
 def statistics_may_apply(method_id: str | None) -> bool:

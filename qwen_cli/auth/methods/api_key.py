@@ -18,6 +18,7 @@ from qwen_cli.auth.methods.base import (
     overridden_text,
     pick_model,
 )
+from qwen_cli.auth.profiles import current
 from qwen_cli.errors import AuthError, ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -45,7 +46,10 @@ PROTOCOL_ENV = {"anthropic": ("ANTHROPIC_BASE_URL", "ANTHROPIC_MODEL"), "gemini"
 
 
 def _env_provider(settings: Settings) -> tuple[str, str] | None:
-    """The provider the environment names (ENV_PROVIDERS), and the source of the row's first variable."""
+    """The provider the environment names (ENV_PROVIDERS), and the source of the row's first variable.
+    None in a named profile: it holds stored logins only."""
+    if current(settings):
+        return None
     for names, provider in ENV_PROVIDERS:
         if all(settings.getenv(var) for var in names):
             return provider, settings.env_source(names[0]) or names[0]
@@ -66,7 +70,10 @@ def env_names(prov: Provider, protocol: str) -> tuple[str | None, str | None]:
 def _stored(settings: Settings) -> list[str]:
     from qwen_cli.auth import keystore
 
-    return [e.provider for e in keystore.entries(settings.home) if e.method == ID and e.provider]
+    profile = current(settings)
+    return [
+        e.provider for e in keystore.entries(settings.home) if e.method == ID and e.provider and e.profile == profile
+    ]
 
 
 def _configured(settings: Settings) -> list[str]:
@@ -74,6 +81,8 @@ def _configured(settings: Settings) -> list[str]:
     from qwen_cli.auth import key_cmd
 
     stored = _stored(settings)
+    if current(settings):
+        return stored  # a key_cmd belongs to the default profile
     return stored + [p for p in key_cmd.providers(settings) if p not in stored]
 
 
@@ -131,14 +140,21 @@ class ApiKey(BaseMethod):
                 hint=f"Run `{self.login_command()} --provider ID`.",
             )
         prov = catalogue.provider(choice.provider)
-        entry = keystore.get(settings.home, ID, prov.id)
-        token, source = env_secret(settings, prov.key_env) if prov.key_env else (None, "")
-        command = None if token else key_cmd.command(settings, prov.id)
+        profile = current(settings)
+        entry = keystore.get(settings.home, ID, prov.id, profile)
+        token, source = env_secret(settings, prov.key_env) if prov.key_env and not profile else (None, "")
+        command = None if token or profile else key_cmd.command(settings, prov.id)
         if command:
             token, source = key_cmd.key(settings, prov.id, command), key_cmd.SOURCE
         if not token and entry is not None:
             token, source = keystore.secret_of(entry)
+        if profile and entry is None:
+            raise AuthError(
+                f"no {prov.name} login in the profile {profile!r}",
+                hint=f"Run `{self.login_command(prov.id)} --profile {profile}`.",
+            )
         creds = self.build(settings, prov, entry.data if entry else {}, token, source, model, choice.reason)
+        creds.profile = profile
         if prov.regions and token and creds.base_url_source.startswith(("region ", "providers.")):
             creds.refresh = lambda: self._region_of_rejected_key(settings, prov, creds)
         return creds
@@ -240,7 +256,7 @@ class ApiKey(BaseMethod):
         login_id = f"{ID}:{provider}"
         try:
             creds = self.credentials(settings, Choice(ID, provider, ""), None)
-            entry = keystore.get(settings.home, ID, provider)
+            entry = keystore.get(settings.home, ID, provider, current(settings))
             stored_secret = keystore.secret_of(entry)[0] if entry is not None else None
         except (AuthError, UsageError, ConfigError) as exc:
             return failed_entry(self, provider, login_id, exc)
@@ -321,6 +337,7 @@ class ApiKey(BaseMethod):
         store = login.store_choice(app, request.store)
         login.say_terms(app, ID, provider=prov.id, region=region.id if region else None)
         local = prov.local or is_local_url(base_url or catalogue_base)
+        profile = current(app.settings)
         key: str | None
         source: str | None
         if request.browser:
@@ -331,7 +348,7 @@ class ApiKey(BaseMethod):
             key, source = login.key_from(
                 app,
                 key_stdin=request.key_stdin,
-                env_var=prov.key_env,
+                env_var=None if profile else prov.key_env,  # a named profile's key is stored, never the shell's
                 prompt=f"{prov.name} API key (input hidden{', Enter for none' if local else ''}): ",
                 optional=local,
             )
@@ -353,11 +370,12 @@ class ApiKey(BaseMethod):
             store=store,
             region=region.id if region else None,
             protocol=protocol if prov.id == CUSTOM and protocol != "openai" else None,
+            profile=profile,
         )
         if verification is not None:
-            from qwen_cli.auth import verify
+            from qwen_cli.auth import methods, verify
 
-            verify.record(app.settings.home, f"{ID}:{prov.id}", verification)
+            verify.record(app.settings.home, methods.login_id(ID, prov.id, profile), verification)
         result = LoginResult(
             ID,
             prov.id,

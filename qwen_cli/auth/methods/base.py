@@ -97,6 +97,7 @@ class StatusEntry:
     unknown_expiry: str | None = None  # what to say when a secret has no known expiry
     origins: dict[str, str] = field(default_factory=dict)  # Credentials.origins(): where each part came from
     protocol: str | None = None  # the wire protocol of an API-key login (openai, anthropic, gemini)
+    profile: str | None = None  # the profile the login is stored under (auth/profiles.py); None: the default
     secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
@@ -113,11 +114,12 @@ class StatusEntry:
         return "valid"
 
     def label(self) -> str:
+        named = f" [profile {self.profile}]" if self.profile else ""
         if self.shows_provider:
-            return f"{self.title} ({self.provider})"
+            return f"{self.title} ({self.provider}){named}"
         if self.region:
-            return f"{self.title} ({self.region})"
-        return self.title
+            return f"{self.title} ({self.region}){named}"
+        return self.title + named
 
     def lines(
         self, source_text: str, now: float, terms: str, verified: Verification | None, relative: Any
@@ -259,8 +261,9 @@ class BaseMethod:
 
     def logout(self, settings: Settings, provider: str | None) -> bool:
         from qwen_cli.auth import keystore
+        from qwen_cli.auth.profiles import current
 
-        return keystore.remove(settings.home, self.id, provider)
+        return keystore.remove(settings.home, self.id, provider, current(settings))
 
     def models(self, provider: str | None) -> list[str]:
         return []

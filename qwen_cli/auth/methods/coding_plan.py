@@ -18,6 +18,7 @@ from qwen_cli.auth.methods.base import (
     overridden_text,
     pick_model,
 )
+from qwen_cli.auth.profiles import current
 from qwen_cli.errors import AuthError, ConfigError, UsageError
 
 if TYPE_CHECKING:
@@ -57,7 +58,11 @@ class CodingPlan(BaseMethod):
         return f"qwen auth login --method {ID} --region china|global"
 
     def from_environment(self, settings: Settings) -> Choice | None:
-        return Choice(ID, None, settings.env_source(ENV) or ENV) if settings.getenv(ENV) else None
+        return Choice(ID, None, settings.env_source(ENV) or ENV) if self._env_key(settings) else None
+
+    def _env_key(self, settings: Settings) -> bool:
+        """BAILIAN_CODING_PLAN_API_KEY is set (and counts: a named profile holds stored logins only)."""
+        return bool(settings.getenv(ENV)) and not current(settings)
 
     def from_store(self, settings: Settings) -> Choice | None:
         return Choice(ID, None, "credentials.toml") if self._entry(settings) is not None else None
@@ -68,22 +73,29 @@ class CodingPlan(BaseMethod):
     def _entry(self, settings: Settings) -> keystore.Entry | None:
         from qwen_cli.auth import keystore
 
-        return keystore.get(settings.home, ID)
+        return keystore.get(settings.home, ID, profile=current(settings))
 
     def credentials(self, settings: Settings, choice: Choice, model: str | None, refresh: bool = True) -> Credentials:
         from qwen_cli.auth import keystore
 
         entry = self._entry(settings)
-        token, source = env_secret(settings, ENV)
+        token, source = env_secret(settings, ENV) if self._env_key(settings) else (None, "")
         if not token and entry is not None:
             token, source = keystore.secret_of(entry)
         if not token:
+            profile = current(settings)
+            if profile:
+                raise AuthError(
+                    f"no Coding Plan login in the profile {profile!r}",
+                    hint=f"Run `{self.login_command()} --profile {profile}`.",
+                )
             raise AuthError("no Alibaba Cloud Coding Plan key", hint=f"Run `{self.login_command()}`, or set {ENV}.")
         creds = self.build(
             settings, entry.data if entry else {}, region_of(settings, entry), token, source, model, choice.reason
         )
         if not creds.base_url_source.startswith("credentials.toml"):  # a --base-url login is not region-bound
             creds.refresh = lambda: self._region_of_rejected_key(settings, creds)
+        creds.profile = current(settings)
         return creds
 
     def _region_of_rejected_key(self, settings: Settings, creds: Credentials) -> Credentials:
@@ -142,7 +154,7 @@ class CodingPlan(BaseMethod):
         from qwen_cli.auth import keystore
 
         entry = self._entry(settings)
-        if entry is None and not settings.getenv(ENV):
+        if entry is None and not self._env_key(settings):
             return []
         try:
             creds = self.credentials(settings, Choice(ID, None, ""), None)
@@ -180,10 +192,11 @@ class CodingPlan(BaseMethod):
         reg = catalogue.region(region or DEFAULT_REGION)
         store = login.store_choice(app, request.store)
         login.say_terms(app, ID, region=reg.id)
+        profile = current(settings)
         key, source = login.key_from(
             app,
             key_stdin=request.key_stdin,
-            env_var=ENV,
+            env_var=None if profile else ENV,  # a named profile's key is stored, never the shell's
             prompt=f"Coding Plan API key (from {reg.console}, input hidden): ",
         )
         assert key is not None  # not optional: key_from asked until it had one, or raised
@@ -199,9 +212,11 @@ class CodingPlan(BaseMethod):
         if request.verify:
             verification, reg = self._verify(app, reg, request.base_url, model, key, source or "")
         from_env = login.from_env(source)
-        manage.store_coding_plan(settings, None if from_env else key, reg.id, request.base_url, model, store)
+        manage.store_coding_plan(settings, None if from_env else key, reg.id, request.base_url, model, store, profile)
         if verification is not None:
-            verify.record(settings.home, ID, verification)
+            from qwen_cli.auth import methods
+
+            verify.record(settings.home, methods.login_id(ID, None, profile), verification)
         result = LoginResult(
             ID,
             None,
@@ -216,8 +231,9 @@ class CodingPlan(BaseMethod):
     def logout(self, settings: Settings, provider: str | None) -> bool:
         from qwen_cli.auth import keystore
 
-        removed = keystore.remove(settings.home, ID)
-        if removed and settings.user_file.exists():
+        profile = current(settings)
+        removed = keystore.remove(settings.home, ID, profile=profile)
+        if removed and not profile and settings.user_file.exists():
             from qwen_cli.settings import write_value
 
             write_value(settings.user_file, "auth.region", None)  # written by the Coding Plan login

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from qwen_cli.auth.methods.base import BaseMethod, Choice, LoginRequest, LoginResult, StatusEntry, entry_from
+from qwen_cli.auth.profiles import current
 from qwen_cli.errors import AuthError, UsageError
 
 if TYPE_CHECKING:
@@ -37,8 +38,10 @@ class QwenOAuth(BaseMethod):
 
     def from_store(self, settings: Settings) -> Choice | None:
         from qwen_cli import paths  # not token_store: choosing (every command's statistics hook) stays cheap
+        from qwen_cli.auth.profiles import file_of
 
-        return Choice(ID, None, "oauth_creds.json") if paths.oauth_creds_file(settings.home).exists() else None
+        path = file_of(paths.oauth_creds_file(settings.home), current(settings))
+        return Choice(ID, None, path.name) if path.exists() else None
 
     def stored_logins(self, settings: Settings) -> list[str | None]:
         return [None] if self.from_store(settings) else []
@@ -51,13 +54,13 @@ class QwenOAuth(BaseMethod):
         if refresh:
             creds = qwen_oauth.credentials(settings, model=chosen)
         else:
-            token = token_store.read_token(settings.home)
+            token = token_store.read_token(settings.home, current(settings))
             if token is None:
                 raise qwen_oauth.NotLoggedIn()
             creds = qwen_oauth.to_credentials(settings, token, chosen)
         creds.method_source = choice.reason
         creds.model_source = model_source if chosen else "auth.qwen_oauth"
-        creds.base_url_source = "oauth_creds.json"
+        creds.base_url_source = creds.source
         return creds
 
     def headers(self) -> dict[str, str]:
@@ -69,10 +72,11 @@ class QwenOAuth(BaseMethod):
         from qwen_cli.auth import qwen_oauth, token_store
         from qwen_cli.auth.methods.base import pick_model
 
-        if not token_store.creds_path(settings.home).exists():
+        profile = current(settings)
+        if not token_store.creds_path(settings.home, profile).exists():
             return []
         try:
-            token = token_store.read_token(settings.home)
+            token = token_store.read_token(settings.home, profile)
         except AuthError as exc:
             return [
                 StatusEntry(
@@ -80,7 +84,7 @@ class QwenOAuth(BaseMethod):
                     PROVIDER,
                     title=self.title,
                     login_id=ID,
-                    source="oauth_creds.json",
+                    source=token_store.creds_path(settings.home, profile).name,
                     problem=exc.message,
                     problem_hint=exc.hint,
                 )
@@ -88,7 +92,7 @@ class QwenOAuth(BaseMethod):
         if token is None:
             return []
         creds = qwen_oauth.to_credentials(settings, token, pick_model(settings, None, (None, ""), None, None)[0])
-        state = entry_from(creds, self, login_id=ID, store="oauth_creds.json")
+        state = entry_from(creds, self, login_id=ID, store=creds.source)
         state.secret_label = "token"
         state.unknown_expiry = "unknown: the server did not say (refreshed when the API rejects it)"
         state.secrets.append(token.refresh_token)
@@ -97,7 +101,7 @@ class QwenOAuth(BaseMethod):
         if expired and not token.refresh_token:
             state.problem = "the access token has expired and there is no refresh token"
             state.problem_hint = f"Run `{LOGIN_COMMAND}`."
-        elif token_store.was_refused(settings.home, token):
+        elif token_store.was_refused(settings.home, token, profile):
             state.usable = False
             state.problem = "the Qwen OAuth login has expired: the server refused its refresh token (invalid_grant)"
             state.problem_hint = f"Log in again: {LOGIN_COMMAND}"
@@ -121,7 +125,7 @@ class QwenOAuth(BaseMethod):
             None,
             endpoints.model,
             qwen_oauth.api_base(token.resource_url, endpoints.default_api_base),
-            f"token saved in {token_store.creds_path(settings.home)}",
+            f"token saved in {token_store.creds_path(settings.home, current(settings))}",
         )
         login.finish(app, result, self.title, request.activate)
         if request.verify:  # the device flow stores the token itself; the check comes after
@@ -132,7 +136,7 @@ class QwenOAuth(BaseMethod):
     def logout(self, settings: Settings, provider: str | None) -> bool:
         from qwen_cli.auth import qwen_oauth
 
-        return qwen_oauth.logout(settings.home)
+        return qwen_oauth.logout(settings.home, current(settings))
 
     def models(self, provider: str | None) -> list[str]:
         from qwen_cli import catalogue
