@@ -366,6 +366,7 @@ def _row(settings: Settings, state, now: float) -> dict:
 @auth.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: {active, methods: [...]}.")
 @click.option("--verify", is_flag=True, help="Check the active credentials with one request (GET /models).")
+@profile_option
 @pass_app
 def status(app: AppContext, as_json, verify):
     """Every method with credentials, the active one marked, and where each secret comes from.
@@ -593,13 +594,9 @@ def _logout_profile(app: AppContext, settings: Settings, targets: list[tuple[str
     for m, p in targets:
         name = m + (f" ({p})" if p else "") + f" in the profile {profile}"
         app.out.info(f"Logged out of {name}." if manage.remove(settings, m, p) else f"No stored login for {name}.")
-    user = app.settings
-    if (
-        profile not in profiles.known(settings)
-        and user.source(profiles.SETTING).startswith("user:")
-        and user.get(profiles.SETTING) == profile
-    ):
-        from qwen_cli.settings import write_value
+    from qwen_cli.settings import flatten, read_toml, write_value
 
-        write_value(user.user_file, profiles.SETTING, None)
+    switched = flatten(read_toml(settings.user_file)).get(profiles.SETTING) if settings.user_file.exists() else None
+    if switched == profile and profile not in profiles.known(settings):
+        write_value(settings.user_file, profiles.SETTING, None)
         app.out.info(f"The profile {profile} is gone; the default profile is used again.")

@@ -35,7 +35,14 @@ def test_status_with_nothing_configured_exits_3(isolated):
     assert result.exit_code == 3
     assert "qwen auth login" in result.stderr
     code, data = _status()
-    assert code == 3 and data == {"active": None, "active_provider": None, "methods": []}
+    default = {"name": "default", "reason": "default", "why": "no other was chosen"}
+    assert code == 3 and data == {
+        "active": None,
+        "active_provider": None,
+        "profile": default,
+        "profiles": ["default"],
+        "methods": [],
+    }
 
 
 def test_status_lists_every_method_and_marks_the_active_one(isolated, oauth_server):

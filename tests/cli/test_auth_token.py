@@ -40,6 +40,7 @@ def test_token_json(isolated):
         "provider": "openrouter",
         "source": "credentials.toml",
         "expires_at": None,
+        "profile": "default",
     }
     assert CANARY_KEY not in result.stderr
 
