@@ -293,3 +293,29 @@ def test_keyring_entries_are_kept_per_profile(isolated, keys_server):
     assert _sent(keys_server, ["--profile", "work"], env=env) == WORK_KEY
     assert run_qwen(["auth", "logout", "--profile", "work"], env=env).exit_code == 0
     assert json.loads(vault.read_text()) == {"qwen-cli/api-key:custom": HOME_KEY}
+
+
+def test_chat_takes_the_profile_too(isolated, keys_server):
+    _two_profiles(keys_server)
+    result = run_qwen(["chat", "--profile", "work"], input="hi\n")
+    assert result.exit_code == 0, result.stderr
+    _no_key(result)
+    assert keys_server.chat_requests[-1].bearer == WORK_KEY
+
+
+def test_a_coding_plan_profile_beside_the_default_one(isolated):
+    home_plan, work_plan = "sk-sp-HOMEPLAN-CANARY-11", "sk-sp-WORKPLAN-CANARY-22"
+    args = ["auth", "login", "--method", "coding-plan", "--region", "global", "--key-stdin"]
+    assert run_qwen(args, input=home_plan).exit_code == 0
+    assert run_qwen([*args, "--profile", "work"], input=work_plan).exit_code == 0
+    assert '["coding-plan@work"]' in (isolated.qwen_home / "credentials.toml").read_text()
+    assert run_qwen(["auth", "token"]).stdout == home_plan + "\n"
+    assert run_qwen(["auth", "token", "--profile", "work"]).stdout == work_plan + "\n"
+    env = {"BAILIAN_CODING_PLAN_API_KEY": home_plan}  # the default profile's, never work's
+    assert run_qwen(["auth", "token", "--profile", "work"], env=env).stdout == work_plan + "\n"
+    status = run_qwen(["auth", "status", "--json"])
+    rows = [(r["method"], r["profile"]) for r in json.loads(status.stdout)["methods"]]
+    assert rows == [("coding-plan", "default"), ("coding-plan", "work")]
+    assert home_plan not in status.output and work_plan not in status.output
+    assert run_qwen(["auth", "logout", "--profile", "work"]).exit_code == 0
+    assert run_qwen(["auth", "token"]).stdout == home_plan + "\n"
