@@ -319,3 +319,13 @@ def test_a_coding_plan_profile_beside_the_default_one(isolated):
     assert home_plan not in status.output and work_plan not in status.output
     assert run_qwen(["auth", "logout", "--profile", "work"]).exit_code == 0
     assert run_qwen(["auth", "token"]).stdout == home_plan + "\n"
+
+
+def test_switching_a_method_stays_within_the_active_profile(isolated, keys_server):
+    _two_profiles(keys_server)
+    result = run_qwen(["auth", "switch", "api-key", "custom"])  # two logins of custom, one per profile
+    assert result.exit_code == 0, result.stderr
+    assert "Switched to API Key (custom);" in result.stderr
+    result = run_qwen(["auth", "switch", "api-key", "custom"], env={"QWEN_PROFILE": "work"})
+    assert result.exit_code == 0, result.stderr
+    assert "Switched to API Key (custom) [profile work];" in result.stderr
