@@ -208,11 +208,7 @@ def switch(app: AppContext, method: str | None = None, provider: str | None = No
     chosen = methods.get(method) if method is not None else None
     if chosen is None and provider is not None:
         chosen = methods.provider_method()
-    from qwen_cli.auth.profiles import current
-
-    profile = current(app.settings)
-    _choice, states = inventory(app.settings)
-    states = [s for s in states if s.profile == profile]  # a method is switched within the active profile
+    _choice, states = inventory(app.settings, active_profile_only=True)  # a method is switched within it
     ready = [s for s in states if s.usable]
     ask = app.prompter
     if chosen is None:

@@ -90,10 +90,10 @@ def resolve(
     return methods.get(choice.method).credentials(settings, choice, model, refresh=refresh)
 
 
-def inventory(settings: Settings) -> tuple[Choice | None, list[StatusEntry]]:
-    """Every login of every profile that has credentials (stored, in the environment or in
-    oauth_creds.json), the active one marked. Reads local files and the environment only: no refresh, no
-    network."""
+def inventory(settings: Settings, active_profile_only: bool = False) -> tuple[Choice | None, list[StatusEntry]]:
+    """Every login of every profile (or, for pickers that switch methods, of the active profile) that has
+    credentials (stored, in the environment or in oauth_creds.json), the active one marked. Reads local
+    files and the environment only: no refresh, no network."""
     from qwen_cli.auth import profiles
 
     active_profile = profiles.current(settings)
@@ -102,7 +102,7 @@ def inventory(settings: Settings) -> tuple[Choice | None, list[StatusEntry]]:
     except NotConfigured:
         choice = None
     states: list[StatusEntry] = []
-    for profile in profiles.known(settings):
+    for profile in [active_profile] if active_profile_only else profiles.known(settings):
         mine = profile == active_profile
         view = settings if mine else profiles.using(settings, profile)
         for method in methods.all():

@@ -81,7 +81,7 @@ def _need_terminal(app: AppContext) -> None:
 def _configured(app: AppContext, method: str, provider: str | None) -> bool:
     from qwen_cli.auth.resolve import inventory
 
-    _choice, states = inventory(app.settings)
+    _choice, states = inventory(app.settings, active_profile_only=True)
     return any(s.usable and s.method == method and (provider is None or s.provider == provider) for s in states)
 
 
@@ -90,7 +90,7 @@ def _menu(app: AppContext) -> None:
     from qwen_cli.auth import methods
     from qwen_cli.auth.resolve import inventory
 
-    _choice, states = inventory(app.settings)
+    _choice, states = inventory(app.settings, active_profile_only=True)
     ready = [s for s in states if s.usable]
     others = ", ".join(m.short_name for m in methods.all())
     picked = logins.pick_login(app, ready, "Switch to:", extra=[(_LOGIN, f"Log in to another method ({others})")])
