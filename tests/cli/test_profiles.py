@@ -329,3 +329,12 @@ def test_switching_a_method_stays_within_the_active_profile(isolated, keys_serve
     result = run_qwen(["auth", "switch", "api-key", "custom"], env={"QWEN_PROFILE": "work"})
     assert result.exit_code == 0, result.stderr
     assert "Switched to API Key (custom) [profile work];" in result.stderr
+
+
+def test_login_verify_is_recorded_for_the_profile_it_logged_in(isolated, keys_server):
+    _login(keys_server, HOME_KEY)
+    _login(keys_server, WORK_KEY, "--profile", "work", "--verify")
+    rows = {row["profile"]: row for row in _status()["methods"]}
+    assert rows["work"]["verified"]["ok"] and rows["default"]["verified"] is None
+    recorded = json.loads((isolated.qwen_home / "auth_verified.json").read_text())
+    assert "api-key:custom@work" in json.dumps(recorded) and WORK_KEY not in json.dumps(recorded)
