@@ -5,7 +5,6 @@ stubs that record which key arrived."""
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 
@@ -257,42 +256,24 @@ def test_a_qwen_oauth_profile_has_its_own_token_file_and_lock(isolated, oauth_se
     assert out.exit_code == 0 and not work_file.exists() and default_file.read_bytes() == before
 
 
-FAKE_KEYRING = """
-import json, os
-_PATH = os.environ["FAKE_KEYRING_FILE"]
-def _load():
-    return json.load(open(_PATH)) if os.path.exists(_PATH) else {}
-def _save(data):
-    json.dump(data, open(_PATH, "w"))
-def set_password(service, name, secret):
-    data = _load(); data[service + "/" + name] = secret; _save(data)
-def get_password(service, name):
-    return _load().get(service + "/" + name)
-def delete_password(service, name):
-    data = _load(); data.pop(service + "/" + name); _save(data)
-"""
-
-
 def test_keyring_entries_are_kept_per_profile(isolated, keys_server):
-    """The keyring names a profile's login `api-key:custom@work` (a file-backed stand-in for the `keyring`
-    package, importable by the subprocess)."""
-    shim = isolated.tmp / "shim"
-    shim.mkdir()
-    (shim / "keyring.py").write_text(FAKE_KEYRING)
-    vault = isolated.tmp / "vault.json"
-    env = {"PYTHONPATH": os.pathsep.join([str(shim), os.environ["PYTHONPATH"]]), "FAKE_KEYRING_FILE": str(vault)}
+    """A real keyring backend (keyrings.alt's PlaintextKeyring, as tests/cli/test_keyring_backend.py uses):
+    each profile's key is its own entry, `api-key:custom@work` beside `api-key:custom`."""
+    pytest.importorskip("keyrings.alt", reason="the test extra installs keyrings.alt")
+    from tests.cli.test_keyring_backend import BACKEND, _stored_names
+
     args = ["auth", "login", "--provider", "custom", "--base-url", keys_server.url, "--model", "m", "--key-stdin"]
     for key, extra in ((HOME_KEY, []), (WORK_KEY, ["--profile", "work"])):
-        result = run_qwen([*args, "--store", "keyring", *extra], input=key, env=env)
+        result = run_qwen([*args, "--store", "keyring", *extra], input=key, env=BACKEND)
         assert result.exit_code == 0, result.stderr
-    assert json.loads(vault.read_text()) == {
-        "qwen-cli/api-key:custom": HOME_KEY,
-        "qwen-cli/api-key:custom@work": WORK_KEY,
-    }
+    names = _stored_names(isolated.home)
+    assert len(names) == 2 and sum("work" in name for name in names) == 1, names
     assert "CANARY" not in (isolated.qwen_home / "credentials.toml").read_text()
-    assert _sent(keys_server, ["--profile", "work"], env=env) == WORK_KEY
-    assert run_qwen(["auth", "logout", "--profile", "work"], env=env).exit_code == 0
-    assert json.loads(vault.read_text()) == {"qwen-cli/api-key:custom": HOME_KEY}
+    assert _sent(keys_server, ["--profile", "work"], env=BACKEND) == WORK_KEY
+    assert _sent(keys_server, [], env=BACKEND) == HOME_KEY
+    assert run_qwen(["auth", "logout", "--profile", "work"], env=BACKEND).exit_code == 0
+    assert [name for name in _stored_names(isolated.home) if "work" in name] == []
+    assert _sent(keys_server, [], env=BACKEND) == HOME_KEY
 
 
 def test_chat_takes_the_profile_too(isolated, keys_server):
