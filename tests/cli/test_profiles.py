@@ -319,3 +319,14 @@ def test_login_verify_is_recorded_for_the_profile_it_logged_in(isolated, keys_se
     assert rows["work"]["verified"]["ok"] and rows["default"]["verified"] is None
     recorded = json.loads((isolated.qwen_home / "auth_verified.json").read_text())
     assert "api-key:custom@work" in json.dumps(recorded) and WORK_KEY not in json.dumps(recorded)
+
+
+def test_a_profile_token_file_open_to_others_is_tightened_like_qwen_codes(isolated, oauth_server):
+    seed_oauth(oauth_server, isolated.qwen_home)
+    work_file = isolated.qwen_home / "oauth_creds.work.json"
+    work_file.write_text((isolated.qwen_home / "oauth_creds.json").read_text())
+    work_file.chmod(0o644)
+    result = run_qwen(["auth", "status", "--profile", "work"], env={"QWEN_OAUTH_BASE_URL": oauth_server.base_url})
+    assert result.exit_code == 0, result.stderr
+    assert oct(work_file.stat().st_mode & 0o777) == "0o600"
+    assert f"{work_file} was open to group or others (mode 0644); qwen set it to 0600" in result.stderr
