@@ -96,7 +96,8 @@ def tighten_secrets(home: Path) -> list[str]:
     if os.name == "nt":
         return []
     warnings = []
-    for name in SECRET_FILES:
+    profiles = sorted(p.name for p in Path(home).glob("oauth_creds.*.json"))  # named profiles' OAuth tokens
+    for name in (*SECRET_FILES, *profiles):
         path = Path(home) / name
         try:
             info = os.stat(path)
