@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qwen_cli.settings import read_toml
 from tests.auth.helpers import read_creds, seed_oauth
 from tests.helpers import run_qwen
 from tests.servers.openai_stub import OpenAIStub
@@ -225,7 +226,8 @@ def test_a_qwen_oauth_profile_has_its_own_token_file_and_lock(isolated, oauth_se
     work = json.loads(work_file.read_text())
     assert default_file.read_bytes() == before and work["access_token"] != seeded["access_token"]
     assert oct(work_file.stat().st_mode & 0o777) == "0o600"
-    assert not (isolated.qwen_home / "config.toml").exists()  # nothing activated
+    config = isolated.qwen_home / "config.toml"  # the login records the terms version it showed, nothing else
+    assert not config.exists() or "auth" not in read_toml(config)  # nothing activated
 
     run_qwen(["ask", "hi"], env=env)
     assert oauth_server.openai.requests[-1].bearer == seeded["access_token"]
