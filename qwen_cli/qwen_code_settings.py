@@ -3,7 +3,7 @@
 
 The file is JSONC (comments and trailing commas) and `$VAR` / `${VAR}` in its strings are expanded from the
 environment, unknown names left as written. Only the `openai` protocol's `modelProviders` entries are taken.
-Nothing here writes the file. Not wired into credential resolution yet.
+Nothing here writes the file; qwen_cli/qwen_code_source.py maps what is read into qwen's sources.
 """
 
 from __future__ import annotations
@@ -145,6 +145,7 @@ class QwenCodeSettings:
     env: dict[str, str] = field(default_factory=dict)  # settings.env, plain-text keys included
     selected_type: str | None = None  # security.auth.selectedType
     model: str | None = None  # model.name
+    usage_statistics: bool | None = None  # privacy.usageStatisticsEnabled
     warnings: list[str] = field(default_factory=list)
 
     def selected_provider(self) -> ModelProvider | None:
@@ -167,6 +168,11 @@ def load(path: Path, env: Mapping[str, str]) -> QwenCodeSettings | None:
         return None
     except OSError as exc:
         return QwenCodeSettings(path, warnings=[f"ignoring {path}: {exc.strerror or exc}"])
+    return parse(path, raw, env)
+
+
+def parse(path: Path, raw: bytes, env: Mapping[str, str]) -> QwenCodeSettings:
+    """`load` for bytes already read (a project file's trust is judged on the same bytes)."""
     try:
         data = parse_jsonc(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -182,6 +188,7 @@ def load(path: Path, env: Mapping[str, str]) -> QwenCodeSettings | None:
         env={k: v for k, v in _table(data.get("env")).items() if isinstance(v, str)},
         selected_type=_text(_table(_table(data.get("security")).get("auth")).get("selectedType")),
         model=_text(_table(data.get("model")).get("name")),
+        usage_statistics=_flag(_table(data.get("privacy")).get("usageStatisticsEnabled")),
     )
 
 
@@ -191,6 +198,10 @@ def _table(value: Any) -> dict[str, Any]:
 
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _providers(value: Any) -> list[ModelProvider]:

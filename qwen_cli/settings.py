@@ -1,6 +1,7 @@
 """The one TOML settings layer shared by every command.
 
-Precedence, lowest to highest: defaults < user file < project file < .env < environment < flags.
+Precedence, lowest to highest: defaults < user file < project file < .env < environment < flags. Qwen Code's
+settings.json files sit below all of them (qwen_cli/qwen_code_source.py): their `env` fills variables last.
 Every resolved value remembers the layer it came from. Nothing is read at import time.
 """
 
@@ -18,6 +19,8 @@ from typing import Any
 from qwen_cli import paths
 from qwen_cli.errors import ConfigError, QwenError
 from qwen_cli.providers.events import CA_ENV_VARS
+from qwen_cli.qwen_code_source import PREFIX as QWEN_CODE_PREFIX
+from qwen_cli.qwen_code_source import QwenCodeSource
 
 
 @dataclass(frozen=True)
@@ -381,6 +384,7 @@ class Settings:
     project_trusted: bool = True
     dotenv_files: list[EnvFile] = field(default_factory=list)
     ignored: dict[str, Path] = field(default_factory=dict)  # routing settings dropped from untrusted files
+    qwen_code: QwenCodeSource = field(default_factory=QwenCodeSource)  # Qwen Code's settings.json, below all
 
     @classmethod
     def load(
@@ -467,6 +471,10 @@ class Settings:
             key = KEY_INDEX[name]
             values[name] = Value(name, coerce(key, raw, "flag"), "flag")
 
+        from qwen_cli import qwen_code_source
+
+        filled = {**dotenv, **{var: value for var, value in env.items() if value}}
+        qwen_code = qwen_code_source.load(home, cwd, env, filled, warnings)
         dotenv_file = dotenv_files[0].path if dotenv_files else None
         return cls(
             home,
@@ -482,6 +490,7 @@ class Settings:
             project_trusted,
             dotenv_files,
             ignored,
+            qwen_code,
         )
 
     def get(self, name: str) -> Any:
@@ -496,12 +505,17 @@ class Settings:
 
     def getenv(self, name: str) -> str | None:
         """A variable from the real environment, else from the first .env file that has it (never overriding).
-        An empty variable counts as unset, as in Qwen Code 0.24: a `.env` fills it."""
+        An empty variable counts as unset, as in Qwen Code 0.24: a `.env` fills it, and after every .env file
+        Qwen Code's settings.json `env`."""
         if _environment_wins(self.environ, self.dotenv, name):
-            return self.environ.get(name)
-        return self.dotenv[name]
+            value = self.environ.get(name)
+        else:
+            value = self.dotenv[name]
+        return value or self.qwen_code.env_value(name) or value
 
     def env_source(self, name: str) -> str | None:
+        if not self.environ.get(name) and not self.dotenv.get(name) and self.qwen_code.env_value(name):
+            return self.qwen_code.env_source(name)
         if name in self.environ and _environment_wins(self.environ, self.dotenv, name):
             return f"env:{name}"
         env_file = self._env_file_with(name)
@@ -519,10 +533,14 @@ class Settings:
         if source.startswith(".env:"):
             path = source[len(".env:") :]
             return next((f.trusted for f in self.dotenv_files if str(f.path) == path), False)
+        if source.startswith(QWEN_CODE_PREFIX):
+            return self.qwen_code.trusted(source)
         return True
 
     def files(self) -> list[FileInPlay]:
-        """Every settings and secrets file this invocation considers, in precedence order (lowest first)."""
+        """Every settings and secrets file this invocation considers, in precedence order (lowest first), then
+        Qwen Code's settings.json files (read-only, below all of these)."""
+        from qwen_cli import qwen_code_source
         from qwen_cli.auth.keystore import path_for
 
         found = [FileInPlay("user", self.user_file, self.user_file.is_file(), True)]
@@ -532,7 +550,7 @@ class Settings:
             found.append(FileInPlay(".env", env_file.path, True, env_file.trusted))
         creds = path_for(self.home)
         found.append(FileInPlay("credentials", creds, creds.is_file(), True))
-        return found
+        return found + qwen_code_source.files_in_play(self)
 
 
 def _environment_wins(env: Mapping[str, str], dotenv: Mapping[str, str], var: str) -> bool:

@@ -1,7 +1,7 @@
 """Which project folders the user has trusted, pinned to a SHA-256 of each file (like direnv's `allow`).
 
-A project file (a `.qwen/config.toml` or a `.env` found by the walk up from the cwd) is untrusted unless
-`qwen trust DIR` recorded its exact content. Editing the file makes it untrusted again until re-trusted.
+A project file (a `.qwen/config.toml`, a `.env` or Qwen Code's `.qwen/settings.json` found by the walk up from
+the cwd) is untrusted unless `qwen trust DIR` recorded its exact content. Editing the file makes it untrusted again until re-trusted.
 The user's own files (`$QWEN_HOME/*`, `~/.qwen/*`, `~/.env`) are always trusted.
 """
 
@@ -20,7 +20,12 @@ from qwen_cli import paths
 STORE_NAME = "trusted_folders.toml"
 
 # What `qwen trust DIR` pins, relative to DIR.
-PROJECT_FILES = (f"{paths.PROJECT_DIR_NAME}/config.toml", f"{paths.PROJECT_DIR_NAME}/.env", ".env")
+PROJECT_FILES = (
+    f"{paths.PROJECT_DIR_NAME}/config.toml",
+    f"{paths.PROJECT_DIR_NAME}/.env",
+    ".env",
+    f"{paths.PROJECT_DIR_NAME}/settings.json",  # Qwen Code's workspace settings (qwen_code_source.py)
+)
 
 
 def digest(data: bytes) -> str:

@@ -4,13 +4,14 @@ Which method: an explicit argument, else `auth.method` (flag > QWEN_AUTH_METHOD 
 config); a provider alone (flag or `auth.provider`) selects the per-provider method (API keys). With none
 chosen, the environment decides, in each method's `env_rank` order (OPENAI_BASE_URL / OPENAI_API_KEY /
 DASHSCOPE_API_KEY, then BAILIAN_CODING_PLAN_API_KEY), then the first stored login in registry order
-(oauth_creds.json, then credentials.toml). A choice in config decides *which*; the environment still
-supplies *keys*: for the chosen method/provider its key variable (shell, then .env) wins over the stored key.
+(oauth_creds.json, then credentials.toml), then what Qwen Code's settings.json selects (qwen_code_source.py).
+A choice in config decides *which*; the environment still supplies *keys*: for the chosen method/provider
+its key variable (shell, then .env) wins over the stored key.
 
 Every step reads the active profile's logins (auth/profiles.py). A named profile holds stored logins only,
-so the environment neither selects nor supplies a key there; and when `auth.method`/`auth.provider` come
-from a file and the profile has no such login, the profile's own first login is used (a profile need not
-hold the same method as the default one).
+so neither the environment nor settings.json selects or supplies a key there; and when `auth.method`/
+`auth.provider` come from a file and the profile has no such login, the profile's own first login is used
+(a profile need not hold the same method as the default one).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class NotConfigured(AuthError):
 
 def choose(settings: Settings, method: str | None = None, provider: str | None = None) -> Choice:
     """Which method (and provider) this invocation uses. Reads no secrets, makes no requests."""
+    from qwen_cli import qwen_code_source
     from qwen_cli.auth import profiles
 
     profile = profiles.current(settings)
@@ -47,14 +49,22 @@ def choose(settings: Settings, method: str | None = None, provider: str | None =
     chosen = _configured(settings, method, provider)
     if chosen is not None and (profile is None or chosen.reason == "flag" or _stored_in_profile(settings, chosen)):
         return chosen
+    from_settings_json = []  # keys only Qwen Code's settings.json `env` supplies: below the stored logins
     for candidate in sorted(methods.all(), key=lambda m: m.env_rank):
         found = candidate.from_environment(settings)
-        if found:
+        if found and qwen_code_source.is_source(found.reason):
+            from_settings_json.append(found)
+        elif found:
             return found
     for candidate in methods.all():
         found = candidate.from_store(settings)
         if found:
             return found
+    selected = qwen_code_source.choice(settings) if profile is None else None
+    if selected:
+        return methods.get(selected[0]).choice(settings, selected[1], selected[2])
+    if from_settings_json:
+        return from_settings_json[0]
     raise NotConfigured()
 
 

@@ -315,6 +315,7 @@ def test_trust_list_says_trusted_or_missing_per_file(isolated, project):
     (project / ".qwen" / "config.toml").write_text("[network]\nmax_retries = 1\n")
     (project / ".qwen" / ".env").write_text("OPENAI_MODEL=m\n")
     (project / ".env").write_text("OPENAI_MODEL=m\n")
+    (project / ".qwen" / "settings.json").write_text('{"model": {"name": "m"}}\n')
     assert run_qwen(["trust"]).exit_code == 0
 
     def states():

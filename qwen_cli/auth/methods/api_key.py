@@ -131,7 +131,7 @@ class ApiKey(BaseMethod):
     # -- credentials ------------------------------------------------------------------------------------
 
     def credentials(self, settings: Settings, choice: Choice, model: str | None, refresh: bool = True) -> Credentials:
-        from qwen_cli import catalogue
+        from qwen_cli import catalogue, qwen_code_source
         from qwen_cli.auth import key_cmd, keystore
 
         if not choice.provider:
@@ -142,7 +142,18 @@ class ApiKey(BaseMethod):
         prov = catalogue.provider(choice.provider)
         profile = current(settings)
         entry = keystore.get(settings.home, ID, prov.id, profile)
-        token, source = env_secret(settings, prov.key_env) if prov.key_env and not profile else (None, "")
+        # Without a stored login, what Qwen Code's settings.json selects for this provider stands in for one
+        # (in the default profile: a named profile holds stored logins only).
+        qwen_code = qwen_code_source.login_for(settings, ID, prov.id) if entry is None and not profile else None
+        data = entry.data if entry else qwen_code_source.login_data(qwen_code) if qwen_code else {}
+        token, source = qwen_code_source.key_for(settings, qwen_code) if qwen_code else (None, "")
+        if not token and prov.id == CUSTOM and not profile:
+            token, source = qwen_code_source.custom_key(
+                settings, settings.getenv("OPENAI_BASE_URL") or data.get("base_url")
+            )
+        own_key_var = qwen_code is not None and qwen_code.key_var and prov.id == CUSTOM
+        if not token and prov.key_env and not profile and not own_key_var:
+            token, source = env_secret(settings, prov.key_env)
         command = None if token or profile else key_cmd.command(settings, prov.id)
         if command:
             token, source = key_cmd.key(settings, prov.id, command), key_cmd.SOURCE
@@ -153,10 +164,12 @@ class ApiKey(BaseMethod):
                 f"no {prov.name} login in the profile {profile!r}",
                 hint=f"Run `{self.login_command(prov.id)} --profile {profile}`.",
             )
-        creds = self.build(settings, prov, entry.data if entry else {}, token, source, model, choice.reason)
+        creds = self.build(settings, prov, data, token, source, model, choice.reason)
         creds.profile = profile
         if prov.regions and token and creds.base_url_source.startswith(("region ", "providers.")):
             creds.refresh = lambda: self._region_of_rejected_key(settings, prov, creds)
+        if qwen_code:
+            qwen_code_source.relabel(creds, qwen_code)
         return creds
 
     def _region_of_rejected_key(self, settings: Settings, prov: Provider, creds: Credentials) -> Credentials:

@@ -36,10 +36,10 @@ ENV = "BAILIAN_CODING_PLAN_API_KEY"
 DEFAULT_REGION = "china"
 
 
-def region_of(settings: Settings, entry: keystore.Entry | None = None) -> Region:
+def region_of(settings: Settings, entry: keystore.Entry | None = None, fallback: str | None = None) -> Region:
     from qwen_cli import catalogue
 
-    name = settings.get("auth.region") or (entry.data.get("region") if entry else None) or DEFAULT_REGION
+    name = settings.get("auth.region") or (entry.data.get("region") if entry else None) or fallback or DEFAULT_REGION
     return catalogue.region(str(name))
 
 
@@ -76,10 +76,16 @@ class CodingPlan(BaseMethod):
         return keystore.get(settings.home, ID, profile=current(settings))
 
     def credentials(self, settings: Settings, choice: Choice, model: str | None, refresh: bool = True) -> Credentials:
+        from qwen_cli import qwen_code_source
         from qwen_cli.auth import keystore
 
         entry = self._entry(settings)
-        token, source = env_secret(settings, ENV) if self._env_key(settings) else (None, "")
+        # Without a stored login, what Qwen Code's settings.json selects stands in for one (default profile only).
+        qwen_code = qwen_code_source.login_for(settings, ID, None) if entry is None and not current(settings) else None
+        data = entry.data if entry else qwen_code_source.login_data(qwen_code) if qwen_code else {}
+        token, source = qwen_code_source.key_for(settings, qwen_code) if qwen_code else (None, "")
+        if not token and self._env_key(settings):
+            token, source = env_secret(settings, ENV)
         if not token and entry is not None:
             token, source = keystore.secret_of(entry)
         if not token:
@@ -90,12 +96,13 @@ class CodingPlan(BaseMethod):
                     hint=f"Run `{self.login_command()} --profile {profile}`.",
                 )
             raise AuthError("no Alibaba Cloud Coding Plan key", hint=f"Run `{self.login_command()}`, or set {ENV}.")
-        creds = self.build(
-            settings, entry.data if entry else {}, region_of(settings, entry), token, source, model, choice.reason
-        )
+        region = region_of(settings, entry, data.get("region"))
+        creds = self.build(settings, data, region, token, source, model, choice.reason)
         if not creds.base_url_source.startswith("credentials.toml"):  # a --base-url login is not region-bound
             creds.refresh = lambda: self._region_of_rejected_key(settings, creds)
         creds.profile = current(settings)
+        if qwen_code:
+            qwen_code_source.relabel(creds, qwen_code)
         return creds
 
     def _region_of_rejected_key(self, settings: Settings, creds: Credentials) -> Credentials:
