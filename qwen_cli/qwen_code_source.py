@@ -296,6 +296,28 @@ def relabel(creds: Credentials, selection: Selection) -> None:
 
 # -- what the commands show -------------------------------------------------------------------------------
 
+SHOWN_KEYS = ("auth.method", "auth.provider", "auth.region")
+
+
+def effective(settings: Settings, name: str) -> tuple[str, str] | None:
+    """(value, source) of auth.method, auth.provider or auth.region when qwen's own layers leave it unset and
+    settings.json decides it, as `config show` lists it."""
+    from qwen_cli.auth.resolve import choose
+    from qwen_cli.errors import QwenError
+
+    if name not in SHOWN_KEYS or settings.source(name) != "default":
+        return None
+    try:
+        picked = choose(settings)
+    except QwenError:
+        return None
+    if not is_source(picked.reason):
+        return None
+    selection = settings.qwen_code.selection()
+    region = selection.region if selection and selection.method == picked.method and not picked.provider else None
+    value = {"auth.method": picked.method, "auth.provider": picked.provider, "auth.region": region}[name]
+    return (value, picked.reason) if value else None
+
 
 def files_in_play(settings: Settings) -> list[FileInPlay]:
     from qwen_cli.settings import FileInPlay

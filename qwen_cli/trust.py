@@ -1,7 +1,8 @@
 """Which project folders the user has trusted, pinned to a SHA-256 of each file (like direnv's `allow`).
 
 A project file (a `.qwen/config.toml`, a `.env` or Qwen Code's `.qwen/settings.json` found by the walk up from
-the cwd) is untrusted unless `qwen trust DIR` recorded its exact content. Editing the file makes it untrusted again until re-trusted.
+the cwd) is untrusted unless `qwen trust DIR` recorded its exact content. Editing the file makes it untrusted
+again until re-trusted.
 The user's own files (`$QWEN_HOME/*`, `~/.qwen/*`, `~/.env`) are always trusted.
 """
 

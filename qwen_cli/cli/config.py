@@ -60,7 +60,9 @@ def _effective(app: AppContext, name: str):
             pass  # nothing configured (or broken): the setting itself is all there is to show
         else:
             return creds.model, creds.model_source or settings.source(name)
-    return settings.get(name), settings.source(name)
+    from qwen_cli import qwen_code_source
+
+    return qwen_code_source.effective(settings, name) or (settings.get(name), settings.source(name))
 
 
 @click.group()
@@ -68,7 +70,8 @@ def config() -> None:
     """Show, get, set and unset settings.
 
     Settings come from, lowest to highest: defaults, $QWEN_HOME/config.toml, the project's
-    .qwen/config.toml, a .env file, environment variables (QWEN_SECTION_NAME) and flags.
+    .qwen/config.toml, a .env file, environment variables (QWEN_SECTION_NAME) and flags. Qwen Code's
+    settings.json ($QWEN_HOME's, and a trusted project's) is read below all of them.
 
     \b
     Examples:
@@ -89,6 +92,7 @@ def show(app: AppContext, as_json: bool) -> None:
       qwen config show
       qwen config show --json | jq '.settings["network.max_retries"]'
     """
+    from qwen_cli import qwen_code_source
     from qwen_cli.settings import KEYS
 
     settings = app.settings
@@ -103,6 +107,7 @@ def show(app: AppContext, as_json: bool) -> None:
                     "dotenv": str(settings.dotenv_file) if settings.dotenv_file else None,
                 },
                 "files_in_play": _files_json(settings),
+                "qwen_code": qwen_code_source.summary(settings),
                 "settings": {
                     name: {"value": _shown(value), "source": source, "env": env, "trusted": settings.trusted(source)}
                     for name, value, source, env in rows
@@ -122,6 +127,13 @@ def show(app: AppContext, as_json: bool) -> None:
             f"{file.path} is not trusted: it cannot route your keys, proxy or statistics "
             f"(to allow it: {trust_command(file.path)})"
         )
+    qwen_code = qwen_code_source.summary(settings)
+    if qwen_code["selection"]:
+        picked = qwen_code["selection"]
+        what = " ".join(str(picked[k]) for k in ("method", "provider", "region", "base_url", "model") if picked[k])
+        app.out.info(f"Qwen Code's settings.json selects: {what} ({picked['source'].split(':', 1)[1]})")
+    for name, source in qwen_code["env"].items():
+        app.out.info(f"{name} is filled from {source.split(':', 1)[1]} (Qwen Code's settings.json env)")
 
 
 def _files_json(settings: Settings) -> list[dict]:

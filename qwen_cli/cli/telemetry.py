@@ -39,6 +39,8 @@ def status_lines(decision, data) -> list[str]:
         f"Auth method:      {method}" + (f" ({decision.method_source})" if decision.method_source else ""),
         f"Setting:          privacy.usage_statistics = {setting} ({decision.setting_source})",
     ]
+    if decision.file:
+        lines.append(f"Decided by file:  {decision.file}")
     if decision.endpoint:
         lines.append(f"Endpoint:         {decision.endpoint} (OTLP/HTTP JSON logs, at most once a minute)")
     else:

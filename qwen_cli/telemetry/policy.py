@@ -9,7 +9,9 @@ Rules, in order (the first that applies decides):
      the strictest one).
   3. The setting `privacy.usage_statistics`, default on for the other methods (Qwen OAuth, Coding Plan). An opt-out
      written in any config file wins over a `true` in another layer, so a project file or a .env
-     file can never switch statistics back on after `qwen telemetry off`.
+     file can never switch statistics back on after `qwen telemetry off`. Qwen Code's settings.json
+     (`$QWEN_HOME`'s, shared with Qwen Code, or a project's) counts as such a file for an opt-out only:
+     `privacy.usageStatisticsEnabled: false` there turns qwen's off too; `true` there never turns them on.
 
 The export endpoint is taken only from trusted layers (see qwen_cli/trust.py): a project file or .env
 in a folder the user has not trusted cannot redirect statistics to someone else's collector.
@@ -52,6 +54,7 @@ class Decision:
     setting_source: str | None
     endpoint: str | None
     endpoint_note: str | None = None
+    file: str | None = None  # the file whose opt-out decided, when one did
 
     @property
     def rule(self) -> int:
@@ -81,7 +84,8 @@ def quick_env_off(environ) -> bool:
 
 
 def file_opt_out(settings: Settings) -> str | None:
-    """The config file that says `privacy.usage_statistics = false`, if any (user or project)."""
+    """The config file that says `privacy.usage_statistics = false` (user or project), else the Qwen Code
+    settings.json that says `privacy.usageStatisticsEnabled: false`, if any."""
     from qwen_cli.settings import flatten, read_toml
 
     for file in (settings.user_file, settings.project_file):
@@ -93,7 +97,17 @@ def file_opt_out(settings: Settings) -> str | None:
             continue
         if value is False or (isinstance(value, str) and value.strip().lower() in _FALSE):
             return str(file)
-    return None
+    qwen_code = getattr(settings, "qwen_code", None)
+    found = qwen_code.statistics_opt_out() if qwen_code is not None else None
+    return str(found) if found else None
+
+
+def _opt_out_detail(file: str) -> str:
+    from qwen_cli.qwen_code_settings import FILE_NAME
+
+    if file.endswith(FILE_NAME):
+        return f"privacy.usageStatisticsEnabled is false in {file} (Qwen Code's settings), so qwen's are off too"
+    return f"privacy.usage_statistics = false in {file}"
 
 
 def endpoint(settings: Settings) -> tuple[str | None, str | None]:
@@ -120,8 +134,8 @@ def decide(settings: Settings, method: str | None, method_source: str | None = N
     setting_source = settings.source(SETTING)
     url, note = endpoint(settings)
 
-    def result(enabled: bool, reason: str, detail: str) -> Decision:
-        return Decision(enabled, reason, detail, method, method_source, setting, setting_source, url, note)
+    def result(enabled: bool, reason: str, detail: str, file: str | None = None) -> Decision:
+        return Decision(enabled, reason, detail, method, method_source, setting, setting_source, url, note, file)
 
     from qwen_cli.auth import methods
 
@@ -138,7 +152,7 @@ def decide(settings: Settings, method: str | None, method_source: str | None = N
         return result(False, "no_auth_method", "no authentication method is configured, so nothing is collected")
     opted_out = file_opt_out(settings)
     if opted_out:
-        return result(False, "setting_off", f"privacy.usage_statistics = false in {opted_out}")
+        return result(False, "setting_off", _opt_out_detail(opted_out), opted_out)
     if setting is False:
         return result(False, "setting_off", f"privacy.usage_statistics = false ({setting_source})")
     if setting_source == "default":
