@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 
 
 def _project_dirs(app: AppContext) -> list[Path]:
-    """The folders that hold the project files in play from the cwd (the project config, a project .env)."""
+    """The folders that hold the project files in play from the cwd (the project config, a project .env, Qwen
+    Code's workspace settings.json)."""
     from qwen_cli.trust import owner_dir, real
 
     settings = app.settings
     found: list[Path] = []
     candidates = [settings.project_file] + [f.path for f in settings.dotenv_files if not f.trusted]
+    candidates += [f.path for f in settings.qwen_code.files if f.role == "project"]
     for file in candidates:
         if file is not None and owner_dir(real(file)) not in found:
             found.append(owner_dir(real(file)))
@@ -34,7 +36,7 @@ def _project_dirs(app: AppContext) -> list[Path]:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
 def trust(app: AppContext, directory: Path | None, list_: bool, revoke: bool, as_json: bool) -> None:
-    """Trust a project folder's .qwen/config.toml and .env files.
+    """Trust a project folder's .qwen/config.toml, .env and .qwen/settings.json files.
 
     A folder you have not trusted can still choose a model, a temperature or a system prompt, and can
     bring its own key together with its own base URL. It can never send one of your keys elsewhere, set a
@@ -61,7 +63,7 @@ def trust(app: AppContext, directory: Path | None, list_: bool, revoke: bool, as
     if not targets:
         raise UsageError(
             f"no project files in play in {app.cwd}",
-            hint="Run `qwen trust DIR` for the folder holding .qwen/config.toml or .env.",
+            hint="Run `qwen trust DIR` for the folder holding .qwen/config.toml, .env or .qwen/settings.json.",
         )
     done = []
     for target in targets:
