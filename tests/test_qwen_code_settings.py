@@ -76,6 +76,7 @@ def test_the_keys_qwen_uses_are_read(isolated, tmp_path):
       "env": {"BAILIAN_CODING_PLAN_API_KEY": "sk-sp-plain", "NUMBER": 3},
       "security": {"auth": {"selectedType": "openai"}},
       "model": {"name": "my-model"},
+      "privacy": {"usageStatisticsEnabled": false},
     }""")
     found = qcs.load(path, {"GW": "https://gw.example"})
     assert found is not None and found.warnings == []
@@ -85,6 +86,7 @@ def test_the_keys_qwen_uses_are_read(isolated, tmp_path):
     ]
     assert found.env == {"BAILIAN_CODING_PLAN_API_KEY": "sk-sp-plain"}
     assert (found.selected_type, found.model) == ("openai", "my-model")
+    assert found.usage_statistics is False
     selected = found.selected_provider()
     assert selected is not None and selected.id == "my-model"
     assert selected.key_variable() == qcs.custom_env_key("openai", "https://gw.example/v1")
