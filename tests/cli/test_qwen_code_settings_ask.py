@@ -106,6 +106,7 @@ def test_the_environment_and_qwens_own_logins_rank_above_settings_json(isolated,
 
     from_env = _json(run_qwen(["ask", "hi", "-o", "json"], env=env))
     assert from_env["resolution"]["origins"]["base_url"] == "env:OPENAI_BASE_URL"
+    assert from_env["resolution"]["origins"]["method"] == "env:OPENAI_BASE_URL"
 
     login = run_qwen(
         ["auth", "login", "--method", "api-key", "--provider", "custom", "--base-url", other_server.url]
@@ -114,7 +115,8 @@ def test_the_environment_and_qwens_own_logins_rank_above_settings_json(isolated,
     )
     assert login.exit_code == 0, login.output
     stored = _json(run_qwen(["ask", "hi", "-o", "json"]))
-    assert stored["resolution"]["origins"]["base_url"] != f"settings.json:{isolated.qwen_home / 'settings.json'}"
+    assert stored["resolution"]["origins"]["base_url"] == "credentials.toml"
+    assert stored["resolution"]["origins"]["method"].startswith("user:")
 
     assert openai_server.chat_requests == [] and len(other_server.chat_requests) == 2
 
