@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 PREFIX = "settings.json:"  # the source of every value this module supplies: "settings.json:/path"
 OPENAI = "openai"
+OPENAI_KEY_VAR = "OPENAI_API_KEY"
 QWEN_OAUTH = "qwen-oauth"
 
 # Qwen Code applies none of these from settings.env, in any scope (facts §7), and requests reads proxies
@@ -257,9 +258,12 @@ def login_for(settings: Settings, method: str, provider: str | None) -> Selectio
     found = settings.qwen_code.selection()
     if found is None or found.method != method:
         return None
-    if found.provider is not None and provider is not None and found.provider != provider:
-        return None
-    return found
+    if found.provider is None and provider is not None:
+        # No entry: Qwen Code's openai auth with OPENAI_API_KEY / OPENAI_BASE_URL, so only those providers.
+        from qwen_cli import catalogue
+
+        return found if catalogue.provider(provider).key_env == OPENAI_KEY_VAR else None
+    return found if found.provider == provider else None
 
 
 def login_data(selection: Selection) -> dict[str, str]:

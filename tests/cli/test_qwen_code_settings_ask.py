@@ -179,3 +179,24 @@ def test_a_broken_settings_json_is_one_warning_and_qwen_carries_on(isolated, ope
 
     alone = run_qwen(["ask", "hi"])  # nothing else configured: the usual first-run error, plus the warning
     assert alone.exit_code == 3 and f"{path}:{line}:" in alone.stderr and "Traceback" not in alone.output
+
+
+def test_selected_openai_without_an_entry_is_openai_variables_and_model_name(isolated, openai_server):
+    """Qwen Code's openai auth with no modelProviders entry: OPENAI_API_KEY and OPENAI_BASE_URL (here from
+    settings.env) and model.name. The model name applies to that provider only, never to another one."""
+    text = json.dumps(
+        {
+            "env": {"OPENAI_API_KEY": "sk-test-key", "OPENAI_BASE_URL": openai_server.url},
+            "security": {"auth": {"selectedType": "openai"}},
+            "model": {"name": "other-model"},
+        }
+    )
+    path = _settings(isolated, text)
+
+    answer = _json(run_qwen(["ask", "hi", "-o", "json"]))
+
+    assert openai_server.chat_requests[0].json["model"] == "other-model"
+    assert answer["resolution"]["origins"]["model"] == f"settings.json:{path}"
+    env = {"DASHSCOPE_API_KEY": "sk-dashscope-0123456789", "QWEN_AUTH_PROVIDER": "dashscope"}
+    model = _json(run_qwen(["config", "get", "general.model", "--json"], env=env))
+    assert model["value"] != "other-model" and model["source"] == "catalogue"
