@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 PREFIX = "settings.json:"  # the source of every value this module supplies: "settings.json:/path"
 OPENAI = "openai"
 OPENAI_KEY_VAR = "OPENAI_API_KEY"
-QWEN_OAUTH = "qwen-oauth"
 
 # Qwen Code applies none of these from settings.env, in any scope (facts §7), and requests reads proxies
 # from the process environment only.
@@ -199,7 +198,7 @@ def _select(files: list[File]) -> Selection | None:
         return None
     selected, type_file = chosen["type"]
     model, model_file = chosen.get("model", (None, type_file))
-    if selected == QWEN_OAUTH:
+    if selected == OAUTH_METHOD:  # Qwen Code's AuthType is spelled as our method id
         return Selection(OAUTH_METHOD, None, None, None, None, None, source_of(type_file), source_of(type_file))
     if selected != OPENAI:
         return None  # anthropic, gemini, vertex-ai, openai-responses: not read (docs/auth.md)

@@ -200,3 +200,21 @@ def test_selected_openai_without_an_entry_is_openai_variables_and_model_name(iso
     env = {"DASHSCOPE_API_KEY": "sk-dashscope-0123456789", "QWEN_AUTH_PROVIDER": "dashscope"}
     model = _json(run_qwen(["config", "get", "general.model", "--json"], env=env))
     assert model["value"] != "other-model" and model["source"] == "catalogue"
+
+
+def test_selected_qwen_oauth_is_the_qwen_oauth_method(isolated):
+    path = _settings(
+        isolated, '{"security": {"auth": {"selectedType": "qwen-oauth"}}, "model": {"name": "coder-model"}}'
+    )
+
+    status = run_qwen(["auth", "status", "--json"])
+
+    assert status.exit_code == 3  # selected, but there is no oauth_creds.json: the usual "log in" answer
+    assert json.loads(status.stdout)["active"] == "qwen-oauth"
+    shown = _json(run_qwen(["config", "show", "--json"]))
+    assert (shown["settings"]["auth.method"]["value"], shown["settings"]["auth.method"]["source"]) == (
+        "qwen-oauth",
+        f"settings.json:{path}",
+    )
+    listed = run_qwen(["config", "path"]).stdout.splitlines()
+    assert listed[-1].split()[0] == str(path) and "qwen-code user" in listed[-1]
