@@ -227,3 +227,38 @@ def regions() -> dict[str, Region]:
 
 def region(name: str) -> Region:
     return find_region(regions(), name, "Coding Plan")
+
+
+@dataclass(frozen=True)
+class ModelFacts:
+    """What is on record about one model; None is unknown (never guessed)."""
+
+    context_window: int | None = None
+    image_input: bool | None = None
+    json_schema: bool | None = None
+    source: str = ""  # the provider's page, or the config file's table that said so
+
+    def as_dict(self) -> dict:
+        return {
+            "context_window": self.context_window,
+            "image_input": self.image_input,
+            "json_schema": self.json_schema,
+        }
+
+
+def model_facts(settings: Settings | None, provider: str | None, model: str | None) -> ModelFacts:
+    """data/models.toml's facts for the model at this provider, each overridden by `[models."ID"]` in the
+    user's config (their own endpoints are theirs to describe)."""
+    if not model:
+        return ModelFacts()
+    known = load("models").get(provider or "", {}).get(model, {})
+    own = settings.table("models").get(model, {}) if settings is not None else {}
+    own = own if isinstance(own, dict) else {}
+    merged = {**known, **own}
+
+    def fact(name: str, kind: type) -> object:
+        value = merged.get(name)
+        return value if isinstance(value, kind) and not (kind is int and isinstance(value, bool)) else None
+
+    source = f'config [models."{model}"]' if own else str(known.get("source", ""))
+    return ModelFacts(fact("context_window", int), fact("image_input", bool), fact("json_schema", bool), source)  # type: ignore[arg-type]

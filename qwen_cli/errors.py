@@ -15,6 +15,7 @@ class ExitCode(IntEnum):
     NETWORK = 6
     RATE_LIMIT = 7
     CONFIG = 8
+    SCHEMA = 9
     HANGUP = 129
     INTERRUPTED = 130
     TERMINATED = 143
@@ -74,6 +75,20 @@ class ConfigError(QwenError):
     kind = "config"
 
 
+class SchemaMismatch(QwenError):
+    """The answer was not JSON of the shape `--schema` asked for. `raw` is the answer as it came, for -o json."""
+
+    exit_code = ExitCode.SCHEMA
+    kind = "schema"
+
+    def __init__(self, message: str, hint: str | None = None, raw: str = ""):
+        super().__init__(message, hint)
+        self.raw = raw
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "raw": self.raw}
+
+
 class Interrupted(QwenError):
     exit_code = ExitCode.INTERRUPTED
     kind = "interrupted"
@@ -103,6 +118,7 @@ EXIT_CODE_MEANINGS: dict[ExitCode, str] = {
     ExitCode.NETWORK: "network, timeout or TLS",
     ExitCode.RATE_LIMIT: "rate limit or quota",
     ExitCode.CONFIG: "configuration error",
+    ExitCode.SCHEMA: "answer did not match the schema (--schema)",
     ExitCode.HANGUP: "hung up (SIGHUP: the terminal closed)",
     ExitCode.INTERRUPTED: "interrupted",
     ExitCode.TERMINATED: "terminated (SIGTERM)",

@@ -152,6 +152,7 @@ KEYS: tuple[Key, ...] = (
         routes=True,
     ),
     Key("input.max_bytes", int, 8 * 1024 * 1024, "Largest prompt input read from -f files and stdin, in bytes."),
+    Key("input.max_image_bytes", int, 10 * 1024 * 1024, "Largest image attached with `qwen ask -a`, in bytes."),
     Key(
         "privacy.usage_statistics",
         bool,
@@ -183,8 +184,9 @@ _PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
 ROUTING_ENV_VARS = frozenset((*CA_ENV_VARS, *_PROXY_VARS, *(v.lower() for v in _PROXY_VARS)))
 
 # Tables whose entries are free-form, e.g. [providers.openrouter] headers = {...}; [terms_seen] holds the terms
-# entry versions the user saw at login (qwen_cli/terms_notice.py), written to and read from the user file only.
-FREE_TABLES = ("providers", "terms_seen")
+# entry versions the user saw at login (qwen_cli/terms_notice.py), written to and read from the user file only;
+# [models."ID"] holds per-model facts (context_window, image_input, json_schema) for `qwen models` and `ask`.
+FREE_TABLES = ("providers", "terms_seen", "models")
 USER_ONLY_TABLES = ("terms_seen",)
 # Entries of a free table that decide where a key or a prompt goes: only trusted files may set them. Headers
 # count: an `Authorization` header from a project would send the user's prompts to someone else's account.

@@ -27,6 +27,8 @@ PROJECT_FILES = (
     ".env",
     f"{paths.PROJECT_DIR_NAME}/settings.json",  # Qwen Code's workspace settings (qwen_code_source.py)
 )
+# Project templates (`qwen ask -t`) are pinned one by one too: DIR/.qwen/templates/NAME.toml.
+TEMPLATES_DIR = f"{paths.PROJECT_DIR_NAME}/templates"
 
 
 def digest(data: bytes) -> str:
@@ -85,6 +87,8 @@ def _save(home: Path, folders: Mapping[str, Folder]) -> None:
 def owner_dir(file: Path) -> Path:
     """The folder a project file belongs to: `/p/.qwen/config.toml` and `/p/.env` both belong to `/p`."""
     parent = file.parent
+    if parent.name == "templates" and parent.parent.name == paths.PROJECT_DIR_NAME:
+        return parent.parent.parent
     return parent.parent if parent.name == paths.PROJECT_DIR_NAME else parent
 
 
@@ -120,7 +124,8 @@ def is_trusted(home: Path, file: Path, data: bytes, folders: Mapping[str, Folder
 def project_files(directory: Path) -> dict[str, bytes]:
     """The project files present in `directory`, by relative path."""
     found = {}
-    for rel in PROJECT_FILES:
+    templates = sorted((Path(directory) / TEMPLATES_DIR).glob("*.toml"))
+    for rel in (*PROJECT_FILES, *(f"{TEMPLATES_DIR}/{t.name}" for t in templates)):
         candidate = Path(directory) / rel
         try:
             if candidate.is_file():
@@ -140,7 +145,7 @@ def trust(home: Path, directory: Path) -> Folder:
     files = project_files(Path(path))
     if not files:
         raise UsageError(
-            f"{path} has no project files to trust ({', '.join(PROJECT_FILES)})",
+            f"{path} has no project files to trust ({', '.join(PROJECT_FILES)}, {TEMPLATES_DIR}/*.toml)",
             hint="Run `qwen trust` in the folder that holds them, or give it: qwen trust DIR",
         )
     from qwen_cli.fsutil import locked_update

@@ -31,10 +31,11 @@ def test_both_console_scripts_call_the_same_main():
     assert scripts == {"qwen": "qwen_cli.cli.main:main", "qwen-cli": "qwen_cli.cli.main:main"}
 
 
-def test_runtime_dependencies_are_the_agreed_six():
+def test_runtime_dependencies_are_the_agreed_ones():
+    # jsonschema: issue 19, validating --schema answers (imported only when --schema is used).
     deps = _toml(ROOT / "pyproject.toml")["project"]["dependencies"]
     names = {d.split(">")[0].split(";")[0].split("=")[0].strip() for d in deps}
-    assert names == {"click", "rich-click", "requests", "requests-oauthlib", "tomli-w", "python-dotenv", "tomli"}
+    assert names == {"click", "rich-click", "requests", "requests-oauthlib", "tomli-w", "python-dotenv", "tomli", "jsonschema"}
     assert [d for d in deps if d.startswith("tomli>")] == ["tomli>=2.0; python_version < '3.11'"]
 
 

@@ -15,9 +15,13 @@ import click
 
 from qwen_cli.cli.common import credentials_for, output_format_option, pass_app, profile_option
 from qwen_cli.cli.completers import models as complete_models
+from qwen_cli.cli.completers import template_names
 from qwen_cli.errors import Interrupted, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from qwen_cli.auth.credentials import Credentials
     from qwen_cli.context import AppContext
     from qwen_cli.local_input import Budget
     from qwen_cli.output.answer import Answer
@@ -53,6 +57,35 @@ if TYPE_CHECKING:
 @click.option("--raw", is_flag=True, help="Plain text even on a terminal: no markdown rendering.")
 @click.option("--proxy", metavar="URL", help="Proxy for this request (overrides network.proxy and HTTPS_PROXY).")
 @click.option("-c", "--continue", "continue_", is_flag=True, help="Add this turn to the newest `qwen chat` session.")
+@click.option(
+    "-a",
+    "--attach",
+    "attach",
+    multiple=True,
+    metavar="PATH|URL|-",
+    help="Attach an image (png, jpeg, webp, gif; -a - reads stdin; https:// URLs are passed on). Repeatable.",
+)
+@click.option(
+    "--schema",
+    "schema_value",
+    metavar="SCHEMA",
+    help="Answer with JSON of this shape, printed as one line once it is valid (exit 9 if not). SCHEMA is a "
+    "JSON Schema file, inline JSON, or the short form: FIELD [TYPE], comma-separated; TYPE is str (default), "
+    "int, float, bool, list or list[int|float|bool|str]; a name ending in ? is optional. "
+    "Example: --schema 'name, age int, tags list'.",
+)
+@click.option("--schema-multi", metavar="SCHEMA", help="Like --schema, for a JSON array of such items.")
+@click.option("-t", "--template", metavar="NAME", shell_complete=template_names, help="Use a saved template.")
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    nargs=2,
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A template parameter: fills $NAME (repeatable).",
+)
+@click.option("--save", metavar="NAME", help="Save this command line as template NAME instead of asking.")
 @output_format_option
 @profile_option
 @pass_app
@@ -73,6 +106,12 @@ def ask(
     raw: bool,
     proxy: str | None,
     continue_: bool,
+    attach: tuple[str, ...],
+    schema_value: str | None,
+    schema_multi: str | None,
+    template: str | None,
+    params: tuple[tuple[str, str], ...],
+    save: str | None,
     output_format: str,
 ) -> None:
     """Ask one question and stream the answer to stdout.
@@ -88,9 +127,41 @@ def ask(
       qwen ask -m qwen3-coder-plus --max-tokens 200 "explain CRDTs"
       qwen ask -o json "one word for happy" | jq -r .content
       qwen ask -c "and in Go?"             # continue the newest chat session
+      qwen ask --schema 'name, year int' "the first C compiler" | jq -r .name
+      qwen ask -a photo.jpg "what is in this picture?"
+      git diff | qwen ask -t review -p focus security
     """
-    user_text = read_prompt(app, prompt, files)
-    messages = ask_messages(user_text, system)
+    options = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
+    if save:
+        if files or attach or continue_ or template:
+            raise UsageError("--save takes a prompt and options, not -f, -a, -c or -t", hint="Give them when you use it.")
+        from qwen_cli.cli.templates import save_from_ask
+
+        fields = {"system": system, "model": model, "options": options, "defaults": dict(params)}
+        fields |= _saved_schema(app, schema_value, schema_multi)
+        save_from_ask(app, save, prompt, fields)
+        return
+    base = app.cwd
+    if template:
+        from qwen_cli.cli.templates import use
+
+        tpl = use(app, template)
+        system, model = system or tpl.system, model or tpl.model
+        options = {k: tpl.options.get(k) if v is None else v for k, v in options.items()}
+        if not (schema_value or schema_multi) and tpl.schema:
+            schema_value, schema_multi, base = (None, tpl.schema, tpl.path.parent) if tpl.schema_multi else (tpl.schema, None, tpl.path.parent)
+    elif params:
+        raise UsageError("-p fills a template's parameters: use it with -t NAME", hint="See `qwen templates list`.")
+    from qwen_cli.cli.ask_shape import Shape, before_send
+
+    shape = Shape.from_options(schema_value, schema_multi, base)
+    images = _images(app, attach, files)
+    if continue_ and images:
+        raise UsageError("-a can't be added to a chat session (-c) yet", hint="Ask about the image without -c.")
+    user_text = read_prompt(app, prompt, files, stdin_taken="-" in attach, required=not template)
+    if template:
+        system, user_text = tpl.fill(user_text, dict(params))
+    messages = ask_messages(_with_images(user_text, images), system)
     thread = None
     if continue_:
         from qwen_cli.chat.continuation import Continuation
@@ -100,27 +171,69 @@ def ask(
         messages = thread.messages(user_text, system, app.settings.get("chat.max_context_chars"))
     from qwen_cli.providers.events import ChatRequest
 
-    request = ChatRequest(
-        messages=messages,
+    request = ChatRequest(messages=messages, model=model, stop=list(stop) or None, stream=not no_stream, **options)
+    result = answer(
+        app,
+        request,
         model=model,
-        temperature=temperature,
-        top_p=top_p,
-        max_tokens=max_tokens,
-        seed=seed,
-        stop=list(stop) or None,
-        stream=not no_stream,
+        proxy=proxy,
+        show_reasoning=show_reasoning,
+        raw=raw,
+        before_send=before_send(app, shape, images),
+        output_format="progress" if shape else None,
     )
-    result = answer(app, request, model=model, proxy=proxy, show_reasoning=show_reasoning, raw=raw)
     app.usage = result.usage
     if thread is not None and app.credentials is not None:  # answer() resolved them, or raised
         thread.record(app.credentials, user_text, result.text, result.cut, result.error)
     finish_notes(app, result, show_usage)
     result.raise_if_cut()
+    if shape is not None:
+        from qwen_cli.cli.ask_shape import print_checked
+
+        print_checked(app, result, shape.check(result.text))
 
 
-def read_prompt(app: AppContext, words: tuple[str, ...], files: tuple[str, ...] = ()) -> str:
+def _saved_schema(app: AppContext, single: str | None, multi: str | None) -> dict[str, Any]:
+    """--schema as a template keeps it: checked now, and a file's content rather than its path."""
+    value = single or multi
+    if not value:
+        return {}
+    from qwen_cli import schema
+
+    loaded = schema.load(value, app.cwd)
+    kept = value if value.lstrip().startswith("{") or not (app.cwd / value).is_file() else schema.compact(loaded)
+    return {"schema": kept, "schema_multi": bool(multi)}
+
+
+def _images(app: AppContext, attach: tuple[str, ...], files: tuple[str, ...]) -> list:
+    if not attach:
+        return []
+    from qwen_cli import attachments
+
+    if attach.count(attachments.STDIN) > 1 or (attachments.STDIN in attach and "-" in files):
+        raise UsageError("stdin can be read only once: one of -a - and -f -", hint="Attach the other as a file.")
+    cap = app.settings.get(attachments.SETTING)
+    return [attachments.load(value, cap, app.stdin) for value in attach]
+
+
+def _with_images(user_text: str, images: list) -> Any:
+    if not images:
+        return user_text
+    from qwen_cli.attachments import with_images
+
+    return with_images(user_text, images)
+
+
+def read_prompt(
+    app: AppContext,
+    words: tuple[str, ...],
+    files: tuple[str, ...] = (),
+    stdin_taken: bool = False,
+    required: bool = True,
+) -> str:
     """The user's turn: arguments, then piped stdin as context, then attached files (`-f -` is stdin, in its
-    place among them). All of it together is capped at input.max_bytes. Empty is a usage error."""
+    place among them). All of it together is capped at input.max_bytes. Empty is a usage error when
+    `required` (a template may need no input). `stdin_taken`: stdin is an image (-a -), not text."""
     from qwen_cli.local_input import STDIN, Budget
 
     if files.count(STDIN) > 1:
@@ -130,13 +243,13 @@ def read_prompt(app: AppContext, words: tuple[str, ...], files: tuple[str, ...] 
     prompt = " ".join(words).strip()
     if prompt:
         parts.append(prompt)
-    if not app.stdin_isatty and STDIN not in files:
+    if not app.stdin_isatty and STDIN not in files and not stdin_taken:
         piped = _read_stdin(app, budget)
         if piped.strip():
             parts.append(piped.rstrip("\n"))
     for path in files:
         parts.append(_attachment(app, path, budget))
-    if not parts:
+    if not parts and required:
         raise UsageError(
             "nothing to ask: give a prompt as arguments or on stdin",
             hint='Example: qwen ask "explain this error"  or  some-command | qwen ask "explain"',
@@ -144,7 +257,7 @@ def read_prompt(app: AppContext, words: tuple[str, ...], files: tuple[str, ...] 
     return "\n\n".join(parts)
 
 
-def ask_messages(user_text: str, system: str | None = None) -> list[dict[str, Any]]:
+def ask_messages(user_text: str | list[dict[str, Any]], system: str | None = None) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}] if system else []
     messages.append({"role": "user", "content": user_text})
     return messages
@@ -158,8 +271,12 @@ def answer(
     proxy: str | None = None,
     show_reasoning: bool = False,
     raw: bool = False,
+    before_send: Callable[[Credentials, ChatRequest], None] | None = None,
+    output_format: str | None = None,
 ) -> Answer:
-    """Resolve credentials and network options, send, and render. Returns the output.answer.Answer."""
+    """Resolve credentials and network options, send, and render. Returns the output.answer.Answer.
+    `before_send(credentials, request)` may adjust the request or refuse it (raise) before anything is sent;
+    `output_format="progress"` prints nothing on stdout (the caller prints the checked answer)."""
     import time
 
     from qwen_cli.providers import openai_compat
@@ -167,12 +284,15 @@ def answer(
 
     started = time.monotonic()
     creds = credentials_for(app, model=model)
+    if before_send is not None:
+        before_send(creds, request)
     network = NetworkOptions.from_settings(app.settings, creds.provider)
     if proxy:
         network.proxy = proxy
     events = openai_compat.stream(creds, request, network, notify=app.out.warn)
     result = app.out.render(
         events,
+        output_format=output_format,
         markdown=False if raw else None,
         show_reasoning=show_reasoning,
         model=request.model or creds.model,

@@ -124,3 +124,13 @@ def method_choice():
             pass
 
     return MethodChoice()
+
+
+@_safe
+def template_names(ctx):
+    """Templates in play from the cwd: the user's, then a trusted project's. Local files only."""
+    from pathlib import Path
+
+    from qwen_cli import paths, templates
+
+    return list(templates.available(paths.qwen_home(), Path.cwd()).templates)

@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "telemetry": "qwen_cli.cli.telemetry:telemetry",
     "terms": "qwen_cli.cli.terms:terms",
     "trust": "qwen_cli.cli.trust:trust",
+    "templates": "qwen_cli.cli.templates:templates_group",
+    "models": "qwen_cli.cli.models:models",
     "completion": "qwen_cli.cli.completion:completion",
 }
 

@@ -95,6 +95,8 @@ def render_answer(
         sink: _Sink = _JsonSink(app, show_reasoning)
     elif fmt == "stream-json":
         sink = _StreamJsonSink(app, show_reasoning)
+    elif fmt == "progress":
+        sink = _ProgressSink(app, show_reasoning)
     elif app.stdout_isatty if markdown is None else markdown:
         sink = _MarkdownSink(app, show_reasoning)
     else:
@@ -103,7 +105,7 @@ def render_answer(
     answer = Answer(model=model, resolution=resolution)
     # A dumb terminal can't erase a line: no spinner there (rich already turns the live display off).
     spinner: Spinner | None = None
-    if fmt == "text" and app.stderr_isatty and app.env.get("TERM") != "dumb":
+    if fmt in ("text", "progress") and app.stderr_isatty and app.env.get("TERM") != "dumb":
         spinner = Spinner(app)
     ending: BaseException | None = None
     try:
@@ -255,6 +257,31 @@ class _LiveMarkdown:
 
         # hyperlinks=False: a link shows its target, so an answer can't hide where a click goes.
         return Markdown(termsafe.clean(self.text), hyperlinks=False)
+
+
+class _ProgressSink(_Sink):
+    """Nothing on stdout (the caller prints the answer once it is checked, as `ask --schema` does); on a
+    terminal, a count of what has arrived on stderr, erased at the end."""
+
+    def __init__(self, app: AppContext, show_reasoning: bool) -> None:
+        super().__init__(app, show_reasoning)
+        self.live = app.stderr_isatty and app.env.get("TERM") != "dumb"
+        self.chars = 0
+        self.drawn = 0.0
+
+    def text(self, text: str) -> None:
+        self.end_reasoning()
+        self.chars += len(text)
+        if self.live and time.monotonic() - self.drawn > 0.1:
+            self.drawn = time.monotonic()
+            self.app.stderr.write(f"\rreceiving the answer: {self.chars:,} characters")
+            self.app.stderr.flush()
+
+    def close(self, answer: Answer) -> None:
+        super().close(answer)
+        if self.live and self.drawn:
+            self.app.stderr.write("\r\x1b[K")
+            self.app.stderr.flush()
 
 
 class _JsonSink(_Sink):

@@ -23,6 +23,8 @@ class ChatRequest:
     stop: list[str] | None = None  # stop sequences
     stream: bool = True
     model_choice: str = "-m MODEL"  # how the person picks another model where they are, for the not-found hint
+    # Body fields a feature adds as they are (e.g. --schema's response_format); the named fields above win.
+    extra_body: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

@@ -28,7 +28,8 @@ def protocol_headers(credentials: Credentials) -> dict[str, str]:
 
 
 def request_body(credentials: Credentials, request: ChatRequest, usage_option: bool = True) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": request.model or credentials.model, "messages": request.messages}
+    body: dict[str, Any] = {**request.extra_body}  # e.g. --schema's response_format; the fields below win
+    body.update(model=request.model or credentials.model, messages=request.messages)
     for name in ("temperature", "top_p", "max_tokens", "seed"):
         value = getattr(request, name)
         if value is not None:
