@@ -78,7 +78,18 @@ def models(ctx):
     if method is None or (method.takes_provider and not provider):  # nothing to go by: every catalogue model
         return [m for each in methods.all() if not each.takes_provider for m in each.models(None)]
     stored = _stored_model(settings.home, method_id, provider)
-    return list(dict.fromkeys(([stored] if stored else []) + method.models(provider)))
+    listed = _listed_models(settings.home, methods.login_id(method_id, provider))
+    return list(dict.fromkeys(([stored] if stored else []) + method.models(provider) + listed))
+
+
+def _listed_models(home, login: str) -> list[str]:
+    """What the provider listed the last time `qwen models` ran for this login (no network here)."""
+    import json
+
+    from qwen_cli.cli.models import CACHE_NAME
+
+    found = json.loads((home / CACHE_NAME).read_text("utf-8")).get(login, []) if (home / CACHE_NAME).exists() else []
+    return [m for m in found if isinstance(m, str)]
 
 
 def _stored_model(home, method: str, provider: str | None) -> str | None:
