@@ -227,8 +227,42 @@ def test_recipe_system_prompt_model_and_budget(shell):
     assert re.search(r"\d", result.stderr)  # --usage: token counts on stderr
 
 
+@pytest.mark.skipif(not shutil.which("jq"), reason="jq is not installed (the recipe uses .[])")
+def test_recipe_structured_answers(shell):
+    from tests.servers.openai_stub import stream_reply
+
+    shell.stub.script(
+        stream_reply(['{"name": "Guido van Rossum",', ' "year": 1991}']),
+        stream_reply(['{"items": [{"code": 400, "meaning": "Bad Request"}, {"code": 404, "meaning": "Not Found"}]}']),
+    )
+    result = shell(recipe("schema"))
+    assert result.stdout.splitlines() == ["Guido van Rossum", "400", "404"]
+    first = shell.stub.chat_requests[0].json
+    assert first["response_format"] == {"type": "json_object"} and '"year":{"type":"integer"}' in str(first["messages"])
+
+
+def test_recipe_a_saved_template(shell):
+    (shell.work / "app.log").write_text("2026-11-26 ERROR disk full\n")
+    result = shell(recipe("template"))
+    assert result.stdout == ANSWER + "\n"
+    assert len(shell.stub.chat_requests) == 1  # --save sends nothing
+    sent = shell.stub.chat_requests[0].json["messages"]
+    assert sent == [
+        {"role": "system", "content": "Answer in one line."},
+        {"role": "user", "content": "Summarise this for a manager: 2026-11-26 ERROR disk full"},
+    ]
+
+
+def test_recipe_ask_about_an_image(shell):
+    (shell.work / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64)
+    result = shell(recipe("image"))
+    assert result.stdout == ANSWER + "\n"
+    image = shell.stub.chat_requests[0].json["messages"][0]["content"][1]
+    assert image["image_url"]["url"].startswith("data:image/png;base64,")
+
+
 def test_every_recipe_is_covered_by_a_test():
-    tested = ("commit message", "log", "translate", "jq", "continue", "batch", "system prompt")
+    tested = ("commit message", "log", "translate", "jq", "continue", "batch", "system prompt", "schema", "template", "image")
     for title in RECIPES:
         assert any(word in title.lower() for word in tested), f"recipe {title!r} has no test in tests/test_readme.py"
 
