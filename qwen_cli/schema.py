@@ -91,7 +91,12 @@ def request_fields(schema: dict[str, Any], multi: bool, json_schema: bool) -> di
     """What the request body gets: `response_format` json_schema where the provider supports it, else JSON
     mode (the shape then goes in the prompt, see instruction())."""
     if json_schema:
-        return {"response_format": {"type": "json_schema", "json_schema": {"name": "answer", "schema": wanted(schema, multi)}}}
+        return {
+            "response_format": {
+                "type": "json_schema",
+                "json_schema": {"name": "answer", "schema": wanted(schema, multi)},
+            }
+        }
     return {"response_format": {"type": "json_object"}}
 
 
@@ -138,7 +143,7 @@ def _answer_json(text: str) -> Any:
         body = fenced.group(1).strip()
     try:
         return json.loads(body)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise SchemaMismatch(
             f"the answer is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"
             if body
@@ -151,7 +156,7 @@ def _answer_json(text: str) -> Any:
 def _json(text: str, where: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise UsageError(
             f"{where} is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})",
             hint="Give a JSON Schema file, inline JSON, or the short form: " + SHORT_FORM_HELP,
@@ -166,7 +171,9 @@ def _check_schema(schema: Any) -> None:
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
-        raise UsageError(f"the --schema is not a valid JSON Schema: {_clip(exc.message)}", hint=SHORT_FORM_HELP) from None
+        raise UsageError(
+            f"the --schema is not a valid JSON Schema: {_clip(exc.message)}", hint=SHORT_FORM_HELP
+        ) from None
 
 
 def _clip(text: str, limit: int = 160) -> str:

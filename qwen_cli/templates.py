@@ -66,7 +66,7 @@ class Template:
         if missing == [INPUT]:
             raise UsageError(
                 f"template {self.name!r} needs its input ($input)",
-                hint=f'Give it as arguments or on stdin: cmd | qwen ask -t {self.name}  or  qwen ask -t {self.name} "text"',
+                hint=f'Give it as arguments or on stdin: qwen ask -t {self.name} "TEXT" (or CMD | qwen ask ...)',
             )
         if missing:
             name = next(p for p in missing if p != INPUT)
@@ -103,7 +103,13 @@ class Template:
         return data
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "origin": self.origin, "path": str(self.path), "params": self.params(), **self.as_toml()}
+        return {
+            "name": self.name,
+            "origin": self.origin,
+            "path": str(self.path),
+            "params": self.params(),
+            **self.as_toml(),
+        }
 
 
 def check_name(name: str) -> str:
@@ -173,8 +179,9 @@ def skipped_note(paths_skipped: list[Path]) -> str:
     """The one line shown when project templates were left out."""
     from qwen_cli.trust import trust_command
 
-    where = paths_skipped[0].parent
-    return f"skipped {len(paths_skipped)} project template(s) in {where}: not trusted; run `{trust_command(paths_skipped[0])}`"
+    first = paths_skipped[0]
+    count = len(paths_skipped)
+    return f"skipped {count} project template(s) in {first.parent}: not trusted; run `{trust_command(first)}`"
 
 
 def find(name: str, found: Found) -> Template:

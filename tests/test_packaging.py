@@ -35,7 +35,16 @@ def test_runtime_dependencies_are_the_agreed_ones():
     # jsonschema: issue 19, validating --schema answers (imported only when --schema is used).
     deps = _toml(ROOT / "pyproject.toml")["project"]["dependencies"]
     names = {d.split(">")[0].split(";")[0].split("=")[0].strip() for d in deps}
-    assert names == {"click", "rich-click", "requests", "requests-oauthlib", "tomli-w", "python-dotenv", "tomli", "jsonschema"}
+    assert names == {
+        "click",
+        "rich-click",
+        "requests",
+        "requests-oauthlib",
+        "tomli-w",
+        "python-dotenv",
+        "tomli",
+        "jsonschema",
+    }
     assert [d for d in deps if d.startswith("tomli>")] == ["tomli>=2.0; python_version < '3.11'"]
 
 

@@ -262,7 +262,18 @@ def test_recipe_ask_about_an_image(shell):
 
 
 def test_every_recipe_is_covered_by_a_test():
-    tested = ("commit message", "log", "translate", "jq", "continue", "batch", "system prompt", "schema", "template", "image")
+    tested = (
+        "commit message",
+        "log",
+        "translate",
+        "jq",
+        "continue",
+        "batch",
+        "system prompt",
+        "schema",
+        "template",
+        "image",
+    )
     for title in RECIPES:
         assert any(word in title.lower() for word in tested), f"recipe {title!r} has no test in tests/test_readme.py"
 

@@ -131,10 +131,12 @@ def ask(
       qwen ask -a photo.jpg "what is in this picture?"
       git diff | qwen ask -t review -p focus security
     """
-    options = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
+    options: dict[str, Any] = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
     if save:
         if files or attach or continue_ or template:
-            raise UsageError("--save takes a prompt and options, not -f, -a, -c or -t", hint="Give them when you use it.")
+            raise UsageError(
+                "--save takes a prompt and options, not -f, -a, -c or -t", hint="Give them when you use it."
+            )
         from qwen_cli.cli.templates import save_from_ask
 
         fields = {"system": system, "model": model, "options": options, "defaults": dict(params)}
@@ -149,7 +151,9 @@ def ask(
         system, model = system or tpl.system, model or tpl.model
         options = {k: tpl.options.get(k) if v is None else v for k, v in options.items()}
         if not (schema_value or schema_multi) and tpl.schema:
-            schema_value, schema_multi, base = (None, tpl.schema, tpl.path.parent) if tpl.schema_multi else (tpl.schema, None, tpl.path.parent)
+            schema_value, schema_multi, base = (
+                (None, tpl.schema, tpl.path.parent) if tpl.schema_multi else (tpl.schema, None, tpl.path.parent)
+            )
     elif params:
         raise UsageError("-p fills a template's parameters: use it with -t NAME", hint="See `qwen templates list`.")
     from qwen_cli.cli.ask_shape import Shape, before_send

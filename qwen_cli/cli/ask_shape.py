@@ -30,7 +30,9 @@ class Shape:
     @classmethod
     def from_options(cls, single: str | None, multi: str | None, base: Path) -> Shape | None:
         if single and multi:
-            raise UsageError("give --schema or --schema-multi, not both", hint="--schema-multi asks for a list of them.")
+            raise UsageError(
+                "give --schema or --schema-multi, not both", hint="--schema-multi asks for a list of them."
+            )
         if not (single or multi):
             return None
         from qwen_cli import schema
@@ -65,7 +67,9 @@ def before_send(
             native = facts.json_schema is True
             request.extra_body.update(schema.request_fields(shape.schema, shape.multi, json_schema=native))
             if not native:
-                request.messages = schema.with_instruction(request.messages, schema.instruction(shape.schema, shape.multi))
+                request.messages = schema.with_instruction(
+                    request.messages, schema.instruction(shape.schema, shape.multi)
+                )
 
     return check
 

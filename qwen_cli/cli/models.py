@@ -52,7 +52,13 @@ def models(app: AppContext, provider: str | None, as_json: bool) -> None:
         rows.append({"id": mid, "default": mid == creds.model, "offered": mid in ids, **facts.as_dict()})
     if as_json:
         app.out.json(
-            {"method": creds.method, "provider": creds.provider, "base_url": creds.base_url, "default": creds.model, "models": rows}
+            {
+                "method": creds.method,
+                "provider": creds.provider,
+                "base_url": creds.base_url,
+                "default": creds.model,
+                "models": rows,
+            }
         )
         return
     _table(app, rows)
@@ -88,4 +94,3 @@ def _remember(app: AppContext, login: str, ids: list[str]) -> None:
         atomic_write(path, json.dumps(cache))
     except (OSError, ValueError):
         pass
-

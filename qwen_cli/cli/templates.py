@@ -151,7 +151,9 @@ def edit(app: AppContext, name: str) -> None:
     try:
         subprocess.run([*shlex.split(editor), str(file)], check=False)
     except OSError as exc:
-        raise UsageError(f"can't start the editor {editor!r}: {exc.strerror or exc}", hint=f"Edit {file} yourself.") from None
+        raise UsageError(
+            f"can't start the editor {editor!r}: {exc.strerror or exc}", hint=f"Edit {file} yourself."
+        ) from None
     templates.find(name, templates.available(app.settings.home, app.cwd))  # a broken edit says so now
     app.out.info(f"Saved: {file}")
 

@@ -39,7 +39,10 @@ def test_an_image_is_sent_as_a_data_url_typed_by_its_bytes(openai_server, env, i
     assert result.exit_code == 0, result.stderr
     text, image = content(openai_server)
     assert text == {"type": "text", "text": "what is this?"}
-    assert image == {"type": "image_url", "image_url": {"url": f"data:image/{mime};base64," + base64.b64encode(data).decode()}}
+    assert image == {
+        "type": "image_url",
+        "image_url": {"url": f"data:image/{mime};base64," + base64.b64encode(data).decode()},
+    }
 
 
 def test_an_image_on_stdin(openai_server, env):
@@ -72,7 +75,10 @@ def test_a_file_that_is_not_an_image_is_refused(openai_server, env, isolated):
     (isolated.work / "fake.png").write_text("just text with a .png name")
     result = ask(["-a", "fake.png", "what?"], env, cwd=isolated.work)
     assert result.exit_code == 2 and openai_server.chat_requests == []
-    assert result.stderr.splitlines()[0] == "Error: -a fake.png: not a png, jpeg, webp or gif image (checked by its content, not its name)"
+    assert (
+        result.stderr.splitlines()[0]
+        == "Error: -a fake.png: not a png, jpeg, webp or gif image (checked by its content, not its name)"
+    )
     assert "-f" in result.stderr.splitlines()[1]
 
 

@@ -26,8 +26,12 @@ def test_lists_the_providers_models_with_facts_and_the_default(openai_server, en
     assert out["default"] == "test-model" and out["base_url"] == openai_server.url
     rows = {r["id"]: r for r in out["models"]}
     assert rows["other-model"] == {
-        "id": "other-model", "default": False, "offered": True,
-        "context_window": 32768, "image_input": True, "json_schema": False,
+        "id": "other-model",
+        "default": False,
+        "offered": True,
+        "context_window": 32768,
+        "image_input": True,
+        "json_schema": False,
     }
     assert rows["test-model"]["default"] is True
     assert rows["test-model"]["context_window"] is None and rows["test-model"]["image_input"] is None  # unknown

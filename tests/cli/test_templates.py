@@ -30,8 +30,21 @@ def write_template(directory, name, text):
 
 def test_save_then_use_with_parameters_and_stdin(openai_server, env, isolated):
     saved = qwen(
-        ["ask", "--save", "summary", "-s", "Be brief.", "-m", "other-model", "--max-tokens", "50",
-         "-p", "n", "3", "Summarise in $n bullets: $input"],
+        [
+            "ask",
+            "--save",
+            "summary",
+            "-s",
+            "Be brief.",
+            "-m",
+            "other-model",
+            "--max-tokens",
+            "50",
+            "-p",
+            "n",
+            "3",
+            "Summarise in $n bullets: $input",
+        ],
         env,
     )
     assert saved.exit_code == 0, saved.stderr
@@ -63,7 +76,9 @@ def test_a_missing_parameter_is_a_usage_error_naming_it(openai_server, env, isol
 
 
 def test_a_template_without_input_is_sent_as_is(openai_server, env, isolated):
-    write_template(isolated.qwen_home / "templates", "joke", 'prompt = "Tell a ${kind} joke."\n[defaults]\nkind = "short"\n')
+    write_template(
+        isolated.qwen_home / "templates", "joke", 'prompt = "Tell a ${kind} joke."\n[defaults]\nkind = "short"\n'
+    )
     assert qwen(["ask", "-t", "joke"], env).exit_code == 0
     assert sent(openai_server)["messages"][-1]["content"] == "Tell a short joke."
 
@@ -129,9 +144,14 @@ def test_project_templates_only_when_the_folder_is_trusted(openai_server, env, i
     used = qwen(["ask", "-t", "review", "code"], env, cwd=project)
     assert used.exit_code == 0, used.stderr
     assert sent(openai_server)["messages"][-1]["content"] == "Project review: code"
-    assert json.loads(qwen(["templates", "list", "--json"], env, cwd=project).stdout)["templates"][0]["origin"] == "project"
+    assert (
+        json.loads(qwen(["templates", "list", "--json"], env, cwd=project).stdout)["templates"][0]["origin"]
+        == "project"
+    )
 
-    (project / ".qwen" / "templates" / "review.toml").write_text('prompt = "Changed: $input"\n')  # edited: untrusted again
+    (project / ".qwen" / "templates" / "review.toml").write_text(
+        'prompt = "Changed: $input"\n'
+    )  # edited: untrusted again
     again = qwen(["ask", "-t", "review", "code"], env, cwd=project)
     assert again.exit_code == 2 and "not trusted" in again.stderr
 
