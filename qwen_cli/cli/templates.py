@@ -82,7 +82,13 @@ def templates_group() -> None:
 @_JSON
 @pass_app
 def list_(app: AppContext, as_json: bool) -> None:
-    """List the templates in play here, yours and a trusted project's."""
+    """List the templates in play here, yours and a trusted project's.
+
+    \b
+    Examples:
+      qwen templates list
+      qwen templates list --json | jq -r '.templates[].name'
+    """
     found = _found(app)
     rows = [t.as_dict() for t in found.templates.values()]
     if as_json:
@@ -108,7 +114,13 @@ def list_(app: AppContext, as_json: bool) -> None:
 @_JSON
 @pass_app
 def show(app: AppContext, name: str, as_json: bool) -> None:
-    """Show a template's file and parameters."""
+    """Show a template's file and parameters.
+
+    \b
+    Examples:
+      qwen templates show summary
+      qwen templates show summary --json | jq .params
+    """
     template = use(app, name)
     if as_json:
         app.out.json(template.as_dict())
@@ -122,7 +134,13 @@ def show(app: AppContext, name: str, as_json: bool) -> None:
 @_JSON
 @pass_app
 def path(app: AppContext, name: str | None, as_json: bool) -> None:
-    """Print the templates folder, or the file NAME is read from."""
+    """Print the templates folder, or the file NAME is read from.
+
+    \b
+    Examples:
+      qwen templates path
+      qwen templates path summary
+    """
     from qwen_cli import templates
 
     where = use(app, name).path if name else templates.user_dir(app.settings.home)
@@ -136,7 +154,13 @@ def path(app: AppContext, name: str | None, as_json: bool) -> None:
 @click.argument("name", shell_complete=template_names)
 @pass_app
 def edit(app: AppContext, name: str) -> None:
-    """Open your template NAME in $VISUAL or $EDITOR (a new one starts from an example)."""
+    """Open your template NAME in $VISUAL or $EDITOR (a new one starts as `prompt = "$input"`).
+
+    \b
+    Examples:
+      qwen templates edit summary
+      EDITOR=nano qwen templates edit review
+    """
     import shlex
     import subprocess
 
@@ -163,7 +187,12 @@ def edit(app: AppContext, name: str) -> None:
 @_JSON
 @pass_app
 def rm(app: AppContext, name: str, as_json: bool) -> None:
-    """Delete your template NAME (a project's templates are the project's)."""
+    """Delete your template NAME (a project's templates are the project's).
+
+    \b
+    Examples:
+      qwen templates rm summary
+    """
     from qwen_cli import templates
 
     removed = templates.remove(app.settings.home, name)
