@@ -170,3 +170,13 @@ def test_plain_ask_does_not_import_jsonschema(isolated):
     probe = "import sys, qwen_cli.cli.ask; print('jsonschema' in sys.modules)"
     out = subprocess.run([os.sys.executable, "-c", probe], capture_output=True, text=True, cwd=isolated.work)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_on_a_terminal_progress_goes_to_stderr_and_the_json_to_stdout(openai_server, env):
+    from tests.helpers import invoke
+
+    openai_server.script(stream_reply(['{"name": "Ada",', ' "age": 36}']))
+    result = invoke(["ask", "--schema", PERSON, "who"], env=env, tty=True)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == '{"name":"Ada","age":36}\n'
+    assert "receiving the answer: " in result.stderr and result.stderr.endswith("\r\x1b[K")
