@@ -20,8 +20,10 @@ from qwen_cli.errors import Interrupted, UsageError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.cli.ask_shape import Shape
     from qwen_cli.context import AppContext
     from qwen_cli.local_input import Budget
     from qwen_cli.output.answer import Answer
@@ -156,9 +158,7 @@ def ask(
             )
     elif params:
         raise UsageError("-p fills a template's parameters: use it with -t NAME", hint="See `qwen templates list`.")
-    from qwen_cli.cli.ask_shape import Shape, before_send
-
-    shape = Shape.from_options(schema_value, schema_multi, base)
+    shape = _shape(schema_value, schema_multi, base)
     images = _images(app, attach, files)
     if continue_ and images:
         raise UsageError("-a can't be added to a chat session (-c) yet", hint="Ask about the image without -c.")
@@ -183,7 +183,7 @@ def ask(
         proxy=proxy,
         show_reasoning=show_reasoning,
         raw=raw,
-        before_send=before_send(app, shape, images),
+        before_send=_before_send(app, shape, images),
         output_format="progress" if shape else None,
     )
     app.usage = result.usage
@@ -195,6 +195,24 @@ def ask(
         from qwen_cli.cli.ask_shape import print_checked
 
         print_checked(app, result, shape.check(result.text))
+
+
+def _shape(single: str | None, multi: str | None, base: Path) -> Shape | None:
+    if not (single or multi):
+        return None  # plain `ask` imports none of it: its start-up is benchmarked
+    from qwen_cli.cli.ask_shape import Shape
+
+    return Shape.from_options(single, multi, base)
+
+
+def _before_send(
+    app: AppContext, shape: Shape | None, images: list
+) -> Callable[[Credentials, ChatRequest], None] | None:
+    if shape is None and not images:
+        return None
+    from qwen_cli.cli.ask_shape import before_send
+
+    return before_send(app, shape, images)
 
 
 def _saved_schema(app: AppContext, single: str | None, multi: str | None) -> dict[str, Any]:

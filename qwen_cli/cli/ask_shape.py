@@ -47,10 +47,7 @@ class Shape:
 
 def before_send(
     app: AppContext, shape: Shape | None, images: list[Attachment]
-) -> Callable[[Credentials, ChatRequest], None] | None:
-    if shape is None and not images:
-        return None
-
+) -> Callable[[Credentials, ChatRequest], None]:
     def check(creds: Credentials, request: ChatRequest) -> None:
         from qwen_cli import catalogue
 
