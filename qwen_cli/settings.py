@@ -260,7 +260,7 @@ _ZERO_IS_OFF = (
     "network.max_event_bytes",
 )
 # Integers that size a buffer or a window: at least 1.
-_POSITIVE_INTS = ("input.max_bytes", "chat.max_context_chars")
+_POSITIVE_INTS = ("input.max_bytes", "input.max_image_bytes", "chat.max_context_chars")
 
 
 def _out_of_range(key: Key, value: Any) -> str | None:
