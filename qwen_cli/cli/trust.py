@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def _project_dirs(app: AppContext) -> list[Path]:
     """The folders that hold the project files in play from the cwd (the project config, a project .env, Qwen
-    Code's workspace settings.json)."""
+    Code's workspace settings.json, project templates)."""
     from qwen_cli.trust import owner_dir, real
 
     settings = app.settings

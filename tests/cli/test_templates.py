@@ -178,3 +178,12 @@ def test_completion_offers_template_names(isolated):
     write_template(isolated.qwen_home / "templates", "sql", 'prompt = "$input"\n')
     assert bash_complete(["qwen", "ask", "-t", "s"]) == ["sql", "summary"]
     assert bash_complete(["qwen", "templates", "show", "su"]) == ["summary"]
+
+
+def test_qwen_trust_with_no_folder_finds_a_project_with_only_templates(openai_server, env, isolated):
+    project = isolated.work / "proj"
+    write_template(project / ".qwen" / "templates", "review", 'prompt = "Project review: $input"\n')
+    trusted = qwen(["trust"], env, cwd=project)
+    assert trusted.exit_code == 0, trusted.stderr
+    assert ".qwen/templates/review.toml" in trusted.stderr
+    assert qwen(["ask", "-t", "review", "code"], env, cwd=project).exit_code == 0
