@@ -26,6 +26,11 @@ def _project_dirs(app: AppContext) -> list[Path]:
     for file in candidates:
         if file is not None and owner_dir(real(file)) not in found:
             found.append(owner_dir(real(file)))
+    from qwen_cli.templates import project_dir
+
+    templates = project_dir(app.cwd, settings.home)  # DIR/.qwen/templates, for `qwen ask -t`
+    if templates is not None and real(templates).parent.parent not in found:
+        found.append(real(templates).parent.parent)
     return found
 
 
