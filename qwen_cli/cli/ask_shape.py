@@ -52,6 +52,12 @@ def before_send(
         from qwen_cli import catalogue
 
         model = request.model or creds.model
+        if creds.protocol != "openai":  # response_format and image_url parts are the OpenAI protocol's
+            what = "--schema" if shape is not None else "-a"
+            raise UsageError(
+                f"{what} works with OpenAI-compatible providers only; this login speaks {creds.protocol}",
+                hint="Use an OpenAI-compatible login for it (qwen auth switch), or leave it out.",
+            )
         facts = catalogue.model_facts(app.settings, creds.provider, model)
         if images and facts.image_input is False:
             raise UsageError(

@@ -180,3 +180,17 @@ def test_on_a_terminal_progress_goes_to_stderr_and_the_json_to_stdout(openai_ser
     assert result.exit_code == 0, result.stderr
     assert result.stdout == '{"name":"Ada","age":36}\n'
     assert "receiving the answer: " in result.stderr and result.stderr.endswith("\r\x1b[K")
+
+
+def test_schema_and_images_on_another_protocol_are_refused_before_sending(anthropic_server, isolated):
+    anthropic_server.accept_tokens = {"sk-ant-test"}
+    env = {
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "ANTHROPIC_MODEL": "claude-test",
+        "ANTHROPIC_BASE_URL": anthropic_server.url,
+    }
+    (isolated.work / "shot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    for args in (["--schema", PERSON], ["-a", "shot.png"]):
+        result = ask([*args, "who"], env, cwd=isolated.work)
+        assert result.exit_code == 2 and "OpenAI-compatible providers only" in result.stderr, result.stderr
+    assert anthropic_server.requests == []
