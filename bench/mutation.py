@@ -27,7 +27,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120.0  # seconds per mutant; a mutant that hangs the tests counts as killed
-PYTEST = ".venv/bin/python -m pytest -x -q -p no:cacheprovider -m 'not slow'"
+# -n 0: one process per mutant's run; xdist's workers would cost more to start than the scoped files take.
+PYTEST = ".venv/bin/python -m pytest -x -q -n 0 -p no:cacheprovider -m 'not slow'"
 
 # The test files that exercise each module, and only those (a mutant's run stops at the first failure).
 MODULES = {

@@ -90,3 +90,25 @@ def isolated(tmp_path, monkeypatch):
     yield type("Isolated", (), {"home": home, "qwen_home": qwen_home, "work": work, "tmp": tmp_path})
     if guard_log.exists() and guard_log.read_text().strip():
         pytest.fail("a test tried to reach a non-loopback address:\n" + guard_log.read_text())
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist: a worker's survival figures (tests/survival/conftest.py) join the controller's."""
+    from tests.survival.registry import REGISTRY
+
+    REGISTRY.figures.update(getattr(node, "workeroutput", {}).get("survival_figures", {}))
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests.survival.registry import REGISTRY
+
+    if not REGISTRY.figures:
+        return
+    terminalreporter.section("survival figures")
+    for name, value in sorted(REGISTRY.figures.items()):
+        if name != "matrix_rows":  # the table is in the JSON report
+            terminalreporter.write_line(f"{name}: {value}")
+    path = REGISTRY.write_report()
+    if path is not None:
+        terminalreporter.write_line(f"report: {path}")

@@ -4,6 +4,7 @@ captured for the final secret scan in test_zz_secrets.py."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -54,13 +55,19 @@ def _flush(isolated) -> None:
         REGISTRY.add("flushes_skipped_broken_home")
 
 
-def pytest_terminal_summary(terminalreporter):
-    if not REGISTRY.figures:
-        return
-    terminalreporter.section("survival figures")
-    for name, value in sorted(REGISTRY.figures.items()):
-        if name != "matrix_rows":  # the table is in the JSON report
-            terminalreporter.write_line(f"{name}: {value}")
-    path = REGISTRY.write_report()
-    if path is not None:
-        terminalreporter.write_line(f"report: {path}")
+SURVIVAL_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (`-n` in pyproject's addopts) the survival tests all run in one worker, in file
+    order, with `--dist loadgroup`: test_zz_secrets.py scans what the tests before it captured in that process."""
+    for item in items:
+        if SURVIVAL_DIR in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.xdist_group("survival"))
+
+
+def pytest_sessionfinish(session):
+    """A worker hands its figures to the controller, which prints them (tests/conftest.py)."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None and REGISTRY.figures:
+        workeroutput["survival_figures"] = json.loads(json.dumps(REGISTRY.figures, default=str))
