@@ -62,8 +62,24 @@ MODULES = {
     ],
     "qwen_cli/auth/resolve.py": [
         "tests/auth/test_resolve.py",
+        "tests/auth/test_registry.py",
+        "tests/cli/test_one_resolution.py",
         "tests/cli/test_auth_status.py",
         "tests/security/test_trust.py",
+    ],
+    "qwen_cli/auth/methods/__init__.py": [
+        "tests/auth/test_registry.py",
+        "tests/auth/test_resolve.py",
+        "tests/test_public_api.py",
+        "tests/cli/test_auth_status.py",
+        "tests/cli/test_auth_token.py",
+    ],
+    "qwen_cli/auth/methods/base.py": [
+        "tests/auth/test_registry.py",
+        "tests/auth/test_resolve.py",
+        "tests/cli/test_auth_status.py",
+        "tests/cli/test_one_resolution.py",
+        "tests/cli/test_auth_token.py",
     ],
     "qwen_cli/providers/failures.py": [
         "tests/providers/test_failure_messages.py",
