@@ -19,6 +19,7 @@ import json
 import socket
 import struct
 import threading
+import time
 import zlib
 from dataclasses import dataclass
 
@@ -66,6 +67,7 @@ class HostileServer:
         self.host = host
         self.url_host = url_host or host  # "localhost" names the same socket as another origin
         self.requests: list[Request] = []
+        self.accepted_at: list[float] = []  # time.monotonic() of each accepted connection
         self._stopping = threading.Event()
         self._sock: socket.socket | None = None
         self.port: int | None = None
@@ -100,6 +102,7 @@ class HostileServer:
         while not self._stopping.is_set():
             try:
                 sock, _ = self._sock.accept()
+                self.accepted_at.append(time.monotonic())
             except TimeoutError:
                 continue
             except OSError:
