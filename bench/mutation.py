@@ -39,6 +39,7 @@ MODULES = {
         "tests/security/test_trust.py",
     ],
     "qwen_cli/fsutil.py": [
+        "tests/test_fsutil_edges.py",
         "tests/test_file_locks.py",
         "tests/test_atomic_writes.py",
         "tests/test_settings.py",
