@@ -20,10 +20,16 @@ def server():
     stub.stop()
 
 
+_HELD_PORTS: list[socket.socket] = []
+
+
 def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that refuses connections: bound for the rest of the session but never listening, so no other
+    test (pytest-xdist runs several at once) or program can start listening on it meanwhile."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    _HELD_PORTS.append(sock)
+    return sock.getsockname()[1]
 
 
 def test_a_server_that_answers_is_offered_with_its_models(server):

@@ -304,12 +304,12 @@ def test_qwen_oauth_rejects_key_flags(isolated):
 def test_qwen_oauth_unreachable_server_names_proxy_and_ca_settings(isolated):
     import socket
 
-    with socket.socket() as s:
+    with socket.socket() as s:  # bound but never listening: refused, and no parallel test can take the port
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    result = invoke(
-        ["auth", "login", "--method", "qwen-oauth"], env={"QWEN_OAUTH_BASE_URL": f"http://127.0.0.1:{port}"}
-    )
+        result = invoke(
+            ["auth", "login", "--method", "qwen-oauth"], env={"QWEN_OAUTH_BASE_URL": f"http://127.0.0.1:{port}"}
+        )
     assert result.exit_code == 6
     assert "HTTPS_PROXY" in result.stderr and "REQUESTS_CA_BUNDLE" in result.stderr
 

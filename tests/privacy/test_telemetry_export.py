@@ -194,14 +194,15 @@ def test_export_uses_the_shared_network_settings_no_proxy_bypasses_the_proxy(col
     """network.proxy points at a closed port; NO_PROXY names the loopback collector, so the batch still lands."""
     import socket
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        dead_port = s.getsockname()[1]
+    dead = socket.socket()  # bound but never listening: refused, and no parallel test can take the port
+    dead.bind(("127.0.0.1", 0))
+    dead_port = dead.getsockname()[1]
     fill(2)
     env = env_for(collector, QWEN_NETWORK_PROXY=f"http://127.0.0.1:{dead_port}")
     blocked = invoke(["telemetry", "flush"], env=env)
     assert blocked.exit_code == 6 and len(collector.records()) == 0
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     result = invoke(["telemetry", "flush"], env=env)
+    dead.close()
     assert result.exit_code == 0, result.output
     assert len(collector.records()) == 2

@@ -321,13 +321,13 @@ def test_retry_after_too_long_is_not_waited_for(openai_server):
 def test_connection_refused_is_retried_then_exit_6():
     import socket
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    c = Credentials("api-key", "custom", f"http://127.0.0.1:{port}/v1", "m", token="sk-test-key")
-    with pytest.raises(NetworkError, match=f"connection refused by 127.0.0.1:{port} after 3 attempts"):
-        list(openai_compat.stream(c, ChatRequest(HELLO), NetworkOptions(max_retries=2)))
+    # Bound but never listening: connections are refused, and no parallel test can take the port meanwhile.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        c = Credentials("api-key", "custom", f"http://127.0.0.1:{port}/v1", "m", token="sk-test-key")
+        with pytest.raises(NetworkError, match=f"connection refused by 127.0.0.1:{port} after 3 attempts"):
+            list(openai_compat.stream(c, ChatRequest(HELLO), NetworkOptions(max_retries=2)))
 
 
 def test_dns_failure_is_not_retried():

@@ -72,12 +72,16 @@ def ask(ctx, env, *extra, **kwargs) -> Result:
     return run(["ask", *extra, "hi"], env=env, timeout=kwargs.pop("timeout", 60), **kwargs)
 
 
+_HELD_PORTS: list[socket.socket] = []
+
+
 def closed_port() -> int:
+    """A port that refuses connections: bound for the rest of the session but never listening, so no other
+    test (pytest-xdist runs several at once) or program can start listening on it meanwhile."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+    _HELD_PORTS.append(sock)
+    return sock.getsockname()[1]
 
 
 # -- configuration ---------------------------------------------------------------------------------------
