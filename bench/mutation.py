@@ -50,6 +50,7 @@ MODULES = {
     "qwen_cli/providers/sse.py": ["tests/providers/test_sse.py", "tests/providers/test_openai_compat.py"],
     "qwen_cli/trust.py": ["tests/security/test_trust.py", "tests/test_settings.py"],
     "qwen_cli/telemetry/policy.py": [
+        "tests/privacy/test_policy_defences.py",
         "tests/privacy/test_telemetry_policy.py",
         "tests/privacy/test_telemetry_export.py",
     ],
