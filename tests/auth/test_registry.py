@@ -49,12 +49,15 @@ def test_no_method_id_is_written_outside_its_own_module():
 
 
 def test_the_literal_check_sees_a_planted_id(tmp_path, monkeypatch):
-    planted = PACKAGE / "zz_planted_for_test.py"
-    planted.write_text('METHOD = "coding-plan"\n')
-    try:
-        assert method_id_literals() == ["zz_planted_for_test.py:1: 'coding-plan'"]
-    finally:
-        planted.unlink()
+    # Planted in a copy of the package: tests running at the same time (pytest-xdist) read the real one.
+    import shutil
+    import sys
+
+    copy = tmp_path / "qwen_cli"
+    shutil.copytree(PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", copy)
+    (copy / "zz_planted_for_test.py").write_text('METHOD = "coding-plan"\n')
+    assert method_id_literals() == ["zz_planted_for_test.py:1: 'coding-plan'"]
 
 
 # -- a throwaway fourth method ----------------------------------------------------------------------------
