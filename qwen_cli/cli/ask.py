@@ -301,8 +301,8 @@ def answer(
     `output_format="progress"` prints nothing on stdout (the caller prints the checked answer)."""
     import time
 
-    from qwen_cli.providers import openai_compat
     from qwen_cli.providers.events import NetworkOptions
+    from qwen_cli.usage.hook import recorded_stream
 
     started = time.monotonic()
     creds = credentials_for(app, model=model)
@@ -311,7 +311,7 @@ def answer(
     network = NetworkOptions.from_settings(app.settings, creds.provider)
     if proxy:
         network.proxy = proxy
-    events = openai_compat.stream(creds, request, network, notify=app.out.warn)
+    events = recorded_stream(app, creds, request, network)
     result = app.out.render(
         events,
         output_format=output_format,

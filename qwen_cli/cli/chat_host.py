@@ -64,15 +64,13 @@ class CliProvider:
         return NetworkOptions.from_settings(self.app.settings, credentials.provider)
 
     def stream(self, credentials: Credentials, messages: list[dict[str, Any]]) -> Iterable[Event]:
-        from qwen_cli.providers import openai_compat
         from qwen_cli.providers.events import ChatRequest
+        from qwen_cli.usage.hook import recorded_stream
 
         if credentials.token and credentials.token not in self.app.secrets:
             self.app.secrets.append(credentials.token)
         request = ChatRequest(messages=messages, model=credentials.model, model_choice="/model NAME")
-        stream: Iterable[Event] = openai_compat.stream(
-            credentials, request, self.network(credentials), notify=self.app.out.warn
-        )
+        stream: Iterable[Event] = recorded_stream(self.app, credentials, request, self.network(credentials))
         return stream
 
     def current(self, credentials: Credentials) -> Credentials:

@@ -1,0 +1,125 @@
+"""The one place a request is recorded in the usage ledger: `recorded_stream()` sends through the adapter and
+passes its events through unchanged, and when the stream ends (finished, failed, cut or abandoned) appends one
+record. `qwen ask` and `qwen chat` both send through it.
+
+It must not slow `qwen ask` (the one-shot budget is tight): nothing is imported here that the request path
+hasn't loaded already, and the record is one small append. A ledger that can't be written never fails the
+request: one warning per invocation at most.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+from qwen_cli.errors import QuotaError, QwenError
+from qwen_cli.providers.events import Finish, Usage
+
+if TYPE_CHECKING:
+    from qwen_cli.auth.credentials import Credentials
+    from qwen_cli.context import AppContext
+    from qwen_cli.providers.events import ChatRequest, Event, NetworkOptions
+
+WARNED = "usage-ledger-unwritable"  # in app.shown_once: the warning is printed once per invocation
+
+
+def recorded_stream(
+    app: AppContext, credentials: Credentials, request: ChatRequest, network: NetworkOptions
+) -> Iterator[Event]:
+    from qwen_cli.providers import openai_compat
+
+    events = openai_compat.stream(credentials, request, network, notify=app.out.warn)
+    return _recorded(app, credentials, request.model or credentials.model, events)
+
+
+def _recorded(app: AppContext, credentials: Credentials, model: str, events: Iterable[Event]) -> Iterator[Event]:
+    started = time.monotonic()
+    usage: Usage | None = None
+    status = "ok"
+    try:
+        for event in events:
+            if isinstance(event, Usage):
+                usage = event
+            elif isinstance(event, Finish) and event.model:
+                model = event.model
+            yield event
+    except QuotaError as exc:
+        status = type(exc).__name__
+        full = _with_ledger_window(app, credentials, exc)
+        if full is not exc:
+            raise full from exc
+        raise
+    except QwenError as exc:
+        status = type(exc).__name__
+        raise
+    except (KeyboardInterrupt, GeneratorExit):
+        status = "interrupted"
+        raise
+    except BaseException as exc:
+        status = type(exc).__name__
+        raise
+    finally:
+        _write(app, credentials, model, usage, status, int((time.monotonic() - started) * 1000))
+
+
+def _write(app: AppContext, credentials: Credentials, model: str, usage: Usage | None, status: str, ms: int) -> None:
+    try:
+        settings = app.settings
+        from qwen_cli.usage import ledger
+
+        if not ledger.enabled(settings):
+            return
+        record = {
+            "time": round(ledger.now(app.env), 3),
+            "method": credentials.method,
+            "provider": credentials.provider,
+            "region": region_of(app, credentials),
+            "model": model or "",
+            "input_tokens": usage.prompt_tokens if usage else None,
+            "output_tokens": usage.completion_tokens if usage else None,
+            "status": status,
+            "duration_ms": ms,
+        }
+        ledger.append(settings.home, record, settings.get("usage.max_bytes"))
+    except Exception as exc:  # noqa: BLE001 - the ledger must never fail the request
+        if WARNED not in app.shown_once:
+            app.shown_once.add(WARNED)
+            why = exc.message if isinstance(exc, QwenError) else (getattr(exc, "strerror", None) or type(exc).__name__)
+            app.out.warn(f"this request was not recorded in the usage ledger ({why}); `usage.ledger = false` stops trying")
+
+
+def region_of(app: AppContext, credentials: Credentials) -> str | None:
+    """The catalogue region the request went to, read from where the base URL came from ("region global",
+    "providers.X.regions.china.base_url"), else the Coding Plan's `auth.region`; never the URL itself."""
+    source = credentials.base_url_source or ""
+    if source.startswith("region "):
+        return source.split(" ", 1)[1] or None
+    if ".regions." in source:
+        return source.split(".regions.", 1)[1].split(".", 1)[0] or None
+    from qwen_cli.auth import methods
+
+    method = methods.METHODS.get(credentials.method)
+    if method is not None and method.takes_region:
+        region = app.settings.get("auth.region")
+        return str(region) if region else None
+    return None
+
+
+def _with_ledger_window(app: AppContext, credentials: Credentials, error: QuotaError) -> QuotaError:
+    """A Coding Plan quota error, with the window this machine's ledger says is full next to the server's words."""
+    try:
+        from qwen_cli.usage import windows
+
+        note = windows.full_window_note(app.settings, credentials.method, ledger_now(app))
+    except Exception:  # noqa: BLE001 - an unreadable ledger leaves the server's message as it was
+        return error
+    if not note:
+        return error
+    return type(error)(f"{error.message} ({note})", hint=error.hint)
+
+
+def ledger_now(app: AppContext) -> float:
+    from qwen_cli.usage import ledger
+
+    return ledger.now(app.env)
