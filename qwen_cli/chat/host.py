@@ -64,6 +64,10 @@ class Commands(Protocol):
         """Show ("") or change ("on", "off") the usage statistics setting; the text to show, if any."""
         ...
 
+    def plan_usage(self) -> str:
+        """The Coding Plan's windows from this machine's usage ledger ("" when it holds no Coding Plan request)."""
+        ...
+
 
 class Host(Protocol):
     @property

@@ -155,6 +155,9 @@ def _stats(session: ChatSession, argument: str) -> None:
         f"Session: {session.id}  Model: {session.credentials.model}\n"
         "Talking to:\n" + "\n".join(resolution_lines(session.credentials))
     )
+    plan = session.host.commands.plan_usage()
+    if plan:
+        session.host.out.info(plan)
 
 
 @command("save", "[PATH]", "Save the transcript as markdown (default: qwen-chat-<id>.md in the current directory).")

@@ -419,6 +419,7 @@ def status(app: AppContext, as_json, verify):
             app.stdout.write(f"Profile: {profiles.label(profile)} (active: {profiles.reason_text(reason)})\n")
         _print_status(app, settings, states, rows, now)
         _print_guard(app, settings)
+        _plan_usage(app, states)
     if not states or choice is None:
         if not as_json:
             message, hint = methods.nothing_configured()
@@ -473,6 +474,17 @@ def _print_status(app: AppContext, settings: Settings, states, rows, now) -> Non
         ):
             out.write(f"    {name:<9} {clean(value)}\n")
     out.flush()
+
+
+def _plan_usage(app: AppContext, states) -> None:
+    """The Coding Plan's windows from this machine's usage ledger, under its entry's lines (as /stats shows)."""
+    from qwen_cli.usage import windows
+
+    if any(s.method == windows.plan_method() for s in states):
+        from qwen_cli.usage import ledger, report
+
+        for line in report.plan_lines(app.settings, ledger.now(app.env), indent="    "):
+            app.out.answer(line)
 
 
 def _epoch(iso: str) -> float:

@@ -177,6 +177,11 @@ class CliCommands:
 
         return str(telemetry(self.app, argument))
 
+    def plan_usage(self) -> str:
+        from qwen_cli.usage import ledger, report
+
+        return "\n".join(report.plan_lines(self.app.settings, ledger.now(self.app.env)))
+
 
 def catalogue_models(credentials: Credentials) -> list[str]:
     from qwen_cli.auth.models import catalogue_models as named

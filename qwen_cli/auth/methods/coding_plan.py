@@ -219,6 +219,7 @@ class CodingPlan(BaseMethod):
         if request.verify:
             verification, reg = self._verify(app, reg, request.base_url, model, key, source or "")
         from_env = login.from_env(source)
+        ask_tier(app)
         manage.store_coding_plan(settings, None if from_env else key, reg.id, request.base_url, model, store, profile)
         if verification is not None:
             from qwen_cli.auth import methods
@@ -301,6 +302,25 @@ class CodingPlan(BaseMethod):
         entry = self._entry(settings)
         region = entry.data.get("region") if entry else None
         return region if isinstance(region, str) else None
+
+
+def ask_tier(app: AppContext) -> None:
+    """Which plan the person has, for `qwen usage`'s caps: asked once, on a terminal, while `coding_plan.tier`
+    is unset. Off a terminal it stays unset (`qwen usage` says how to set it)."""
+    settings = app.settings
+    if settings.get("coding_plan.tier") or not app.prompter.interactive:
+        return
+    options = [("lite", "Lite"), ("pro", "Pro"), ("skip", "Not now (qwen config set coding_plan.tier lite|pro later)")]
+    tier = app.prompter.choose(
+        "Which Coding Plan do you have? (for `qwen usage`: this machine's requests against the plan's caps)",
+        options,
+        need="the Coding Plan tier",
+        flag="qwen config set coding_plan.tier lite|pro",
+    )
+    if tier in ("lite", "pro"):
+        from qwen_cli.settings import write_value
+
+        write_value(settings.user_file, "coding_plan.tier", tier)
 
 
 METHOD = CodingPlan()
