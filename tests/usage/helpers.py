@@ -47,7 +47,9 @@ def plan_env(openai_server, qwen_home: Path, tier: str | None = "lite", **extra)
     """A Coding Plan login pointed at the stub (key in the environment), with the plan tier set."""
     openai_server.accept_tokens.add(PLAN_KEY)
     qwen_home.mkdir(parents=True, exist_ok=True)
-    (qwen_home / "credentials.toml").write_text(f'[coding-plan]\nbase_url = "{openai_server.url}"\nregion = "china"\n')
+    creds = qwen_home / "credentials.toml"
+    creds.write_text(f'[coding-plan]\nbase_url = "{openai_server.url}"\nregion = "china"\n')
+    creds.chmod(0o600)
     env = {"QWEN_AUTH_METHOD": "coding-plan", "BAILIAN_CODING_PLAN_API_KEY": PLAN_KEY, "QWEN_NETWORK_MAX_RETRIES": "0"}
     if tier:
         env["QWEN_CODING_PLAN_TIER"] = tier
