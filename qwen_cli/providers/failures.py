@@ -31,7 +31,8 @@ _QUOTA = re.compile(
     re.IGNORECASE,
 )
 _PLAN_WINDOWS = (
-    (re.compile(r"\b(5|five)[ -]?(h|hr|hrs|hour|hours)\b", re.IGNORECASE), "5-hour"),
+    # "hour allocated quota exceeded" is the Coding Plan's own 5-hour message (its FAQ, read 2026-12-01).
+    (re.compile(r"\b(5|five)[ -]?(h|hr|hrs|hour|hours)\b|\bhour allocated quota", re.IGNORECASE), "5-hour"),
     (re.compile(r"\bweek(ly)?\b", re.IGNORECASE), "weekly"),
     (re.compile(r"\bmonth(ly)?\b", re.IGNORECASE), "monthly"),
 )

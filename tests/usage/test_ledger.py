@@ -145,7 +145,7 @@ def test_a_coding_plan_quota_429_names_the_window_the_ledger_says_is_full(openai
     result = run_qwen(["ask", "hi"], env=env)
     assert result.exit_code == 7
     first = result.stderr.splitlines()[0]
-    assert "hour allocated quota exceeded" in first
+    assert first.startswith("Error: Coding Plan 5-hour limit reached: hour allocated quota exceeded")
     assert "the 5-hour window is full, 1,200 of 1,200 requests" in first
     assert "leaves it at 2026-11-30 04:53 UTC" in first  # the oldest, sent an hour ago, plus 5 hours
     assert records(isolated.qwen_home)[-1]["status"] == "QuotaError"
