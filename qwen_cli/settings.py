@@ -180,7 +180,13 @@ KEYS: tuple[Key, ...] = (
         "Record each request (no prompts, answers or keys) in $QWEN_HOME/usage.jsonl for `qwen usage`; never sent.",
     ),
     Key("usage.max_bytes", int, 10_000_000, "Past this size usage.jsonl is rotated to usage.jsonl.1 (one kept)."),
-    Key("coding_plan.tier", str, None, "Your Coding Plan, for `qwen usage`'s caps: lite or pro.", choices=("lite", "pro")),
+    Key(
+        "coding_plan.tier",
+        str,
+        None,
+        "Your Coding Plan, for `qwen usage`'s caps: lite or pro.",
+        choices=("lite", "pro"),
+    ),
     Key("chat.max_context_chars", int, 200_000, "Oldest turns are dropped past this many characters."),
     Key("chat.history_size", int, 1000, "Lines kept in the chat input history."),
 )

@@ -86,7 +86,9 @@ def _write(app: AppContext, credentials: Credentials, model: str, usage: Usage |
         if WARNED not in app.shown_once:
             app.shown_once.add(WARNED)
             why = exc.message if isinstance(exc, QwenError) else (getattr(exc, "strerror", None) or type(exc).__name__)
-            app.out.warn(f"this request was not recorded in the usage ledger ({why}); `usage.ledger = false` stops trying")
+            app.out.warn(
+                f"this request was not recorded in the usage ledger ({why}); `usage.ledger = false` stops trying"
+            )
 
 
 def region_of(app: AppContext, credentials: Credentials) -> str | None:

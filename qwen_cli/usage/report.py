@@ -49,7 +49,9 @@ class Group:
         if price is None:
             self.unpriced += 1
             return
-        spent = ((record["input_tokens"] or 0) * price["input"] + (record["output_tokens"] or 0) * price["output"]) / 1e6
+        spent = (
+            (record["input_tokens"] or 0) * price["input"] + (record["output_tokens"] or 0) * price["output"]
+        ) / 1e6
         self.cost[price["currency"]] = self.cost.get(price["currency"], 0.0) + spent
 
     def as_dict(self) -> dict[str, Any]:
@@ -123,7 +125,9 @@ def plan_lines(settings: Settings, now: float, indent: str = "") -> list[str]:
         lines.append(f"  {w.name:<8} {count:<22} {_leaves(w)}")
     near = windows.closest(found)
     if near is not None:
-        lines.append(f"  closest to its cap: {near.name}; its oldest request leaves it at {windows.shown(near.leaves_at)}")
+        lines.append(
+            f"  closest to its cap: {near.name}; its oldest request leaves it at {windows.shown(near.leaves_at)}"
+        )
     if not tier:
         lines.append("  Set your plan to compare with its caps: qwen config set coding_plan.tier lite (or pro)")
     q = windows.quota()

@@ -122,8 +122,8 @@ def test_the_ledger_rotates_at_its_cap_and_keeps_one_old_file(openai_server, iso
     env = api_env(openai_server, QWEN_USAGE_MAX_BYTES=str(cap))
     home = isolated.qwen_home
     home.mkdir(parents=True)
-    one = json.dumps({**dict.fromkeys(FIELDS, 0), "time": 1_790_000_000, "method": "m", "provider": "p", "region": None, "model": "x",
-                      "status": "ok"}) + "\n"  # fmt: skip
+    fields = {"time": 1_790_000_000, "method": "m", "provider": "p", "region": None, "model": "x", "status": "ok"}
+    one = json.dumps({**dict.fromkeys(FIELDS, 0), **fields}) + "\n"
     ledger_file(home).write_text(one * (cap // len(one)))
     before = len(records(home))
     assert run_qwen(["ask", "hi"], env=env).exit_code == 0

@@ -12,6 +12,7 @@ from tests.usage.helpers import MONDAY_UTC8, plan_env, record, write_records
 
 HOUR = 3600
 DAY = 86400
+MILLIONS = {"input_tokens": 2_000_000, "output_tokens": 1_000_000}
 
 
 def usage(*args, now: float, **env):
@@ -66,11 +67,10 @@ def test_cost_only_where_the_catalogue_has_a_price(isolated):
     write_records(
         isolated.qwen_home,
         [
-            record(now - HOUR, method="api-key", provider="openai", model="gpt-4o-mini", input_tokens=2_000_000,
-                   output_tokens=1_000_000),
+            record(now - HOUR, method="api-key", provider="openai", model="gpt-4o-mini", **MILLIONS),
             record(now - HOUR, method="api-key", provider="openai", model="unpriced-model"),
         ],
-    )  # fmt: skip
+    )
     data = usage_json(now=now)
     groups = {g["key"]: g for g in data["groups"]}
     assert groups["gpt-4o-mini"]["estimated_cost"] == {"USD": pytest.approx(0.30 + 0.60)}
