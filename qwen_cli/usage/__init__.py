@@ -6,3 +6,6 @@ hook.py     the one place requests are recorded: a pass-through around the adapt
 windows.py  the Coding Plan's 5-hour, weekly and monthly windows against the plan's caps
 report.py   totals by model, provider or day, prices, and the lines `usage`, `auth status` and /stats print
 """
+
+# Public API, by submodule: the submodules listed above.
+__all__ = ["hook", "ledger", "report", "windows"]
