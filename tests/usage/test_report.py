@@ -133,8 +133,9 @@ def test_without_a_tier_usage_says_how_to_set_it(isolated):
 def test_a_torn_or_foreign_line_is_skipped_not_shown(isolated):
     now = MONDAY_UTC8 + DAY
     write_records(isolated.qwen_home, [record(now - 60)])
+    wrong_type = {**record(now - 30), "input_tokens": "sneaky"}
     with (isolated.qwen_home / "usage.jsonl").open("a") as fh:
-        fh.write('{"time": 1, "method": "x", "prompt": "sneaky"}\n{"time": 17960\n')
+        fh.write(f'{{"time": 1, "method": "x", "prompt": "sneaky"}}\n{json.dumps(wrong_type)}\n{{"time": 17960\n')
     data = usage_json(now=now)
     assert data["total"]["requests"] == 1 and "sneaky" not in json.dumps(data)
 
