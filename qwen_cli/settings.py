@@ -179,7 +179,12 @@ KEYS: tuple[Key, ...] = (
         True,
         "Record each request (no prompts, answers or keys) in $QWEN_HOME/usage.jsonl for `qwen usage`; never sent.",
     ),
-    Key("usage.max_bytes", int, 10_000_000, "Past this size usage.jsonl is rotated to usage.jsonl.1 (one kept)."),
+    Key(
+        "usage.max_bytes",
+        int,
+        10_000_000,
+        "Past this size usage.jsonl is rotated to usage.jsonl.1 (one kept); 0: never.",
+    ),
     Key(
         "coding_plan.tier",
         str,

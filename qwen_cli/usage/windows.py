@@ -118,11 +118,9 @@ def for_settings(settings: Settings, now: float) -> list[Window]:
 
 def full_window_note(settings: Settings, method: str, now: float) -> str | None:
     """For a quota error: which window this machine's ledger says is full (or that none is)."""
-    if method != plan_method():
+    if method != plan_method() or tier(settings) is None:
         return None
     windows = for_settings(settings, now)
-    if tier(settings) is None:
-        return None
     full = [w for w in windows if w.full]
     if full:
         w = full[0]

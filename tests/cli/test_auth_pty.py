@@ -121,11 +121,15 @@ def test_coding_plan_prompts_for_region_and_hidden_key(isolated, answer):
         child.expect("input hidden\\): ")
         answer = "sk-sp-CANARY-second-try-99"
     child.sendline(answer)
+    child.expect("Which Coding Plan do you have")  # asked once, for `qwen usage` (issue 18)
+    child.expect("Choose 1-3: ")
+    child.sendline("2")
     child.expect("Logged in: Alibaba Cloud Coding Plan, global region")
     _finish(child)
     assert child.exitstatus == 0
     assert answer not in child.logfile_read.getvalue()  # not echoed while typed, not shown after
     assert read_toml(isolated.qwen_home / "credentials.toml")["coding-plan"]["key"] == answer
+    assert read_toml(isolated.qwen_home / "config.toml")["coding_plan"]["tier"] == "pro"
 
 
 @pytest.mark.parametrize("columns", [80, 120])
