@@ -194,6 +194,7 @@ KEYS: tuple[Key, ...] = (
     ),
     Key("chat.max_context_chars", int, 200_000, "Oldest turns are dropped past this many characters."),
     Key("chat.history_size", int, 1000, "Lines kept in the chat input history."),
+    Key("each.max_parallel", int, 64, "Most requests `qwen ask --each -P N` may keep in flight at once."),
 )
 KEY_INDEX: dict[str, Key] = {k.name: k for k in KEYS}
 
@@ -279,7 +280,7 @@ _ZERO_IS_OFF = (
     "network.max_event_bytes",
 )
 # Integers that size a buffer or a window: at least 1.
-_POSITIVE_INTS = ("input.max_bytes", "input.max_image_bytes", "chat.max_context_chars")
+_POSITIVE_INTS = ("input.max_bytes", "input.max_image_bytes", "chat.max_context_chars", "each.max_parallel")
 
 
 def _out_of_range(key: Key, value: Any) -> str | None:

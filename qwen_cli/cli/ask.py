@@ -8,6 +8,7 @@ A continuation prepends the newest chat session's messages to `ask_messages()`'s
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,21 @@ if TYPE_CHECKING:
     help="A template parameter: fills $NAME (repeatable).",
 )
 @click.option("--save", metavar="NAME", help="Save this command line as template NAME instead of asking.")
+@click.option(
+    "--each",
+    metavar="FILE|-",
+    help="One request per line of FILE (- for stdin): plain text fills $input, a JSON object's fields fill "
+    "$name. Writes one JSON line per input, in input order.",
+)
+@click.option(
+    "-P",
+    "--parallel",
+    type=int,
+    default=4,
+    show_default=True,
+    help="With --each: requests in flight at once (at most each.max_parallel).",
+)
+@click.option("--resume", metavar="OUT.jsonl", help="With --each: skip the inputs answered ok in this earlier output.")
 @output_format_option
 @profile_option
 @pass_app
@@ -114,8 +130,11 @@ def ask(
     template: str | None,
     params: tuple[tuple[str, str], ...],
     save: str | None,
+    each: str | None,
+    parallel: int,
+    resume: str | None,
     output_format: str,
-) -> None:
+) -> int | None:
     """Ask one question and stream the answer to stdout.
 
     The prompt is the arguments. Piped stdin is added after it as context; with no arguments, stdin
@@ -132,6 +151,7 @@ def ask(
       qwen ask --schema 'name, year int' "the first C compiler" | jq -r .name
       qwen ask -a photo.jpg "what is in this picture?"
       git diff | qwen ask -t review -p focus security
+      qwen ask --each questions.txt -P 8 "Answer briefly: $input" > answers.jsonl
     """
     options: dict[str, Any] = {"temperature": temperature, "top_p": top_p, "max_tokens": max_tokens, "seed": seed}
     if save:
@@ -144,7 +164,7 @@ def ask(
         fields = {"system": system, "model": model, "options": options, "defaults": dict(params)}
         fields |= _saved_schema(app, schema_value, schema_multi)
         save_from_ask(app, save, prompt, fields)
-        return
+        return None
     base = app.cwd
     if template:
         from qwen_cli.cli.templates import use
@@ -158,6 +178,18 @@ def ask(
             )
     elif params:
         raise UsageError("-p fills a template's parameters: use it with -t NAME", hint="See `qwen templates list`.")
+    if each is not None:
+        from qwen_cli.fanout.each import Each, run
+
+        given = {"-f": files, "-a": attach, "-c": continue_, "--schema": schema_value or schema_multi}
+        given |= {"-o": output_format != "text", "a prompt with -t": template and prompt}
+        conflicts = [name for name, value in given.items() if value]
+        found = tpl if template else None
+        options |= {"stop": list(stop) or None}
+        spec = Each(each, parallel, resume, prompt, found, dict(params), system, model, options, not no_stream, proxy)
+        return run(app, dataclasses.replace(spec, conflicts=conflicts))
+    if resume is not None:
+        raise UsageError("--resume goes with --each", hint="qwen ask --each IN.jsonl --resume OUT.jsonl ...")
     shape = _shape(schema_value, schema_multi, base)
     images = _images(app, attach, files)
     if continue_ and images:
@@ -195,6 +227,7 @@ def ask(
         from qwen_cli.cli.ask_shape import print_checked
 
         print_checked(app, result, shape.check(result.text))
+    return None
 
 
 def _shape(single: str | None, multi: str | None, base: Path) -> Shape | None:

@@ -8,9 +8,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
 from qwen_cli import __version__
@@ -30,17 +31,27 @@ BACKOFF_BASE = 0.5  # seconds; attempt n waits about BACKOFF_BASE * 2**n, with j
 BACKOFF_MAX = 8.0
 RETRY_AFTER_MAX = 30.0  # a server asking for longer is not retried: we fail now with its message
 
-_session: Session | None = None
+_sessions = threading.local()  # one Session per thread: requests does not promise a shared one is thread-safe
+
+
+class Pacer(Protocol):
+    def wait(self) -> None: ...
+    def hold(self, seconds: float) -> None: ...
+
+
+# Set by a caller that sends from several threads at once (`ask --each`): every request waits at it first,
+# and a retried 429/5xx holds it for the delay, so one server's "slow down" paces all of them.
+pacer: Pacer | None = None
 
 
 def session() -> Session:
-    """The process-wide Session: connections are reused across requests (chat turns, /models)."""
-    global _session
-    if _session is None:
+    """This thread's Session: connections are reused across requests (chat turns, /models)."""
+    current: Session | None = getattr(_sessions, "session", None)
+    if current is None:
         from qwen_cli.providers.transport import Session
 
-        _session = Session()
-    return _session
+        current = _sessions.session = Session()
+    return current
 
 
 def user_agent() -> str:
@@ -239,6 +250,8 @@ def _send_retrying(
     while True:
         log.debug("%s %s (attempt %d)", method, url, attempt + 1)
         _trace_headers(">", headers)
+        if pacer is not None:
+            pacer.wait()
         sent_at = time.monotonic()
         response: Response | None = None
         failure: requests.exceptions.RequestException | None = None
@@ -287,6 +300,8 @@ def _send_retrying(
                 response.attempts = attempt + 1  # type: ignore[attr-defined]
                 return response
             delay = backoff(attempt) if retry_delay is None else retry_delay
+            if pacer is not None:
+                pacer.hold(delay)
             response.close()
             _note(notify, f"HTTP {response.status_code}; retrying in {delay:.1f}s ({attempt + 1}/{max_retries})")
         sleep(delay)

@@ -429,6 +429,11 @@ class StubHandler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - quiet
         pass
 
+    def setup(self):
+        super().setup()
+        if self.stub.nodelay:  # headers and body are separate writes: without it, delayed ACKs add ~40 ms each
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     # -- helpers for responses
     def sleep(self, seconds: float) -> bool:
         """Sleep, waking early if the server is stopping; True means 'stopping'."""
@@ -519,6 +524,7 @@ class StubServer:
         self._thread: threading.Thread | None = None
         self.requests: list[Recorded] = []
         self.port: int | None = None
+        self.nodelay = False  # True: answer without Nagle's delay (the fan-out bench)
 
     @property
     def base(self) -> str:
@@ -583,6 +589,11 @@ class OpenAIStub(StubServer):
         self.require_auth = True
         self.models_response: Response | None = None
         self._script: deque[list] = deque()  # [response, remaining]
+        # For fan-out tests and the bench: seconds to wait before answering each chat request (a number, or
+        # fn(recorded) -> seconds, so answers can come back out of order), and fn(recorded) -> Response | None
+        # choosing a reply per request (None: the script, then the default).
+        self.latency = 0.0
+        self.reply_for = None
 
     @property
     def url(self) -> str:
@@ -638,7 +649,11 @@ class OpenAIStub(StubServer):
             if not self._authorized(rec):
                 h.send_json(401, INVALID_KEY_BODY)
                 return
-            response = self._next_scripted() or self._default(rec)
+            latency = self.latency(rec) if callable(self.latency) else self.latency
+            if latency and h.sleep(latency):
+                return
+            chosen = self.reply_for(rec) if self.reply_for is not None else None
+            response = chosen or self._next_scripted() or self._default(rec)
             response.send(h, rec)
         elif path == "/v1/models" and rec.method in ("GET", "HEAD"):
             if not self._authorized(rec):
