@@ -241,14 +241,18 @@ def test_ctrl_c_finishes_the_lines_in_flight_and_exits_130(openai_server, env, t
 
 def test_one_oauth_refresh_is_shared_by_every_worker(isolated, oauth_server):
     seeded = seed_oauth(oauth_server, isolated.qwen_home)
-    oauth_server.openai.accept_tokens.discard(seeded["access_token"])  # revoked: every worker gets a 401
-    oauth_server.openai.latency = 0.1
+    stale = seeded["access_token"]
+    oauth_server.openai.accept_tokens.discard(stale)  # revoked: the workers' first requests get a 401
+    oauth_server.openai.latency = 0.05
     oauth_server.token_delay = 0.2
     env = {"QWEN_OAUTH_BASE_URL": oauth_server.base_url, "QWEN_AUTH_METHOD": "qwen-oauth"}
-    result = each(["--each", "-", "-P", "8"], env, input="".join(f"q{i}\n" for i in range(8)))
+    result = each(["--each", "-", "-P", "4"], env, input="".join(f"q{i}\n" for i in range(24)))
     assert result.exit_code == 0, result.stderr
-    assert len(out_lines(result)) == 8
+    assert len(out_lines(result)) == 24
     assert oauth_server.refresh_requests == 1
+    # Only the requests in flight when the token was refused carried it; every later one had the new token.
+    bearers = [r.bearer for r in oauth_server.openai.chat_requests]
+    assert bearers.count(stale) <= 4 and len(bearers) == 24 + bearers.count(stale)
 
 
 # -- the terminal and secrets ------------------------------------------------------------------------
