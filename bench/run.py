@@ -7,6 +7,11 @@ the same rounds as qwen (one run of each per round, the order flipped every roun
 at the time reaches both. The one-shot target is a ratio: qwen ask <= 1.15 x (import click, requests + curl).
 qwen_cli is byte-compiled first. Prints a table and saves JSON under bench/results/. Wall-clock medians
 (time.perf_counter).
+
+The fan-out section (`--only-each` runs it alone, `--skip-each` leaves it out): 1,000 short prompts through
+`qwen ask --each -P 16` against the stub answering each request after 50 ms, beside the ideal
+(1,000 x 50 ms / 16) and beside `xargs -P 16 qwen ask` doing the same work (on fewer prompts, scaled up to
+1,000, as one process per prompt makes it slow). Targets: <= 1.3 x the ideal, >= 5 x faster than xargs.
 """
 
 from __future__ import annotations
@@ -132,8 +137,14 @@ ONE_SHOT_RATIO = 1.15  # qwen ask / (python -c "import click, requests" + curl),
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="rounds: one run of each figure per round (at least 15)")
+    parser.add_argument("--only-each", action="store_true", help="run only the --each fan-out section")
+    parser.add_argument("--skip-each", action="store_true", help="leave the --each fan-out section out")
     args = parser.parse_args()
     runs = max(15, args.runs)
+    if args.only_each:
+        compile_package()
+        fanout_section()
+        return
 
     compiled = compile_package()
     stub = OpenAIStub().start()
@@ -315,6 +326,97 @@ def main() -> None:
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"bench-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"saved {path.relative_to(ROOT)}")
+    if not args.skip_each:
+        fanout_section()
+
+
+EACH_PROMPTS = 1000
+EACH_PARALLEL = 16
+EACH_LATENCY = 0.050
+XARGS_PROMPTS = 160  # one process per prompt: scaled to EACH_PROMPTS
+EACH_RATIO = 1.3
+XARGS_SPEEDUP = 5.0
+
+
+def fanout_section() -> None:
+    """`ask --each -P 16` on 1,000 prompts with 50 ms per request, beside the ideal and the xargs recipe."""
+    stub = OpenAIStub()
+    stub.nodelay = True  # a real server's answer is not held back by Nagle's algorithm either
+    stub.latency = EACH_LATENCY
+    stub.start()
+    work = Path(tempfile.mkdtemp(prefix="qwen-bench-each-"))
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(work),
+        "QWEN_HOME": str(work / ".qwen"),
+        "OPENAI_API_KEY": "sk-test-key",
+        "OPENAI_BASE_URL": stub.url,
+        "OPENAI_MODEL": "test-model",
+        "NO_COLOR": "1",
+        "LANG": os.environ.get("LANG", "C.UTF-8"),
+    }
+    prompts = work / "prompts.txt"
+    prompts.write_text("".join(f"short question {i}\n" for i in range(EACH_PROMPTS)))
+    few = work / "few.txt"
+    few.write_text("".join(f"short question {i}\n" for i in range(XARGS_PROMPTS)))
+    cpu_before = os.times()
+    try:
+        each = run_once(qwen_cmd("ask", "--each", str(prompts), "-P", str(EACH_PARALLEL), "Answer: $input"), env)
+        cpu_after = os.times()
+        served = len(stub.chat_requests)
+        xargs = shutil.which("xargs")
+        if xargs:
+            with open(few, "rb") as lines:
+                start = time.perf_counter()
+                proc = subprocess.run(
+                    [xargs, "-d", "\n", "-P", str(EACH_PARALLEL), "-n", "1", *qwen_cmd("ask")],
+                    stdin=lines,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    env=env,
+                )
+                xargs_time = (time.perf_counter() - start) * EACH_PROMPTS / XARGS_PROMPTS
+            if proc.returncode != 0:
+                raise SystemExit(f"the xargs recipe failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+    finally:
+        stub.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    ideal = EACH_PROMPTS * EACH_LATENCY / EACH_PARALLEL
+    cpu = (cpu_after.children_user + cpu_after.children_system) - (cpu_before.children_user + cpu_before.children_system)
+    print()
+    print(
+        f"fan-out: {EACH_PROMPTS} prompts, -P {EACH_PARALLEL}, {EACH_LATENCY * 1000:.0f} ms per request at the stub "
+        f"({served} requests served); load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(f"{'ask --each wall time':42} {each:8.2f} s  ideal {ideal:.3f} s, ratio {each / ideal:.2f} (<= {EACH_RATIO})")
+    print(f"{'  its CPU time (user + system)':42} {cpu:8.2f} s  ({cpu / EACH_PROMPTS * 1000:.1f} ms a prompt)")
+    if xargs:
+        print(
+            f"{'xargs -P 16 qwen ask (scaled)':42} {xargs_time:8.2f} s  {XARGS_PROMPTS} prompts x "
+            f"{EACH_PROMPTS / XARGS_PROMPTS:.2f}; --each is {xargs_time / each:.1f}x faster (>= {XARGS_SPEEDUP})"
+        )
+    results = {
+        "prompts": EACH_PROMPTS,
+        "parallel": EACH_PARALLEL,
+        "latency_ms": EACH_LATENCY * 1000,
+        "each_s": round(each, 3),
+        "ideal_s": round(ideal, 3),
+        "ratio": round(each / ideal, 3),
+        "ratio_ok": each / ideal <= EACH_RATIO,
+        "each_cpu_s": round(cpu, 3),
+        "xargs_scaled_s": round(xargs_time, 3) if xargs else None,
+        "xargs_prompts": XARGS_PROMPTS,
+        "speedup": round(xargs_time / each, 2) if xargs else None,
+        "speedup_ok": (xargs_time / each >= XARGS_SPEEDUP) if xargs else None,
+        "loadavg": os.getloadavg()[0],
+        "cpus": os.cpu_count(),
+        "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"bench-each-{time.strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(results, indent=2) + "\n")
     print(f"saved {path.relative_to(ROOT)}")
 
