@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -114,7 +115,7 @@ def shell(openai_server, isolated, tmp_path):
 
 
 def _jq_shim(directory: Path) -> Path:
-    """A stand-in for jq where it isn't installed: only `[-r] .a.b` paths, which the quick start uses."""
+    """A stand-in for jq where it isn't installed: `[-r] .a.b` paths on JSON lines (and `select(.ok) | .a`)."""
     directory.mkdir()
     shim = directory / "jq"
     shim.write_text(
@@ -122,10 +123,16 @@ def _jq_shim(directory: Path) -> Path:
         #!{sys.executable}
         import json, sys
         args = [a for a in sys.argv[1:] if a not in ("-r", "-j")]
-        value = json.load(sys.stdin)
-        for key in [k for k in args[0].split(".") if k]:
-            value = value[key]
-        print(value if isinstance(value, str) and ("-r" in sys.argv or "-j" in sys.argv) else json.dumps(value))
+        path, ok_only = args[0], args[0].startswith("select(.ok) | ")  # the --each recipe's filter too
+        path = path.removeprefix("select(.ok) | ")
+        stream = open(args[1]) if len(args) > 1 else sys.stdin
+        for line in [line for line in stream.read().splitlines() if line.strip()]:
+            value = json.loads(line)
+            if ok_only and not value.get("ok"):
+                continue
+            for key in [k for k in path.split(".") if k]:
+                value = value[key]
+            print(value if isinstance(value, str) and ("-r" in sys.argv or "-j" in sys.argv) else json.dumps(value))
         """)
     )
     shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
@@ -273,6 +280,7 @@ def test_every_recipe_is_covered_by_a_test():
         "schema",
         "template",
         "image",
+        "--each",
     )
     for title in RECIPES:
         assert any(word in title.lower() for word in tested), f"recipe {title!r} has no test in tests/test_readme.py"
@@ -361,3 +369,12 @@ def test_makefile_has_the_documented_targets():
     for target in ("install", "run", "test", "lint", "completions", "bench", "smoke", "clean"):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
     assert "ruff check" in makefile
+
+
+def test_recipe_each(shell):
+    result = shell(recipe("--each"))
+    assert result.stdout == f"{ANSWER}\n{ANSWER}\n"
+    answers = [json.loads(line) for line in (shell.work / "answers.jsonl").read_text().splitlines()]
+    assert [(a["index"], a["ok"], a["content"]) for a in answers] == [(0, True, ANSWER), (1, True, ANSWER)]
+    sent = sorted(r.json["messages"][-1]["content"] for r in shell.stub.chat_requests)
+    assert sent == ["Answer in one sentence: What is a mutex?", "Answer in one sentence: What is a semaphore?"]
