@@ -384,7 +384,9 @@ def fanout_section() -> None:
         stub.stop()
         shutil.rmtree(work, ignore_errors=True)
     ideal = EACH_PROMPTS * EACH_LATENCY / EACH_PARALLEL
-    cpu = (cpu_after.children_user + cpu_after.children_system) - (cpu_before.children_user + cpu_before.children_system)
+    cpu = (cpu_after.children_user + cpu_after.children_system) - (
+        cpu_before.children_user + cpu_before.children_system
+    )
     print()
     print(
         f"fan-out: {EACH_PROMPTS} prompts, -P {EACH_PARALLEL}, {EACH_LATENCY * 1000:.0f} ms per request at the stub "

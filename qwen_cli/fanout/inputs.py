@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 from qwen_cli.errors import UsageError
@@ -71,7 +70,7 @@ def parse(text: str, where: str = "stdin") -> list[Item]:
 def _object(line: str, number: int, where: str) -> tuple[dict[str, str], Any]:
     try:
         data = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise UsageError(
             f"--each {where} line {number} starts with '{{' but is not JSON: {exc.msg}",
             hint="A line is plain text, or one JSON object whose fields fill the prompt's $names.",

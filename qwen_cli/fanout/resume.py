@@ -17,7 +17,9 @@ def answered_ids(path: str) -> set[str]:
     except FileNotFoundError:
         return set()
     except OSError as exc:
-        raise UsageError(f"can't read --resume {path}: {exc.strerror or exc}", hint="Give the earlier output file.")
+        raise UsageError(
+            f"can't read --resume {path}: {exc.strerror or exc}", hint="Give the earlier output file."
+        ) from None
     done: set[str] = set()
     for line in text.splitlines():
         try:

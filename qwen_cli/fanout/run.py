@@ -129,9 +129,9 @@ class Pool:
                 self.stop()
             return lines.failed(item.index, item.id, error)
         except Exception as exc:  # noqa: BLE001 - one line's bug must not take the other lines with it
-            error = QwenError(f"internal error ({type(exc).__name__}) on this line", hint="Rerun with --debug.")
-            self._count(error=error)
-            return lines.failed(item.index, item.id, error)
+            bug = QwenError(f"internal error ({type(exc).__name__}) on this line", hint="Rerun with --debug.")
+            self._count(error=bug)
+            return lines.failed(item.index, item.id, bug)
         self._count(usage=usage)
         return lines.answered(item.index, item.id, content, usage)
 
