@@ -151,8 +151,10 @@ def _report(app: AppContext, outcome: Outcome, total: int) -> int:
         app.out.error(Interrupted(f"interrupted: {counts}", hint=_resume_hint()))
         return int(ExitCode.INTERRUPTED)
     if outcome.stopped_by is not None:
-        stop = outcome.stopped_by
-        app.out.error(_with_code(f"stopped by the quota ({stop.message}): {counts}", stop))
+        stop = outcome.stopped_by  # the provider's own words about the quota, and its hint
+        error = _with_code(f"{stop.message}; stopped: {counts}", stop)
+        error.hint = f"{stop.hint} Then run again with --resume OUT.jsonl." if stop.hint else error.hint
+        app.out.error(error)
         return int(stop.exit_code)
     if outcome.failed:
         code = severity.most_severe(outcome.failure_codes)

@@ -193,7 +193,8 @@ def test_a_quota_error_stops_the_run_and_keeps_what_finished(openai_server, env)
     assert {line["index"] for line in lines} == set(range(len(lines)))
     assert lines[3]["ok"] is False and lines[3]["error"]["type"] == "quota"
     assert all(line["ok"] for i, line in enumerate(lines) if i != 3)
-    assert "stopped by the quota" in result.stderr and "not sent" in result.stderr
+    assert "You exceeded your current quota; stopped: " in result.stderr and " not sent in " in result.stderr
+    assert "--resume" in result.stderr
 
 
 def test_resume_asks_only_what_was_not_answered(openai_server, env, tmp_path):
