@@ -288,3 +288,27 @@ def test_the_key_never_reaches_the_output(openai_server, env):
     assert result.exit_code == 4
     assert KEY not in result.stdout and KEY not in result.stderr
     assert "your key is" in result.stdout
+
+
+def test_streamed_requests_by_default(openai_server, env):
+    result = run_qwen(["ask", "--each", "-", "-P", "2"], input="a\nb\nc\n", env=env)
+    assert result.exit_code == 0, result.stderr
+    assert [line["content"] for line in out_lines(result)] == ["Hello from stub"] * 3
+    assert all(r.json["stream"] is True for r in openai_server.chat_requests)
+
+
+def test_a_reader_that_goes_away_stops_the_run_quietly(openai_server, env):
+    openai_server.latency = 0.05
+    proc = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f"printf 'q%s\\n' $(seq 40) | {' '.join(qwen_command())} ask --no-stream --each - -P 2 | head -n 1",
+        ],
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and proc.stdout.decode().count("\n") == 1
+    assert "Traceback" not in proc.stderr.decode() and "Error" not in proc.stderr.decode()
+    assert len(openai_server.chat_requests) < 40
