@@ -312,3 +312,14 @@ def test_a_reader_that_goes_away_stops_the_run_quietly(openai_server, env):
     assert proc.returncode == 0 and proc.stdout.decode().count("\n") == 1
     assert "Traceback" not in proc.stderr.decode() and "Error" not in proc.stderr.decode()
     assert len(openai_server.chat_requests) < 40
+
+
+def test_a_saved_template_fills_every_line(openai_server, env, isolated):
+    templates = isolated.qwen_home / "templates"
+    templates.mkdir(parents=True, exist_ok=True)
+    (templates / "greet.toml").write_text('system = "Be $tone."\nprompt = "Greet $input"\n')
+    openai_server.reply_for = echo
+    result = each(["--each", "-", "-t", "greet", "-p", "tone", "brief"], env, input="Ada\nAlan\n")
+    assert result.exit_code == 0, result.stderr
+    assert [line["content"] for line in out_lines(result)] == ["echo: Greet Ada", "echo: Greet Alan"]
+    assert {r.json["messages"][0]["content"] for r in openai_server.chat_requests} == {"Be brief."}
