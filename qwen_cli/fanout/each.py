@@ -97,7 +97,7 @@ def _answer_all(app: AppContext, each: Each, items: list[Item]) -> Outcome:
 
         bar = Bar(app.stderr, len(items))
     pool = Pool(
-        ask=lambda item: _ask_one(item, each, shared, network),
+        ask=lambda item: _ask_one(app, item, each, shared, network),
         write=lambda line: _write(app, line),
         parallel=each.parallel,
         on_stop=gate.release,
@@ -113,22 +113,26 @@ def _answer_all(app: AppContext, each: Each, items: list[Item]) -> Outcome:
     return outcome
 
 
-def _ask_one(item: Item, each: Each, shared: Any, network: Any) -> tuple[str, dict[str, Any] | None]:
+def _ask_one(app: AppContext, item: Item, each: Each, shared: Any, network: Any) -> tuple[str, dict[str, Any] | None]:
     from qwen_cli.cli.ask import ask_messages
-    from qwen_cli.providers import openai_compat
     from qwen_cli.providers.events import ChatRequest, TextDelta, Usage
+    from qwen_cli.usage.hook import recorded_stream
 
     request = ChatRequest(
         messages=ask_messages(item.prompt, item.system), model=each.model, stream=each.stream, **each.options
     )
     parts: list[str] = []
     usage = None
-    for event in openai_compat.stream(shared.current, request, network):
+    for event in recorded_stream(app, shared.current, request, network, notify=_quiet):
         if isinstance(event, TextDelta):
             parts.append(event.text)
         elif isinstance(event, Usage):
             usage = event.as_dict()
     return "".join(parts), usage
+
+
+def _quiet(_note: str) -> None:
+    """Retry notes are not printed during a fan-out: they would break the progress bar."""
 
 
 def _write(app: AppContext, line: dict[str, Any]) -> None:

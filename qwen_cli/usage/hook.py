@@ -10,7 +10,7 @@ request: one warning per invocation at most.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from qwen_cli.errors import QuotaError, QwenError
@@ -25,11 +25,17 @@ WARNED = "usage-ledger-unwritable"  # in app.shown_once: the warning is printed 
 
 
 def recorded_stream(
-    app: AppContext, credentials: Credentials, request: ChatRequest, network: NetworkOptions
+    app: AppContext,
+    credentials: Credentials,
+    request: ChatRequest,
+    network: NetworkOptions,
+    notify: Callable[[str], None] | None = None,
 ) -> Iterator[Event]:
+    """The adapter's events for `request`, recorded when they end. Retry notes go to `notify` (default: a
+    warning line; `--each` passes a no-op, so they don't break its progress bar)."""
     from qwen_cli.providers import openai_compat
 
-    events = openai_compat.stream(credentials, request, network, notify=app.out.warn)
+    events = openai_compat.stream(credentials, request, network, notify=notify or app.out.warn)
     return _recorded(app, credentials, request.model or credentials.model, events)
 
 

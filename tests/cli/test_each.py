@@ -323,3 +323,14 @@ def test_a_saved_template_fills_every_line(openai_server, env, isolated):
     assert result.exit_code == 0, result.stderr
     assert [line["content"] for line in out_lines(result)] == ["echo: Greet Ada", "echo: Greet Alan"]
     assert {r.json["messages"][0]["content"] for r in openai_server.chat_requests} == {"Be brief."}
+
+
+def test_each_request_is_one_record_in_the_usage_ledger(openai_server, env, isolated):
+    openai_server.reply_for = echo
+    result = each(["--each", "-", "-P", "3", "Say: $input"], env, input="a\nb\nc\nd\n")
+    assert result.exit_code == 0, result.stderr
+    ledger = isolated.qwen_home / "usage.jsonl"
+    records = [json.loads(line) for line in ledger.read_text().splitlines()]
+    assert len(records) == 4 and {r["status"] for r in records} == {"ok"}
+    assert all(r["model"] == "test-model" for r in records)
+    assert KEY not in ledger.read_text() and "Say:" not in ledger.read_text()
