@@ -112,7 +112,7 @@ def test_broken_pipe_in_any_command_exits_quietly_as_a_process():
     [
         (
             ["ask", "--modle", "x", "hi"],
-            "No such option '--modle'. (Did you mean one of: '--file', '--model'?)",
+            "No such option '--modle'. (Did you mean one of: '--file', '--model', '--profile'?)",
             "qwen ask [OPTIONS] [PROMPT]...",
         ),
         (["aks"], "No such command 'aks'. Did you mean 'ask'?", "qwen [OPTIONS] [COMMAND] [ARGS]..."),
