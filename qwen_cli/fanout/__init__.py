@@ -5,3 +5,6 @@ gate.py is what the workers share (one pace after a 429, one OAuth refresh); run
 output line format and severity.py which failure decides the exit code; progress.py the bar on a terminal;
 each.py puts them together for the command.
 """
+
+# Public API, by submodule: the submodules listed above.
+__all__ = ["each", "gate", "inputs", "lines", "progress", "resume", "run", "severity"]
