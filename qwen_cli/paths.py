@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 PROJECT_DIR_NAME = ".qwen"
+QWEN_CODE_SETTINGS = "settings.json"  # Qwen Code's own settings, in $QWEN_HOME and in a project's .qwen/
 
 
 def qwen_home(env: Mapping[str, str] | None = None) -> Path:
@@ -122,3 +123,8 @@ def _readable_file(path: Path) -> bool:
         return path.is_file() and os.access(path, os.R_OK)
     except OSError:
         return False
+
+
+def qwen_code_settings_file(home: Path) -> Path:
+    """Qwen Code's user settings.json in $QWEN_HOME (read-only to qwen: qwen_code_source.py)."""
+    return home / QWEN_CODE_SETTINGS

@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FILE_NAME = "settings.json"
+from qwen_cli import paths
+
+FILE_NAME = paths.QWEN_CODE_SETTINGS
 PROTOCOLS = ("openai",)  # the modelProviders keys qwen reads for now
 
 
@@ -116,9 +118,11 @@ def _env_name_part(text: str) -> str:
 def custom_env_key(protocol: str, base_url: str) -> str:
     """The variable Qwen Code's /auth stores a custom provider's key under (facts §1):
     `QWEN_CUSTOM_API_KEY_<N(protocol)>_<N(baseUrl)>_<HEX12>`, HEX12 from sha256(`protocol\\0baseUrl`)."""
+    from qwen_cli.qwen_code_source import CUSTOM_KEY_PREFIX
+
     url = base_url.rstrip("/")
     digest = hashlib.sha256(f"{protocol}\0{url}".encode()).hexdigest()[:12].upper()
-    return f"QWEN_CUSTOM_API_KEY_{_env_name_part(protocol)}_{_env_name_part(url)}_{digest}"
+    return f"{CUSTOM_KEY_PREFIX}{_env_name_part(protocol)}_{_env_name_part(url)}_{digest}"
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,7 @@ class QwenCodeSettings:
 
 
 def user_file(home: Path) -> Path:
-    return home / FILE_NAME
+    return paths.qwen_code_settings_file(home)
 
 
 def load(path: Path, env: Mapping[str, str]) -> QwenCodeSettings | None:

@@ -26,25 +26,26 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qwen_cli import paths
-from qwen_cli import qwen_code_settings as qcs
 
 if TYPE_CHECKING:
+    from qwen_cli import qwen_code_settings as qcs
     from qwen_cli.auth.credentials import Credentials
     from qwen_cli.settings import FileInPlay, Settings
 
 PREFIX = "settings.json:"  # the source of every value this module supplies: "settings.json:/path"
 OPENAI = "openai"
 OPENAI_KEY_VAR = "OPENAI_API_KEY"
+CUSTOM_KEY_PREFIX = "QWEN_CUSTOM_API_KEY_"  # Qwen Code's per-URL custom provider keys (custom_env_key)
 
 # Qwen Code applies none of these from settings.env, in any scope (facts §7), and requests reads proxies
-# from the process environment only.
-_NEVER = re.compile(
-    r"^(QWEN_HOME|QWEN_RUNTIME_DIR|QWEN_CODE_\w*|QWEN_TLS_INSECURE|NODE_\w*|SSL_CERT_\w*|REQUESTS_CA_BUNDLE|"
-    r"CURL_CA_BUNDLE|LD_\w*|BASH_ENV|OPENSSL_\w*|npm_config_\w*|(HTTPS?|ALL|NO)_PROXY)$",
-    re.IGNORECASE,
+# from the process environment only. (Patterns, not compiled here: they are needed only when a file exists,
+# and `re` compiles them on first use.)
+_NEVER = (
+    r"(?i)^(QWEN_HOME|QWEN_RUNTIME_DIR|QWEN_CODE_\w*|QWEN_TLS_INSECURE|NODE_\w*|SSL_CERT_\w*|REQUESTS_CA_BUNDLE|"
+    r"CURL_CA_BUNDLE|LD_\w*|BASH_ENV|OPENSSL_\w*|npm_config_\w*|(HTTPS?|ALL|NO)_PROXY)$"
 )
 # From an untrusted workspace these would send a key (yours or one you are about to type) elsewhere.
-_ROUTING = re.compile(r"(_BASE_URL|_HOST|_ENDPOINT|_PROXY)$", re.IGNORECASE)
+_ROUTING = r"(?i)(_BASE_URL|_HOST|_ENDPOINT|_PROXY)$"
 
 
 def source_of(path: Path) -> str:
@@ -114,7 +115,8 @@ def load(
     """Both files, each judged and read once. `filled`: the variables the environment and .env files set
     (settings.json's `$VAR` expansion and its `env` see them). Problems are one-line warnings."""
     source = QwenCodeSource()
-    user = qcs.load(qcs.user_file(home), filled)
+    user_path = paths.qwen_code_settings_file(home)
+    user = _read(user_path, filled) if user_path.exists() else None  # the parser is loaded only for a file
     if user is not None:
         source.files.append(File(user, "user", True))
     project = find_project_file(cwd, home, env)
@@ -125,13 +127,20 @@ def load(
         if not file.trusted:
             _untrusted(file, warnings)
         for name, value in file.settings.env.items():
-            if _NEVER.match(name) or filled.get(name):
+            if re.match(_NEVER, name) or filled.get(name):
                 continue
             source.env[name] = (value, file.path)  # a later (workspace) file wins, as Qwen Code merges
     return source
 
 
+def _read(path: Path, filled: Mapping[str, str]) -> qcs.QwenCodeSettings | None:
+    from qwen_cli import qwen_code_settings as qcs
+
+    return qcs.load(path, filled)
+
+
 def _project(home: Path, env: Mapping[str, str], path: Path, filled: Mapping[str, str]) -> File:
+    from qwen_cli import qwen_code_settings as qcs
     from qwen_cli import trust
 
     try:
@@ -152,7 +161,7 @@ def _untrusted(file: File, warnings: list[str]) -> None:
         found.providers = []
     routing_keys = {var for key in KEYS if key.routes for var in key.env_vars}
     for name in list(found.env):
-        if _ROUTING.search(name) or name in routing_keys:
+        if re.search(_ROUTING, name) or name in routing_keys:
             warnings.append(ignored_routing(f"env.{name}", file.path))
             del found.env[name]
 
@@ -163,12 +172,12 @@ def find_project_file(cwd: Path, home: Path, env: Mapping[str, str]) -> Path | N
     import os
 
     user_dir = os.path.realpath(paths.user_home(env))
-    user_file = os.path.realpath(qcs.user_file(home))
+    user_file = os.path.realpath(paths.qwen_code_settings_file(home))
     start = Path(os.path.realpath(cwd))
     for directory in (start, *start.parents):
         if str(directory) == user_dir:
             return None
-        candidate = directory / paths.PROJECT_DIR_NAME / qcs.FILE_NAME
+        candidate = directory / paths.PROJECT_DIR_NAME / paths.QWEN_CODE_SETTINGS
         if candidate.is_file() and os.path.realpath(candidate) != user_file:
             return candidate
     return None
@@ -283,7 +292,12 @@ def custom_key(settings: Settings, base_url: str | None) -> tuple[str | None, st
     (`QWEN_CUSTOM_API_KEY_OPENAI_<URL>_<HEX12>`): the key for exactly that URL."""
     from qwen_cli.auth.methods.base import env_secret
 
-    return env_secret(settings, qcs.custom_env_key(OPENAI, base_url)) if base_url else (None, "")
+    named = (*settings.environ, *settings.dotenv, *settings.qwen_code.env)
+    if not base_url or not any(name.startswith(CUSTOM_KEY_PREFIX) for name in named):
+        return None, ""  # none is set: no need to load the parser to name the one for this URL
+    from qwen_cli import qwen_code_settings as qcs
+
+    return env_secret(settings, qcs.custom_env_key(OPENAI, base_url))
 
 
 def relabel(creds: Credentials, selection: Selection) -> None:
