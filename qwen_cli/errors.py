@@ -94,6 +94,23 @@ class Interrupted(QwenError):
     kind = "interrupted"
 
 
+_signalled: list[int] = []  # every SIGINT/SIGTERM/SIGHUP the handlers cli.main installs have seen
+
+
+def note_signal(signum: int) -> None:
+    _signalled.append(signum)
+
+
+def raise_if_interrupted() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed. Python swallows the exception a signal handler raises
+    while a weakref callback or a __del__ runs (it only prints "Exception ignored"), so a loop that waits
+    (the device-flow polling) checks here too, or a Ctrl-C landing there would be lost."""
+    import signal
+
+    if signal.SIGINT in _signalled:
+        raise KeyboardInterrupt
+
+
 class Terminated(BaseException):
     """SIGTERM or SIGHUP, raised by the handler `cli.main` installs. Like KeyboardInterrupt it is not a
     QwenError, so nothing treats it as a failed turn: it unwinds `finally` blocks (the live display gives

@@ -354,3 +354,18 @@ def test_config_path_json_names_the_files_in_play(isolated):
     roles = {f["role"]: f for f in data["files"]}
     assert data["files"][0]["path"] == data["user"] and data["files"][0]["exists"] is False
     assert any(f["path"] == data["project"] and f["exists"] for f in roles.values()), data["files"]
+
+
+def test_a_ctrl_c_python_swallows_is_still_seen_by_the_device_flow_wait(isolated):
+    """A SIGINT that lands while a __del__ or weakref callback runs only prints "Exception ignored"; the
+    device-flow polling asks errors.raise_if_interrupted after each wait, so the login still ends (exit 130)."""
+    code = (
+        "import os, signal\nfrom qwen_cli.cli import main\nfrom qwen_cli import errors\n"
+        "main._end_on_signals()\n"
+        "class Dying:\n    def __del__(self):\n        os.kill(os.getpid(), signal.SIGINT)\n"
+        "Dying()\n"  # the KeyboardInterrupt is raised inside __del__ and swallowed there
+        "print('carried on', flush=True)\n"
+        "try:\n    errors.raise_if_interrupted()\nexcept KeyboardInterrupt:\n    print('interrupted', flush=True)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.stdout.split() == ["carried", "on", "interrupted"], proc.stdout + proc.stderr

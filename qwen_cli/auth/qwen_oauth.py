@@ -29,7 +29,7 @@ from qwen_cli.auth.oauth_endpoints import Endpoints
 from qwen_cli.auth.oauth_replies import DeviceAuthorization
 from qwen_cli.auth.polling import PollSchedule
 from qwen_cli.auth.token_store import OAuthToken
-from qwen_cli.errors import AuthError, NetworkError, RateLimitError
+from qwen_cli.errors import AuthError, NetworkError, RateLimitError, raise_if_interrupted
 
 if TYPE_CHECKING:
     from qwen_cli.settings import Settings
@@ -164,6 +164,7 @@ def poll_for_token(
         remaining = deadline - clock()
         if remaining > 0:
             sleep(schedule.wait(remaining))
+        raise_if_interrupted()
         if clock() >= deadline:
             raise _expired()
         try:

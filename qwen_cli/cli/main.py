@@ -68,18 +68,25 @@ def _end_on_signals() -> None:
     to be ignored (`nohup`) stays ignored; a second signal while unwinding is ignored too."""
     import signal
 
-    from qwen_cli.errors import Terminated
+    from qwen_cli.errors import Terminated, note_signal
 
     def handler(signum, _frame):
+        note_signal(signum)
         if not fired:
             fired.append(signum)
             raise Terminated(signum)
+
+    def interrupt(signum, _frame):
+        note_signal(signum)  # remembered, in case the exception is swallowed (errors.raise_if_interrupted)
+        raise KeyboardInterrupt
 
     fired: list[int] = []
     for name in ("SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
         if sig is not None and signal.getsignal(sig) is not signal.SIG_IGN:
             signal.signal(sig, handler)
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        signal.signal(signal.SIGINT, interrupt)
 
 
 def run(app: AppContext, args: list[str]) -> int:
