@@ -29,7 +29,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
-from qwen_cli.errors import AuthError, ConfigError, RateLimitError, RequestError, ServerError, UsageError
+from qwen_cli.errors import (
+    AuthError,
+    ConfigError,
+    RateLimitError,
+    RequestError,
+    ServerError,
+    UsageError,
+    raise_if_interrupted,
+)
 
 if TYPE_CHECKING:
     from qwen_cli.catalogue import Provider
@@ -262,6 +270,7 @@ def wait_for_code(app: AppContext, server: CallbackServer, state: str, opened: b
     deadline = time.monotonic() + timeout
     pasted = _Pasted(app)
     while True:
+        raise_if_interrupted()  # a Ctrl-C Python swallowed (see errors.raise_if_interrupted) still ends the wait
         try:
             kind, code = server.events.get_nowait()
         except queue.Empty:
