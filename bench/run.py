@@ -81,6 +81,7 @@ def compile_package() -> str:
         check=True,
     ).stdout.strip()
     subprocess.run([PY, "-m", "compileall", "-q", where], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([PY, "-c", "from qwen_cli import catalogue; catalogue.keep_parsed()"], check=True)
     return where
 
 
@@ -152,7 +153,11 @@ def main() -> None:
     gemini = GeminiStub().start()
     work = Path(tempfile.mkdtemp(prefix="qwen-bench-"))
     (work / ".qwen").mkdir(mode=0o700)
-    (work / ".qwen" / "config.toml").write_text(f'[providers.gemini]\nbase_url = "{gemini.url}"\n')
+    # The gemini figure alone needs a config file (its base URL); its own QWEN_HOME keeps the other figures
+    # from paying for reading it.
+    gemini_home = work / ".qwen-gemini"
+    gemini_home.mkdir(mode=0o700)
+    (gemini_home / "config.toml").write_text(f'[providers.gemini]\nbase_url = "{gemini.url}"\n')
     env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(work),
@@ -174,7 +179,12 @@ def main() -> None:
         "ANTHROPIC_MODEL": "claude-test",
         "ANTHROPIC_BASE_URL": anthropic.url,
     }
-    gemini_env = {**plain, "GEMINI_API_KEY": "gm-test-key", "GEMINI_MODEL": "gemini-test"}
+    gemini_env = {
+        **plain,
+        "QWEN_HOME": str(gemini_home),
+        "GEMINI_API_KEY": "gm-test-key",
+        "GEMINI_MODEL": "gemini-test",
+    }
 
     def script(tokens):
         return lambda: stub.script(stream_reply(tokens))

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import marshal
+import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,17 +22,72 @@ if TYPE_CHECKING:
 
 @functools.cache
 def load(name: str) -> dict:
+    """A data file, parsed. Parsing providers.toml costs every `qwen ask` about 5 ms (tomllib is pure
+    Python), so the parsed form is kept beside it, like a .pyc: data/__pycache__/NAME.toml.marshal, keyed
+    by a hash of the file's bytes (an edited file is parsed again), written only where Python may write
+    bytecode, and skipped when the directory is read-only."""
+    # A file beside this module, not importlib.resources: that import alone costs qwen ask ~15 ms (zipfile,
+    # tempfile), and qwen is installed as files, never run from a zip.
+    raw = (DATA_DIR / f"{name}.toml").read_bytes()
+    stamp = hashlib.blake2b(raw, digest_size=16).digest()
+    cache = DATA_DIR / "__pycache__" / f"{name}.toml.marshal"
+    try:
+        stored, parsed = marshal.loads(cache.read_bytes())
+        if stored == stamp and isinstance(parsed, dict):
+            return parsed
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    parsed = _parse_toml(raw.decode("utf-8"))
+    if not sys.dont_write_bytecode:
+        try:
+            _keep(cache, marshal.dumps((stamp, parsed)))
+        except ValueError:  # a value marshal cannot hold (a TOML date): parse this file every time
+            pass
+    return parsed
+
+
+def keep_parsed() -> None:
+    """Write the parsed form of every data file now (the test suite and the bench call this once, where
+    PYTHONDONTWRITEBYTECODE would otherwise leave every run parsing them)."""
+    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False
+    try:
+        for source in sorted(DATA_DIR.glob("*.toml")):
+            load.__wrapped__(source.stem)
+    finally:
+        sys.dont_write_bytecode = saved
+
+
+def _parse_toml(text: str) -> dict:
     try:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
-    # A file beside this module, not importlib.resources: that import alone costs qwen ask ~15 ms (zipfile,
-    # tempfile), and qwen is installed as files, never run from a zip.
-    return tomllib.loads((DATA_DIR / f"{name}.toml").read_text("utf-8"))
+    return tomllib.loads(text)
+
+
+def _keep(cache: Path, data: bytes) -> None:
+    """Best effort: a cache that cannot be written (read-only install, full disk) is simply not kept."""
+    import tempfile
+
+    try:
+        cache.parent.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", dir=cache.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, cache)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 @dataclass(frozen=True)
 class Region:
+    """One region of a provider: its endpoint, aliases and the terms that apply there."""
+
     id: str
     aliases: tuple[str, ...]
     base_url: str
@@ -39,6 +99,8 @@ class Region:
 
 @dataclass(frozen=True)
 class Provider:
+    """A provider of the API-key method as the catalogue records it (unknown facts are None)."""
+
     id: str
     name: str
     base_url: str | None  # the default region's, for a provider with regions

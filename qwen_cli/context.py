@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class AppContext:
+    """What one invocation shares: streams, environment, flags, secrets to mask; settings and output on first use."""
+
     stdin: IO[str] = field(default_factory=lambda: sys.stdin)
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)

@@ -58,6 +58,8 @@ def is_source(source: str | None) -> bool:
 
 @dataclass
 class File:
+    """One Qwen Code settings.json that was read, and whether its folder is trusted."""
+
     settings: qcs.QwenCodeSettings
     role: str  # "user" or "project"
     trusted: bool
@@ -83,6 +85,8 @@ class Selection:
 
 @dataclass
 class QwenCodeSource:
+    """What Qwen Code's settings.json files supply: variables from `env` and the selected login."""
+
     files: list[File] = field(default_factory=list)
     env: dict[str, tuple[str, Path]] = field(default_factory=dict)  # variable -> (value, file)
     _selection: list[Selection | None] = field(default_factory=list)  # computed once, on first use

@@ -25,6 +25,8 @@ from qwen_cli.qwen_code_source import QwenCodeSource
 
 @dataclass(frozen=True)
 class Key:
+    """One setting in the registry: its name, type, default, variable and documentation."""
+
     name: str
     type: type
     default: Any
@@ -219,6 +221,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 @dataclass
 class Value:
+    """A setting's value as resolved, with the layer it came from."""
+
     key: str
     value: Any
     source: str
@@ -393,6 +397,8 @@ def _secret_name(name: str, raw: Any) -> str | None:
 
 @dataclass
 class Settings:
+    """Every setting of one invocation, resolved once from flags, environment, .env, files and defaults."""
+
     home: Path
     cwd: Path
     environ: Mapping[str, str]
@@ -608,6 +614,8 @@ def _merge(into: dict, new: Mapping) -> None:
 
 @dataclass
 class EnvFile:
+    """A .env file found for this invocation, with its values and whether its folder is trusted."""
+
     path: Path
     values: dict[str, str]
     trusted: bool
@@ -615,6 +623,8 @@ class EnvFile:
 
 @dataclass
 class FileInPlay:
+    """A file that can supply settings, as `config show` lists it."""
+
     role: str  # user, project, .env, credentials
     path: Path
     exists: bool

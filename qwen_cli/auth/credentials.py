@@ -9,6 +9,8 @@ from typing import Any
 
 @dataclass
 class Credentials:
+    """What a request needs from a login: where to send it, the secret, the model, and where each came from."""
+
     method: str  # a registered method's id (see auth/methods/)
     provider: str  # catalogue id ("qwen", "openai", "ollama", "custom", ...)
     base_url: str  # OpenAI-compatible base, e.g. https://portal.qwen.ai/v1 (no trailing slash)

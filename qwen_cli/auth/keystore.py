@@ -32,6 +32,8 @@ KEYRING_MISSING = "the OS keyring needs the optional extra: pip install 'qwen-cl
 
 @dataclass
 class Entry:
+    """One stored login in credentials.toml or the keyring: its method, provider, profile and stored fields."""
+
     method: str
     provider: str | None  # for a per-provider method (API keys); None otherwise
     data: dict[str, Any] = field(default_factory=dict)

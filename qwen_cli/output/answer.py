@@ -37,6 +37,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class Answer:
+    """An answer as it was rendered: its text, reasoning, usage, finish reason, timing and any error."""
+
     text: str = ""
     reasoning: str = ""
     usage: Usage | None = None

@@ -14,6 +14,8 @@ CA_ENV_VARS = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
 
 @dataclass
 class ChatRequest:
+    """One chat completion to send: the messages and the options that shape the answer."""
+
     messages: list[dict[str, Any]]
     model: str | None = None  # None: use credentials.model
     temperature: float | None = None
@@ -29,6 +31,8 @@ class ChatRequest:
 
 @dataclass
 class NetworkOptions:
+    """Timeouts, retries, size caps, proxy, CA bundle and extra headers for one invocation's requests."""
+
     max_retries: int = 3
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
@@ -67,16 +71,22 @@ class NetworkOptions:
 
 @dataclass
 class TextDelta:
+    """A piece of answer text, as it arrives."""
+
     text: str
 
 
 @dataclass
 class ReasoningDelta:
+    """A piece of the model's reasoning text, as it arrives (kept apart from the answer)."""
+
     text: str
 
 
 @dataclass
 class Usage:
+    """Token counts the provider reported for one answer (None where it reported none)."""
+
     prompt_tokens: int | None
     completion_tokens: int | None
     total_tokens: int | None
@@ -91,6 +101,8 @@ class Usage:
 
 @dataclass
 class Finish:
+    """The end of an answer: the provider's finish reason and the model it names."""
+
     reason: str | None
     model: str | None
 

@@ -17,6 +17,8 @@ _BOM = b"\xef\xbb\xbf"
 
 @dataclass
 class SSEEvent:
+    """One server-sent event: its data, its event name, and whether the body ended before it was dispatched."""
+
     data: str
     event: str = "message"
     complete: bool = True  # False: the body ended before the blank line that would have dispatched it

@@ -62,6 +62,8 @@ class LoginRequest:
 
 @dataclass
 class LoginResult:
+    """What a login stored, for the confirmation line and `--json`."""
+
     method: str
     provider: str | None
     region: str | None
