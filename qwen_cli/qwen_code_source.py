@@ -89,6 +89,7 @@ class QwenCodeSource:
 
     files: list[File] = field(default_factory=list)
     env: dict[str, tuple[str, Path]] = field(default_factory=dict)  # variable -> (value, file)
+    ignored: dict[str, Path] = field(default_factory=dict)  # qwen settings' variables, which env never sets
     _selection: list[Selection | None] = field(default_factory=list)  # computed once, on first use
 
     def env_value(self, name: str) -> str | None:
@@ -133,8 +134,21 @@ def load(
         for name, value in file.settings.env.items():
             if re.match(_NEVER, name) or filled.get(name):
                 continue
+            if _is_setting(name):
+                source.ignored[name] = file.path
+                continue
             source.env[name] = (value, file.path)  # a later (workspace) file wins, as Qwen Code merges
     return source
+
+
+def _is_setting(name: str) -> bool:
+    """A qwen setting's variable, other than the statistics off-switches: settings are read from flags, the
+    environment, .env and config files, never from settings.json's `env` (which would otherwise be listed
+    as filling a variable that changes nothing)."""
+    from qwen_cli.settings import KEYS
+    from qwen_cli.telemetry.policy import ENV_SWITCHES
+
+    return name not in ENV_SWITCHES and any(name in key.env_vars for key in KEYS)
 
 
 def _read(path: Path, filled: Mapping[str, str]) -> qcs.QwenCodeSettings | None:
@@ -364,4 +378,5 @@ def summary(settings: Settings) -> dict:
             "source": selection.source,
         },
         "env": {name: source_of(path) for name, (_, path) in sorted(found.env.items())},
+        "ignored_env": {name: source_of(path) for name, path in sorted(found.ignored.items())},
     }

@@ -134,6 +134,11 @@ def show(app: AppContext, as_json: bool) -> None:
         app.out.info(f"Qwen Code's settings.json selects: {what} ({picked['source'].split(':', 1)[1]})")
     for name, source in qwen_code["env"].items():
         app.out.info(f"{name} is filled from {source.split(':', 1)[1]} (Qwen Code's settings.json env)")
+    for name, source in qwen_code["ignored_env"].items():
+        app.out.info(
+            f"{name} in {source.split(':', 1)[1]} (Qwen Code's settings.json env) is not used: qwen reads its "
+            "settings from flags, the environment, .env and config.toml"
+        )
 
 
 def _files_json(settings: Settings) -> list[dict]:

@@ -218,3 +218,27 @@ def test_selected_qwen_oauth_is_the_qwen_oauth_method(isolated):
     )
     listed = run_qwen(["config", "path"]).stdout.splitlines()
     assert listed[-1].split()[0] == str(path) and "qwen-code user" in listed[-1]
+
+
+def test_a_qwen_setting_in_settings_json_env_is_shown_as_unused_not_filled(isolated, openai_server):
+    """settings.json's `env` can fill a provider's variables, but qwen's own settings are read from flags,
+    the environment, .env and config.toml only: `config show` must not call such an entry "filled"."""
+    text = json.dumps(
+        {
+            "env": {"QWEN_PRIVACY_REQUIRE_NO_TRAINING": "false", "QWEN_NETWORK_PROXY": "http://127.0.0.1:9"},
+            "privacy": {"usageStatisticsEnabled": False},
+        }
+    )
+    path = _settings(isolated, text)
+
+    shown = run_qwen(["config", "show"])
+    assert shown.exit_code == 0, shown.output
+    for name in ("QWEN_PRIVACY_REQUIRE_NO_TRAINING", "QWEN_NETWORK_PROXY"):
+        assert f"{name} is filled from" not in shown.stderr
+        assert f"{name} in {path} (Qwen Code's settings.json env) is not used" in shown.stderr
+    settings = _json(run_qwen(["config", "show", "--json"]))
+    assert settings["settings"]["network.proxy"]["value"] is None
+    assert settings["qwen_code"]["ignored_env"] == {
+        "QWEN_NETWORK_PROXY": f"settings.json:{path}",
+        "QWEN_PRIVACY_REQUIRE_NO_TRAINING": f"settings.json:{path}",
+    }
