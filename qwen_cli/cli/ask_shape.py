@@ -1,8 +1,10 @@
 """The parts of `qwen ask` that depend on what the model can take: `--schema` and `-a` images.
 
 `Shape` is the schema an answer must have. `before_send()` runs once the credentials are known and before
-anything is sent: it refuses images for a model the catalogue says is text-only, and asks for the schema as
-json_schema or as JSON mode plus an instruction. `print_checked()` prints an answer that passed the check.
+anything is sent: it refuses images for a model the catalogue says is text-only (and on the native
+protocols), and asks for the schema as json_schema, or as JSON mode plus an instruction (on Anthropic's
+protocol, which has no JSON mode, the instruction alone). The answer is checked against the schema on every
+protocol. `print_checked()` prints an answer that passed the check.
 """
 
 from __future__ import annotations
@@ -52,10 +54,9 @@ def before_send(
         from qwen_cli import catalogue
 
         model = request.model or creds.model
-        if creds.protocol != "openai":  # response_format and image_url parts are the OpenAI protocol's
-            what = "--schema" if shape is not None else "-a"
+        if images and creds.protocol != "openai":  # image_url parts are the OpenAI protocol's
             raise UsageError(
-                f"{what} works with OpenAI-compatible providers only; this login speaks {creds.protocol}",
+                f"-a works with OpenAI-compatible providers only; this login speaks {creds.protocol}",
                 hint="Use an OpenAI-compatible login for it (qwen auth switch), or leave it out.",
             )
         facts = catalogue.model_facts(app.settings, creds.provider, model)
@@ -67,8 +68,11 @@ def before_send(
         if shape is not None:
             from qwen_cli import schema
 
-            native = facts.json_schema is True
-            request.extra_body.update(schema.request_fields(shape.schema, shape.multi, json_schema=native))
+            native = creds.protocol == "openai" and facts.json_schema is True
+            if creds.protocol == "openai":
+                request.extra_body.update(schema.request_fields(shape.schema, shape.multi, json_schema=native))
+            else:  # Gemini's JSON mode; the Anthropic Messages API has none, so the instruction alone asks
+                request.json_answer = True
             if not native:
                 request.messages = schema.with_instruction(
                     request.messages, schema.instruction(shape.schema, shape.multi)

@@ -27,6 +27,7 @@ class ChatRequest:
     model_choice: str = "-m MODEL"  # how the person picks another model where they are, for the not-found hint
     # Body fields a feature adds as they are (e.g. --schema's response_format); the named fields above win.
     extra_body: dict[str, Any] = field(default_factory=dict)
+    json_answer: bool = False  # ask for JSON in the protocol's own words (Gemini's responseMimeType)
 
 
 @dataclass

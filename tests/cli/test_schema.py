@@ -182,15 +182,49 @@ def test_on_a_terminal_progress_goes_to_stderr_and_the_json_to_stdout(openai_ser
     assert "receiving the answer: " in result.stderr and result.stderr.endswith("\r\x1b[K")
 
 
-def test_schema_and_images_on_another_protocol_are_refused_before_sending(anthropic_server, isolated):
+def _anthropic_env(anthropic_server) -> dict:
     anthropic_server.accept_tokens = {"sk-ant-test"}
-    env = {
+    return {
         "ANTHROPIC_API_KEY": "sk-ant-test",
         "ANTHROPIC_MODEL": "claude-test",
         "ANTHROPIC_BASE_URL": anthropic_server.url,
     }
+
+
+def test_images_on_another_protocol_are_refused_before_sending(anthropic_server, isolated):
     (isolated.work / "shot.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
-    for args in (["--schema", PERSON], ["-a", "shot.png"]):
-        result = ask([*args, "who"], env, cwd=isolated.work)
-        assert result.exit_code == 2 and "OpenAI-compatible providers only" in result.stderr, result.stderr
+    result = ask(["-a", "shot.png", "who"], _anthropic_env(anthropic_server), cwd=isolated.work)
+    assert result.exit_code == 2 and "-a works with OpenAI-compatible providers only" in result.stderr
     assert anthropic_server.requests == []
+
+
+def test_on_the_anthropic_protocol_the_shape_goes_in_the_system_prompt_and_is_checked(anthropic_server):
+    from tests.servers.anthropic_stub import message_stream
+
+    env = _anthropic_env(anthropic_server)
+    anthropic_server.script(message_stream(['{"name": "Ada",', ' "age": 36}']))
+    result = ask(["--schema", PERSON, "-s", "Be brief.", "who wrote the first program?"], env)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == '{"name":"Ada","age":36}\n'
+    body = anthropic_server.chat_requests[-1].json
+    assert body["system"].startswith("Be brief.\n\n") and '"required":["name","age"]' in body["system"]
+    assert "response_format" not in body and all(m["role"] != "system" for m in body["messages"])
+
+    anthropic_server.script(message_stream(['{"name": "Ada"}']))
+    result = ask(["--schema", PERSON, "who?"], env)
+    assert result.exit_code == 9 and "age" in result.stderr and result.stdout == ""
+
+
+def test_on_the_gemini_protocol_it_asks_for_json_mode_and_checks_the_shape(gemini_server, isolated):
+    from tests.servers.gemini_stub import KEY, gemini_stream
+
+    isolated.qwen_home.mkdir(parents=True, exist_ok=True)
+    (isolated.qwen_home / "config.toml").write_text(f'[providers.gemini]\nbase_url = "{gemini_server.url}"\n')
+    env = {"GEMINI_API_KEY": KEY, "GEMINI_MODEL": "gemini-test"}
+    gemini_server.script(gemini_stream(['{"items": [{"name": "Ada", "age": 36},', ' {"name": "Grace", "age": 85}]}']))
+    result = ask(["--schema-multi", PERSON, "two programmers"], env)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == [{"name": "Ada", "age": 36}, {"name": "Grace", "age": 85}]
+    body = gemini_server.chat_requests[-1].json
+    assert body["generationConfig"]["responseMimeType"] == "application/json"
+    assert '"type":"array"' in body["systemInstruction"]["parts"][0]["text"]

@@ -84,6 +84,8 @@ def request_body(credentials: Credentials, request: ChatRequest, usage_option: b
             config[theirs] = value
     if request.stop:
         config["stopSequences"] = list(request.stop)
+    if request.json_answer:  # JSON mode: ai.google.dev structured output, generationConfig.responseMimeType
+        config["responseMimeType"] = "application/json"
     if config:
         body["generationConfig"] = config
     return body
