@@ -95,6 +95,7 @@ class Region:
     site: str = ""
     console: str = ""
     label: str = ""
+    batch: bool | None = None  # the OpenAI-compatible Batch API, where the provider's docs say so
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,17 @@ class Provider:
     oauth_authorize_url: str | None = None  # the browser login's authorize page (OpenRouter's PKCE flow)
     protocol: str = "openai"  # the wire protocol: openai, anthropic or gemini (providers/protocols/)
     max_tokens: int | None = None  # the answer limit sent when none is asked for (Anthropic requires one)
+    batch: bool = False  # its docs describe the OpenAI-compatible Batch API (`qwen batch`); regions may say so
+
+    def has_batch(self, base_url: str | None) -> bool:
+        """Whether the endpoint at base_url is documented to serve the Batch API: the region's flag when
+        base_url is one of its regions', else the provider's own."""
+        from qwen_cli.auth.binding import normal
+
+        for r in self.regions.values():
+            if normal(r.base_url) == normal(base_url) and r.batch is not None:
+                return r.batch
+        return self.batch
 
     def region(self, name: str | None) -> Region | None:
         """The named region (an id or alias), else the default one; None for a provider without regions."""
@@ -139,6 +151,7 @@ def _regions(table: dict) -> dict[str, Region]:
             r.get("site", ""),
             r.get("console", ""),
             r.get("label", ""),
+            r.get("batch"),
         )
         for rid, r in table.items()
     }
@@ -191,6 +204,7 @@ def _provider(pid: str, entries: dict) -> Provider:
         oauth_authorize_url=e.get("oauth_authorize_url"),
         protocol=e.get("protocol", "openai"),
         max_tokens=e.get("max_tokens"),
+        batch=bool(e.get("batch", False)),
     )
 
 

@@ -197,6 +197,13 @@ KEYS: tuple[Key, ...] = (
     Key("chat.max_context_chars", int, 200_000, "Oldest turns are dropped past this many characters."),
     Key("chat.history_size", int, 1000, "Lines kept in the chat input history."),
     Key("each.max_parallel", int, 64, "Most requests `qwen ask --each -P N` may keep in flight at once."),
+    Key("batch.poll_interval", float, 30.0, "Seconds between the status checks of `qwen batch status --wait`."),
+    Key(
+        "batch.wait_timeout",
+        float,
+        86400.0,
+        "Seconds `qwen batch status --wait` waits before giving up (exit 6); the batch keeps running.",
+    ),
 )
 KEY_INDEX: dict[str, Key] = {k.name: k for k in KEYS}
 
