@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "trust": "qwen_cli.cli.trust:trust",
     "templates": "qwen_cli.cli.templates:templates_group",
     "models": "qwen_cli.cli.models:models",
+    "batch": "qwen_cli.cli.batch:batch",
     "usage": "qwen_cli.cli.usage:usage",
     "completion": "qwen_cli.cli.completion:completion",
 }
