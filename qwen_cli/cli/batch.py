@@ -250,10 +250,11 @@ def list_(app: AppContext, refresh: bool, as_json: bool) -> None:
         app.out.info("No batches yet. Submit one with: qwen batch submit IN.jsonl 'PROMPT with $input'")
         return
     width = max(len("ID"), *(len(r.id) for r in found))
-    app.out.answer(f"{'ID':<{width}}  {'STATUS':<11}  {'DONE':<14}  {'CREATED':<20}  PROVIDER")
+    done = max(len(_progress(r)) for r in found)
+    app.out.answer(f"{'ID':<{width}}  {'STATUS':<11}  {'DONE':<{done}}  {'CREATED':<20}  PROVIDER")
     for r in found:
         created = r.summary()["created_at"]
-        app.out.answer(f"{r.id:<{width}}  {r.status or '?':<11}  {_progress(r):<14}  {created:<20}  {r.provider}")
+        app.out.answer(f"{r.id:<{width}}  {r.status or '?':<11}  {_progress(r):<{done}}  {created:<20}  {r.provider}")
 
 
 # -- the steps -------------------------------------------------------------------------------------------------
