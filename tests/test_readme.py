@@ -219,7 +219,7 @@ def test_recipe_batch_over_files(shell):
     (shell.work / "src" / "pkg").mkdir(parents=True)
     (shell.work / "src" / "a.py").write_text("print('a')\n")
     (shell.work / "src" / "pkg" / "b.py").write_text("print('b')\n")
-    shell(recipe("batch"))
+    shell(recipe("batch over files"))
     for name in ("src/a.py.summary", "src/pkg/b.py.summary"):
         assert (shell.work / name).read_text() == ANSWER + "\n"
     assert len(shell.stub.chat_requests) == 2
@@ -276,6 +276,7 @@ def test_every_recipe_is_covered_by_a_test():
         "jq",
         "continue",
         "batch",
+        "batch engine",
         "system prompt",
         "schema",
         "template",
@@ -378,3 +379,33 @@ def test_recipe_each(shell):
     assert [(a["index"], a["ok"], a["content"]) for a in answers] == [(0, True, ANSWER), (1, True, ANSWER)]
     sent = sorted(r.json["messages"][-1]["content"] for r in shell.stub.chat_requests)
     assert sent == ["Answer in one sentence: What is a mutex?", "Answer in one sentence: What is a semaphore?"]
+
+
+@pytest.fixture
+def batch_server():
+    from tests.servers.batch_stub import BatchStub
+
+    stub = BatchStub().start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+def test_recipe_the_providers_batch_engine(shell, batch_server):
+    from tests.batch.conftest import login
+
+    login(batch_server.url)  # a stored OpenAI API-key login, pointing at the loopback Batch API
+    (shell.work / "questions.txt").write_text("What is a mutex?\nWhat is a semaphore?\n")
+    no_env_login = {"OPENAI_API_KEY": "", "OPENAI_BASE_URL": "", "OPENAI_MODEL": ""}
+    result = shell(recipe("batch engine"), {**no_env_login, "QWEN_BATCH_POLL_INTERVAL": "0.02"})
+    batch_id = next(iter(batch_server.batches))
+    assert result.stdout.splitlines() == [
+        batch_id,  # submit prints the id
+        f"{batch_id}  completed  2/2 done, 0 failed",  # status --wait
+        "answer: Answer in one sentence: What is a mutex?",  # jq over the results, in input order
+        "answer: Answer in one sentence: What is a semaphore?",
+    ]
+    answers = [json.loads(line) for line in (shell.work / "answers.jsonl").read_text().splitlines()]
+    assert [(a["index"], a["ok"]) for a in answers] == [(0, True), (1, True)]
+    assert shell.stub.chat_requests == []  # nothing went to the chat endpoint: the batch engine did the work

@@ -182,3 +182,34 @@ def test_ctrl_c_while_waiting_exits_130_and_leaves_the_batch_running(logged_in):
     assert "qwen batch cancel" in text and "Traceback" not in text
     assert not any(r.path.endswith("/cancel") for r in logged_in.requests)
     assert KEY not in text
+
+
+def test_the_progress_bar_is_drawn_on_a_terminal_stderr_only(logged_in):
+    import pty
+
+    batch_id = submitted("a\nb\n")
+    leader, follower = pty.openpty()
+    try:
+        proc = subprocess.run(
+            [*qwen_command(), "batch", "status", "--wait"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            env={**os.environ, **FAST},
+            timeout=30,
+        )
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    assert proc.returncode == 0
+    assert proc.stdout.decode().split()[:2] == [batch_id, "completed"]  # stdout: the status line only
+    assert b"\r[" in drawn and b"2/2 done, 0 failed, completed" in drawn
