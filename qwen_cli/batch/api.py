@@ -45,7 +45,7 @@ class BatchAPI:
     # -- batches ----------------------------------------------------------------------------------------
 
     def create(self, input_file_id: str, endpoint: str, window: str, metadata: dict[str, str]) -> dict[str, Any]:
-        body = {"input_file_id": input_file_id, "endpoint": endpoint, "completion_window": window}
+        body: dict[str, Any] = {"input_file_id": input_file_id, "endpoint": endpoint, "completion_window": window}
         if metadata:
             body["metadata"] = metadata
         return self._json("POST", "/batches", json_body=body, retries=0)

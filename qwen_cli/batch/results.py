@@ -51,7 +51,8 @@ def in_input_order(record: Record, found: dict[str, dict[str, Any]], status: str
 
 
 def _line(index: int, item_id: Any, entry: dict[str, Any], creds: Credentials, model: str) -> dict[str, Any]:
-    response = entry.get("response") if isinstance(entry.get("response"), dict) else {}
+    found = entry.get("response")
+    response: dict[str, Any] = found if isinstance(found, dict) else {}
     status = response.get("status_code")
     body = response.get("body")
     error = entry.get("error")

@@ -50,9 +50,7 @@ def batch() -> None:
 @click.argument("input_file", metavar="IN.jsonl|-")
 @click.argument("prompt", nargs=-1)
 @click.option("-t", "--template", metavar="NAME", shell_complete=template_names, help="Use a saved template.")
-@click.option(
-    "-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE", help="Fills $NAME (repeatable)."
-)
+@click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="NAME VALUE", help="Fills $NAME (repeatable).")
 @click.option("-s", "--system", metavar="TEXT", help="System prompt.")
 @click.option("-m", "--model", metavar="MODEL", shell_complete=complete_models, help="Model id for every request.")
 @click.option("--temperature", type=click.FloatRange(0, 2), help="Sampling temperature, 0 to 2.")
@@ -189,7 +187,8 @@ def results(app: AppContext, batch_id: str | None) -> int:
         )
     if state == "failed":
         raise _ended(record, found)
-    files = [api.content(fid) for fid in (found.get("output_file_id"), found.get("error_file_id")) if _is_id(fid)]
+    file_ids = [found.get("output_file_id"), found.get("error_file_id")]
+    files = [api.content(fid) for fid in file_ids if isinstance(fid, str) and fid]
     by_id = batch_results.by_custom_id(*files)
     out = batch_results.in_input_order(record, by_id, str(state), api.creds)
     for line in out:
@@ -417,10 +416,6 @@ def _text(value: Any, what: str) -> str:
     if isinstance(value, str) and value:
         return value
     raise ServerError(f"the provider's answer has no {what}", hint="Check that the base URL serves the Batch API.")
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and bool(value)
 
 
 def _host(url: str) -> str:
