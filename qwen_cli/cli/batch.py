@@ -83,7 +83,7 @@ def submit(
     Examples:
       qwen batch submit questions.txt 'Answer in one sentence: $input'
       qwen batch submit people.jsonl -t bio -p tone warm -m qwen-plus
-      cut -f2 titles.tsv | qwen batch submit - 'Translate to German: $input' --json
+      cut -f2 titles.tsv | qwen batch submit - 'In German: $input' --json
     """
     from qwen_cli.batch import build, records, support
     from qwen_cli.batch.api import BatchAPI
@@ -231,7 +231,7 @@ def list_(app: AppContext, refresh: bool, as_json: bool) -> None:
     \b
     Examples:
       qwen batch list
-      qwen batch list --refresh --json | jq -r '.batches[] | select(.status == "completed") | .id'
+      qwen batch list --refresh --json | jq -r '.batches[].status'
     """
     from qwen_cli.batch import records
 
