@@ -16,7 +16,7 @@ from typing import Any
 from qwen_cli.errors import ConfigError, ServerError, UsageError
 
 DIR = "batches"
-_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}")
+_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,199}")
 
 
 @dataclass

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qwen_cli.cli.common import credentials_for, pass_app, profile_option, use_profile
+from qwen_cli.cli.completers import batch_ids
 from qwen_cli.cli.completers import models as complete_models
 from qwen_cli.cli.completers import template_names
 from qwen_cli.errors import ConfigError, ExitCode, Interrupted, QwenError, RequestError, ServerError, UsageError
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from qwen_cli.context import AppContext
 
 _JSON = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-_ID = click.argument("batch_id", metavar="[ID]", required=False)
+_ID = click.argument("batch_id", metavar="[ID]", required=False, shell_complete=batch_ids)
 # The server's fields `status --json` passes on (the rest of a batch object is the provider's bookkeeping).
 _SHOWN = ("id", "status", "request_counts", "output_file_id", "error_file_id", "errors", "completion_window")
 
@@ -161,8 +162,9 @@ def status(app: AppContext, batch_id: str | None, wait: bool, as_json: bool) -> 
 
 @batch.command()
 @_ID
+@click.option("--json", "as_json", is_flag=True, help="Accepted like every subcommand's: the lines are JSON already.")
 @pass_app
-def results(app: AppContext, batch_id: str | None) -> int:
+def results(app: AppContext, batch_id: str | None, as_json: bool) -> int:
     """Write a finished batch's answers: one `qwen ask --each` line per input, in input order.
 
     `{"index", "id", "ok", "content" | "error", "usage"}` on stdout; a request that failed (in the output

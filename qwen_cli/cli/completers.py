@@ -145,3 +145,12 @@ def template_names(ctx):
     from qwen_cli import paths, templates
 
     return list(templates.available(paths.qwen_home(), Path.cwd()).templates)
+
+
+@_safe
+def batch_ids(ctx):
+    """The batches recorded in $QWEN_HOME/batches/, newest first. Local files only."""
+    from qwen_cli import paths
+    from qwen_cli.batch import records
+
+    return [r.id for r in records.all_records(paths.qwen_home())]

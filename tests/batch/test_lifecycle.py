@@ -45,6 +45,7 @@ def test_wait_polls_until_completed_and_results_come_in_input_order(logged_in):
     ]
     assert lines(result)[0]["usage"] == {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
     assert result.stderr == ""
+    assert qwen("results", batch_id, "--json").stdout == result.stdout  # the lines are JSON either way
 
 
 def test_partial_failures_come_from_the_error_file_with_the_each_exit_code(logged_in):

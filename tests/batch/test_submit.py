@@ -142,3 +142,19 @@ def test_a_server_error_on_create_is_one_line_and_its_exit_code(logged_in):
     assert result.exit_code == 5 and result.stdout == ""
     assert result.stderr.startswith("Error: 127.0.0.1:") and "Traceback" not in result.stderr
     assert [r.path for r in logged_in.requests].count("/v1/batches") == 1  # creating is never retried
+
+
+def test_the_completion_window_is_sent_as_given(logged_in):
+    result = qwen("submit", "-", "Q: $input", "--window", "48h", input="hi\n")
+    assert result.exit_code == 4 and result.stdout == ""
+    assert logged_in.requests[-1].json["completion_window"] == "48h"
+    assert "completion_window must be 24h" in result.stderr and "Hint:" in result.stderr
+
+
+def test_batch_ids_complete_from_the_records(logged_in):
+    from tests.cli.test_completion import bash_complete
+
+    first, second = submitted("a\n"), submitted("b\n")
+    seen = len(logged_in.requests)
+    assert bash_complete(["qwen", "batch", "status", "batch-"]) == [second, first]
+    assert len(logged_in.requests) == seen  # local records only
