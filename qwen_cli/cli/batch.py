@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from qwen_cli.cli.common import credentials_for, pass_app, profile_option, use_profile
-from qwen_cli.cli.completers import batch_ids
+from qwen_cli.cli.completers import batch_ids, template_names
 from qwen_cli.cli.completers import models as complete_models
-from qwen_cli.cli.completers import template_names
 from qwen_cli.errors import ConfigError, ExitCode, Interrupted, QwenError, RequestError, ServerError, UsageError
 
 if TYPE_CHECKING:
