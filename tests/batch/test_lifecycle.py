@@ -214,3 +214,14 @@ def test_the_progress_bar_is_drawn_on_a_terminal_stderr_only(logged_in):
     assert proc.returncode == 0
     assert proc.stdout.decode().split()[:2] == [batch_id, "completed"]  # stdout: the status line only
     assert b"\r[" in drawn and b"2/2 done, 0 failed, completed" in drawn
+
+
+def test_server_text_is_cleaned_and_a_hostile_batch_id_never_becomes_a_path(logged_in, isolated):
+    batch_id = submitted("a\n")
+    logged_in.batches[batch_id]["status"] = "in_progress\x1b]0;pwned\x07\x1b[31m"
+    shown = qwen("status")
+    assert shown.exit_code == 0 and "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+    assert "\x1b" not in qwen("list").stdout
+    outside = qwen("status", "../../etc/passwd")
+    assert outside.exit_code == 2 and "is not a batch id" in outside.stderr
+    assert sorted(p.name for p in (isolated.qwen_home / "batches").iterdir()) == [f"{batch_id}.json"]
