@@ -30,6 +30,8 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504, 529})  # 529: overloaded (L
 BACKOFF_BASE = 0.5  # seconds; attempt n waits about BACKOFF_BASE * 2**n, with jitter
 BACKOFF_MAX = 8.0
 RETRY_AFTER_MAX = 30.0  # a server asking for longer is not retried: we fail now with its message
+FINISH_GRACE = 0.25  # seconds a server has to end a streamed body after the answer's end marker (finish_body)
+FINISH_MAX_BYTES = 65536
 
 _sessions = threading.local()  # one Session per thread: requests does not promise a shared one is thread-safe
 
@@ -361,6 +363,33 @@ def _note(notify: Callable[[str], None] | None, message: str) -> None:
     log.debug(message)
     if notify is not None:
         notify(message)
+
+
+def finish_body(response: Response, chunks: Iterator[bytes]) -> None:
+    """Read the rest of a streamed body whose answer has ended (the chunked terminator, as a rule already
+    here), so urllib3 returns the connection to this thread's pool and the next request skips a TCP (and TLS)
+    handshake. A server that sends more than FINISH_MAX_BYTES or takes longer than FINISH_GRACE seconds
+    to end the body has its connection closed with the response instead, as it would be without this."""
+    import requests
+    import urllib3
+
+    from qwen_cli.providers.transport import Deadline
+
+    original = getattr(response.raw, "_original_response", None)
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is None or original is None or getattr(original, "will_close", True):
+        return  # already released, or the server closes the connection after this body anyway
+    left = FINISH_MAX_BYTES
+    with Deadline(FINISH_GRACE) as deadline:
+        deadline.watch(sock.fileno())
+        try:
+            for chunk in chunks:
+                left -= len(chunk)
+                if left < 0:
+                    return
+        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            log.debug("the body did not end cleanly after the answer (%s); its connection is closed", exc)
 
 
 def iter_body(response: Response, chunk_size: int = 65536) -> Iterator[bytes]:

@@ -261,6 +261,8 @@ def _sse_events(
     if usage is not None:
         yield usage
     yield Finish(finish_reason, model)
+    if done:  # after the end marker: the connection can serve the next request once the body is read to its end
+        http.finish_body(response, stream.chunks)
 
 
 def _cut_off(error: QwenError, shown: bool) -> QwenError:
@@ -281,6 +283,7 @@ class _EventStream:
         self.host = host
         self.parser = SSEParser(network.max_event_bytes)
         self.received = False
+        self.chunks = http.iter_body(response)  # one generator: what is left of it after the end marker is drained
 
     @property
     def truncated(self) -> bool:
@@ -290,7 +293,7 @@ class _EventStream:
         idle = self.network.idle_timeout
         last_data = time.monotonic()
         try:
-            for chunk in http.iter_body(self.response):
+            for chunk in self.chunks:
                 self.received = True
                 for event in self.parser.feed(chunk):
                     yield event

@@ -8,7 +8,8 @@ complete. urllib3's timeouts bound each socket operation, so a server that trick
 second never trips network.read_timeout and holds us forever. Here a timer per request shuts the socket
 down when the deadline passes: shutdown() (unlike close()) wakes a recv() blocked in another thread at
 once, plain or TLS, and the request fails; `send()` then reports the deadline instead of whatever
-protocol error that caused. The socket is found through our own urllib3 connection classes, which hand
+protocol error that caused. One watchdog thread keeps every deadline of the process (`--each` sends
+hundreds a second: a timer thread each would cost more than the request). The socket is found through our own urllib3 connection classes, which hand
 its file descriptor to the deadline running on their thread as soon as the socket exists (so the TCP
 connect, a proxy's CONNECT and the TLS handshake are covered too).
 
@@ -17,8 +18,12 @@ Imported only by http.py, inside functions: it subclasses requests and urllib3 c
 
 from __future__ import annotations
 
+import heapq
+import itertools
+import os
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -33,6 +38,7 @@ else:
     _Connection = object
 
 _local = threading.local()
+TIDY_AT = 256  # deadlines kept before the ended ones are dropped
 
 
 class Deadline:
@@ -43,21 +49,18 @@ class Deadline:
         self._fd: int | None = None
         self._done = False
         self.fired = False
-        self._timer = threading.Timer(seconds, self._fire) if seconds else None
+        self._seconds = seconds
 
     def __enter__(self) -> Deadline:
         _local.deadline = self
-        if self._timer is not None:
-            self._timer.daemon = True
-            self._timer.start()
+        if self._seconds:
+            _watchdog.add(time.monotonic() + self._seconds, self)
         return self
 
     def __exit__(self, *exc: object) -> None:
         with self._lock:
-            self._done = True
+            self._done = True  # the watchdog drops it when its time comes: _fire() does nothing then
             self._fd = None
-        if self._timer is not None:
-            self._timer.cancel()
         _local.deadline = None
 
     def watch(self, fd: int) -> None:
@@ -81,6 +84,52 @@ class Deadline:
             self.fired = True
             if self._fd is not None:
                 _shutdown(self._fd)
+
+
+class _Watchdog:
+    """The thread that fires every Deadline of the process when its time comes (started with the first)."""
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: list[tuple[float, int, Deadline]] = []  # a heap, soonest first
+        self._order = itertools.count()  # breaks ties, so deadlines are never compared
+        self._thread: threading.Thread | None = None
+        self._tidy_at = TIDY_AT
+
+    def add(self, when: float, deadline: Deadline) -> None:
+        with self._wake:
+            if len(self._due) >= self._tidy_at:  # requests end long before their deadline: drop the ended ones
+                self._due = [entry for entry in self._due if not entry[2]._done]
+                heapq.heapify(self._due)
+                self._tidy_at = max(TIDY_AT, 2 * len(self._due))
+            heapq.heappush(self._due, (when, next(self._order), deadline))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="qwen-deadlines", daemon=True)
+                self._thread.start()
+            elif self._due[0][2] is deadline:
+                self._wake.notify()  # sooner than what the thread sleeps for
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._due:
+                    self._wake.wait()
+                wait = self._due[0][0] - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                _, _, deadline = heapq.heappop(self._due)
+            deadline._fire()
+
+    def _after_fork(self) -> None:
+        self._wake = threading.Condition()
+        self._due = []
+        self._thread = None  # a forked child has no watchdog thread: the next deadline starts one
+
+
+_watchdog = _Watchdog()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_watchdog._after_fork)
 
 
 def _shutdown(fd: int) -> None:
