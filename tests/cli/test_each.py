@@ -334,3 +334,14 @@ def test_each_request_is_one_record_in_the_usage_ledger(openai_server, env, isol
     assert len(records) == 4 and {r["status"] for r in records} == {"ok"}
     assert all(r["model"] == "test-model" for r in records)
     assert KEY not in ledger.read_text() and "Say:" not in ledger.read_text()
+
+
+@pytest.mark.parametrize("streamed", [True, False], ids=["stream", "no-stream"])
+def test_each_worker_keeps_its_connection_for_the_next_request(openai_server, env, streamed):
+    # 40 requests on 4 workers: a worker that reuses its kept-alive connection opens one, not one per prompt.
+    openai_server.latency = 0.01
+    args = ["ask", "--each", "-", "-P", "4", *([] if streamed else ["--no-stream"])]
+    result = run_qwen(args, input="".join(f"q{i}\n" for i in range(40)), env=env, timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert len(out_lines(result)) == 40 and len(openai_server.chat_requests) == 40
+    assert openai_server.connections <= 4 + 2, f"{openai_server.connections} TCP connections for 40 requests"

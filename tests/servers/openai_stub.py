@@ -431,6 +431,8 @@ class StubHandler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        with self.stub._lock:
+            self.stub.connections += 1
         if self.stub.nodelay:  # headers and body are separate writes: without it, delayed ACKs add ~40 ms each
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
@@ -525,6 +527,7 @@ class StubServer:
         self.requests: list[Recorded] = []
         self.port: int | None = None
         self.nodelay = False  # True: answer without Nagle's delay (the fan-out bench)
+        self.connections = 0  # TCP connections accepted: a client that reuses them opens few
 
     @property
     def base(self) -> str:
