@@ -14,7 +14,7 @@ import pytest
 
 from tests.auth.helpers import seed_oauth
 from tests.helpers import qwen_command, run_qwen
-from tests.servers.openai_stub import error, json_reply
+from tests.servers.openai_stub import call, error, json_reply, stream_reply
 
 KEY = "sk-test-key"
 
@@ -345,3 +345,20 @@ def test_each_worker_keeps_its_connection_for_the_next_request(openai_server, en
     assert result.exit_code == 0, result.stderr
     assert len(out_lines(result)) == 40 and len(openai_server.chat_requests) == 40
     assert openai_server.connections <= 4 + 2, f"{openai_server.connections} TCP connections for 40 requests"
+
+
+def test_a_server_that_holds_the_stream_open_after_done_costs_a_fraction_of_a_second(openai_server, env):
+    # The answer is complete at [DONE]; the body's end is waited for only briefly before the connection is closed.
+    def held(h, rec):
+        out = h.begin_body(200, {"Content-Type": "text/event-stream"})
+        out.write(stream_reply(["held"]).events(rec).__next__()[1])
+        out.write(b"data: [DONE]\n\n")
+        h.sleep(20)
+        out.finish()
+
+    openai_server.reply_for = lambda rec: call(held)
+    started = time.monotonic()
+    result = run_qwen(["ask", "--each", "-", "-P", "2"], input="a\nb\nc\n", env=env, timeout=60)
+    assert result.exit_code == 0, result.stderr
+    assert [line["content"] for line in out_lines(result)] == ["held"] * 3
+    assert time.monotonic() - started < 10
