@@ -85,29 +85,38 @@ def _answer_all(app: AppContext, each: Each, items: list[Item]) -> Outcome:
     from qwen_cli.fanout.run import Pool
     from qwen_cli.providers import http
     from qwen_cli.providers.events import NetworkOptions
+    from qwen_cli.usage import hook
 
     shared = SharedRefresh(credentials_for(app, model=each.model))
     network = NetworkOptions.from_settings(app.settings, shared.current.provider)
     if each.proxy:
         network.proxy = each.proxy
     gate = Gate()
+    records = hook.Batch(app)  # every request's ledger record, appended together from this thread
     bar = None
     if app.stderr_isatty:
         from qwen_cli.fanout.progress import Bar
 
         bar = Bar(app.stderr, len(items))
+
+    def tick(outcome: Outcome) -> None:
+        records.tick()
+        if bar is not None:
+            bar(outcome)
+
     pool = Pool(
         ask=lambda item: _ask_one(app, item, each, shared, network),
         write=lambda line: _write(app, line),
         parallel=each.parallel,
         on_stop=gate.release,
-        progress=bar,
+        progress=tick,
     )
-    http.pacer = gate
+    http.pacer, hook.batch = gate, records
     try:
         outcome = pool.run(items)
     finally:
-        http.pacer = None
+        http.pacer = hook.batch = None
+        records.close()
     if bar is not None:
         bar.finish(outcome)
     return outcome

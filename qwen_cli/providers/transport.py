@@ -5,13 +5,14 @@ Session: requests reads the whole body of every 3xx (even with allow_redirects=F
 
 network.headers_timeout is a wall-clock deadline from connecting until the response headers are
 complete. urllib3's timeouts bound each socket operation, so a server that trickles one header byte a
-second never trips network.read_timeout and holds us forever. Here a timer per request shuts the socket
-down when the deadline passes: shutdown() (unlike close()) wakes a recv() blocked in another thread at
+second never trips network.read_timeout and holds us forever. Here a deadline per request shuts the
+socket down when it passes: shutdown() (unlike close()) wakes a recv() blocked in another thread at
 once, plain or TLS, and the request fails; `send()` then reports the deadline instead of whatever
-protocol error that caused. One watchdog thread keeps every deadline of the process (`--each` sends
-hundreds a second: a timer thread each would cost more than the request). The socket is found through our own urllib3 connection classes, which hand
-its file descriptor to the deadline running on their thread as soon as the socket exists (so the TCP
-connect, a proxy's CONNECT and the TLS handshake are covered too).
+protocol error that caused. One watchdog thread fires every deadline of the process (`--each` sends
+hundreds of requests a second: a timer thread each would cost more than the request). The socket is
+found through our own urllib3 connection classes, which hand its file descriptor to the deadline
+running on their thread as soon as the socket exists (so the TCP connect, a proxy's CONNECT and the
+TLS handshake are covered too).
 
 Imported only by http.py, inside functions: it subclasses requests and urllib3 classes.
 """

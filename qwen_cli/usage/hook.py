@@ -3,15 +3,17 @@ passes its events through unchanged, and when the stream ends (finished, failed,
 record. `qwen ask` and `qwen chat` both send through it.
 
 It must not slow `qwen ask` (the one-shot budget is tight): nothing is imported here that the request path
-hasn't loaded already, and the record is one small append. A ledger that can't be written never fails the
-request: one warning per invocation at most.
+hasn't loaded already, and the record is one small append (`ask --each` collects its records in a Batch and
+appends them together). A ledger that can't be written never fails the request: one warning per invocation
+at most.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qwen_cli.errors import QuotaError, QwenError
 from qwen_cli.providers.events import Finish, Usage
@@ -22,6 +24,57 @@ if TYPE_CHECKING:
     from qwen_cli.providers.events import ChatRequest, Event, NetworkOptions
 
 WARNED = "usage-ledger-unwritable"  # in app.shown_once: the warning is printed once per invocation
+
+
+class Batch:
+    """Records kept in memory and appended together, one locked write per flush: `ask --each` installs one
+    as `batch` for its run (its workers finish hundreds of requests a second), ticks it from the thread that
+    writes the output lines (a flush every FLUSH_EVERY seconds at most) and closes it when the run ends."""
+
+    FLUSH_EVERY = 0.1
+
+    def __init__(self, app: AppContext) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+        self._records: list[dict[str, Any]] = []
+        self._flushed_at = time.monotonic()
+        self._closed = False
+
+    def add(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            if not self._closed:
+                self._records.append(record)
+                return
+        self._append([record])  # a request that ended after the run's last flush is still recorded
+
+    def tick(self) -> None:
+        if time.monotonic() - self._flushed_at >= self.FLUSH_EVERY:
+            self.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self.flush()
+
+    def flush(self) -> None:
+        with self._lock:
+            records, self._records = self._records, []
+            self._flushed_at = time.monotonic()
+        if records:
+            self._append(records)
+
+    def _append(self, records: list[dict[str, Any]]) -> None:
+        try:
+            from qwen_cli.usage import ledger
+
+            settings = self._app.settings
+            ledger.append_all(settings.home, records, settings.get("usage.max_bytes"))
+        except Exception as exc:  # noqa: BLE001 - the ledger must never fail the request
+            _warn_unwritable(self._app, exc)
+
+
+# Set by a caller that sends from several threads at once (`ask --each`), like providers.http.pacer.
+batch: Batch | None = None
 
 
 def recorded_stream(
@@ -87,14 +140,19 @@ def _write(app: AppContext, credentials: Credentials, model: str, usage: Usage |
             "status": status,
             "duration_ms": ms,
         }
-        ledger.append(settings.home, record, settings.get("usage.max_bytes"))
+        if batch is not None:
+            batch.add(record)
+        else:
+            ledger.append(settings.home, record, settings.get("usage.max_bytes"))
     except Exception as exc:  # noqa: BLE001 - the ledger must never fail the request
-        if WARNED not in app.shown_once:
-            app.shown_once.add(WARNED)
-            why = exc.message if isinstance(exc, QwenError) else (getattr(exc, "strerror", None) or type(exc).__name__)
-            app.out.warn(
-                f"this request was not recorded in the usage ledger ({why}); `usage.ledger = false` stops trying"
-            )
+        _warn_unwritable(app, exc)
+
+
+def _warn_unwritable(app: AppContext, exc: Exception) -> None:
+    if WARNED not in app.shown_once:
+        app.shown_once.add(WARNED)
+        why = exc.message if isinstance(exc, QwenError) else (getattr(exc, "strerror", None) or type(exc).__name__)
+        app.out.warn(f"this request was not recorded in the usage ledger ({why}); `usage.ledger = false` stops trying")
 
 
 def region_of(app: AppContext, credentials: Credentials) -> str | None:

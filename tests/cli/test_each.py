@@ -362,3 +362,31 @@ def test_a_server_that_holds_the_stream_open_after_done_costs_a_fraction_of_a_se
     assert result.exit_code == 0, result.stderr
     assert [line["content"] for line in out_lines(result)] == ["held"] * 3
     assert time.monotonic() - started < 10
+
+
+def ledger_records(isolated) -> list[dict]:
+    ledger = isolated.qwen_home / "usage.jsonl"
+    return [json.loads(line) for line in ledger.read_text().splitlines()] if ledger.exists() else []
+
+
+def test_every_request_of_a_long_run_is_recorded_and_a_quota_stop_loses_none(openai_server, env, isolated):
+    # The records are appended in batches during the run: all of them get there, the quota-stopped run's too.
+    openai_server.reply_for = echo
+    result = run_qwen(["ask", "--each", "-", "-P", "8"], input="".join(f"q{i}\n" for i in range(60)), env=env)
+    assert result.exit_code == 0, result.stderr
+    assert len(ledger_records(isolated)) == 60 and {r["status"] for r in ledger_records(isolated)} == {"ok"}
+
+    def reply(rec):
+        if user_text(rec) == "q5":
+            return error(429, {"error": {"message": "You exceeded your current quota"}})
+        return echo(rec)
+
+    openai_server.reply_for = reply
+    openai_server.latency = 0.05
+    before = len(openai_server.chat_requests)
+    result = each(["--each", "-", "-P", "3"], env, input="".join(f"q{i}\n" for i in range(30)))
+    assert result.exit_code == 7
+    sent = len(openai_server.chat_requests) - before
+    records = ledger_records(isolated)[60:]
+    assert len(records) == sent
+    assert sorted(r["status"] for r in records) == ["QuotaError"] + ["ok"] * (sent - 1)
