@@ -20,6 +20,8 @@ MAX_PARALLEL_KEY = "each.max_parallel"
 
 @dataclass
 class Each:
+    """What `qwen ask --each` was asked to do: the inputs, the pool size and the request options."""
+
     source: str  # a file, or - for stdin
     parallel: int = 4
     resume: str | None = None

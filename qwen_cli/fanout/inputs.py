@@ -20,6 +20,8 @@ STDIN = "-"
 
 @dataclass
 class Item:
+    """One input line and the prompt filled from it."""
+
     index: int  # 0-based, among the non-blank lines
     line: int  # 1-based line number in the input, for messages
     id: Any  # the object's `id`, else the index

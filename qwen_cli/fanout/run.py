@@ -24,6 +24,8 @@ Answer = tuple[str, dict[str, Any] | None]  # content, usage
 
 @dataclass
 class Outcome:
+    """How the run went so far: counts, the failures' exit codes, and why it stopped, if it did."""
+
     answered: int = 0
     failed: int = 0
     not_sent: int = 0
