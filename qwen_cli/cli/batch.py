@@ -93,11 +93,10 @@ def submit(
     options: dict[str, Any] = {**{k: tpl.options.get(k) for k in ("temperature", "top_p", "max_tokens", "seed")}}
     options.update({k: v for k, v in {"temperature": temperature, "max_tokens": max_tokens}.items() if v is not None})
     model = model or tpl.model
-    where = "stdin" if input_file == inputs.STDIN else input_file
     if input_file == inputs.STDIN and app.stdin_isatty:
         raise UsageError("- reads the inputs from stdin, which is a terminal", hint="Pipe the lines in.")
-    items = inputs.read(input_file, app.stdin, app.settings.get("input.max_bytes"))
-    inputs.fill(items, tpl, dict(params), where)
+    items = inputs.read(input_file, app.stdin, app.settings.get("input.max_bytes"), command="batch submit")
+    inputs.fill(items, tpl, dict(params), inputs.where(input_file, "batch submit"))
     creds = credentials_for(app, model=model)
     support.check(creds, force)  # before anything leaves
     api = BatchAPI(creds, _network(app, creds))

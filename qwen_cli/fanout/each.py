@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from qwen_cli.errors import ExitCode, Interrupted, QwenError, UsageError
 from qwen_cli.fanout import severity
-from qwen_cli.fanout.inputs import STDIN, Item, fill, read
+from qwen_cli.fanout.inputs import STDIN, Item, fill, read, where
 
 if TYPE_CHECKING:
     from qwen_cli.context import AppContext
@@ -40,9 +40,8 @@ def run(app: AppContext, each: Each) -> int:
     """Answer every input; returns the exit code (0 only when every line was answered)."""
     _check(app, each)
     template = each.template or _prompt_template(each)
-    where = "stdin" if each.source == STDIN else each.source
     items = read(each.source, app.stdin, app.settings.get("input.max_bytes"))
-    fill(items, template, each.params, where)
+    fill(items, template, each.params, where(each.source))
     if each.resume:
         items = _not_answered(items, each.resume)
     if not items:

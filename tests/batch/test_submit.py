@@ -85,7 +85,7 @@ def test_a_template_its_params_options_and_model(logged_in, isolated):
 def test_a_line_missing_a_field_stops_before_anything_is_sent(logged_in):
     result = qwen("submit", "-", "Describe $name", input='{"name": "Ada"}\n{"nom": "Grace"}\n')
     assert result.exit_code == 2 and result.stdout == ""
-    assert "line 2 has no field 'name'" in result.stderr and "Hint:" in result.stderr
+    assert "Error: batch submit stdin line 2 has no field 'name'" in result.stderr and "Hint:" in result.stderr
     assert logged_in.requests == []
 
 
