@@ -97,6 +97,17 @@ class Interrupted(QwenError):
 _signalled: list[int] = []  # every SIGINT/SIGTERM/SIGHUP the handlers cli.main installs have seen
 
 
+def class_of(kind: str) -> type[QwenError]:
+    """The error class a `kind` names (the `type` of an error in `--each` and `batch results` lines)."""
+    found: list[type[QwenError]] = [QwenError]
+    while found:
+        cls = found.pop()
+        if cls.kind == kind:
+            return cls
+        found.extend(cls.__subclasses__())
+    return QwenError
+
+
 def note_signal(signum: int) -> None:
     _signalled.append(signum)
 

@@ -34,6 +34,7 @@ class Record:
     created: float = field(default_factory=time.time)
     status: str = ""  # as last seen
     request_counts: dict[str, Any] = field(default_factory=dict)
+    in_ledger: bool = False  # its requests are in the usage ledger (done by the first `results`)
 
     def summary(self) -> dict[str, Any]:
         """The record without its id list, for `status`, `list` and `submit --json`."""

@@ -193,7 +193,31 @@ def results(app: AppContext, batch_id: str | None, as_json: bool) -> int:
     out = batch_results.in_input_order(record, by_id, str(state), api.creds)
     for line in out:
         _json(app, line, pretty=False)
+    if not record.in_ledger:
+        _record_usage(app, record, api.creds, out, by_id)
     return _summary(app, out)
+
+
+def _record_usage(app: AppContext, record: Any, creds: Any, out: list[dict], by_id: dict) -> None:
+    """The batch's requests into the usage ledger, once: each one that ran (an input the batch never reached
+    made no request), with the provider's token counts. The provider reports no time per request: 0 ms."""
+    from qwen_cli.batch import records
+    from qwen_cli.batch.build import custom_id
+    from qwen_cli.errors import class_of
+    from qwen_cli.providers.events import Usage
+    from qwen_cli.usage import hook
+
+    entries = []
+    for index, line in enumerate(out):
+        if custom_id(index) not in by_id:
+            continue
+        counts = line.get("usage") or {}
+        usage = Usage(counts.get("prompt_tokens"), counts.get("completion_tokens"), counts.get("total_tokens"))
+        status = "ok" if line["ok"] else class_of(str(line["error"]["type"])).__name__  # as a live request's
+        entries.append(hook.record_of(app, creds, record.model, usage, status, 0))
+    if entries and hook.record_all(app, entries):
+        record.in_ledger = True
+        records.save(app.settings.home, record)
 
 
 @batch.command()

@@ -122,6 +122,41 @@ def _recorded(app: AppContext, credentials: Credentials, model: str, events: Ite
         _write(app, credentials, model, usage, status, int((time.monotonic() - started) * 1000))
 
 
+def record_of(
+    app: AppContext, credentials: Credentials, model: str, usage: Usage | None, status: str, ms: int
+) -> dict[str, Any]:
+    """One ledger record (ledger.FIELDS) for a request that ended with `status`."""
+    from qwen_cli.usage import ledger
+
+    return {
+        "time": round(ledger.now(app.env), 3),
+        "method": credentials.method,
+        "provider": credentials.provider,
+        "region": region_of(app, credentials),
+        "model": model or "",
+        "input_tokens": usage.prompt_tokens if usage else None,
+        "output_tokens": usage.completion_tokens if usage else None,
+        "status": status,
+        "duration_ms": ms,
+    }
+
+
+def record_all(app: AppContext, records: list[dict[str, Any]]) -> bool:
+    """Append requests that did not stream through here (a provider's batch) in one write; False when the
+    ledger is off or can't be written (warned once, as for a live request)."""
+    try:
+        from qwen_cli.usage import ledger
+
+        settings = app.settings
+        if not ledger.enabled(settings):
+            return False
+        ledger.append_all(settings.home, records, settings.get("usage.max_bytes"))
+        return True
+    except Exception as exc:  # noqa: BLE001 - the ledger must never fail the command
+        _warn_unwritable(app, exc)
+        return False
+
+
 def _write(app: AppContext, credentials: Credentials, model: str, usage: Usage | None, status: str, ms: int) -> None:
     try:
         settings = app.settings
@@ -129,17 +164,7 @@ def _write(app: AppContext, credentials: Credentials, model: str, usage: Usage |
 
         if not ledger.enabled(settings):
             return
-        record = {
-            "time": round(ledger.now(app.env), 3),
-            "method": credentials.method,
-            "provider": credentials.provider,
-            "region": region_of(app, credentials),
-            "model": model or "",
-            "input_tokens": usage.prompt_tokens if usage else None,
-            "output_tokens": usage.completion_tokens if usage else None,
-            "status": status,
-            "duration_ms": ms,
-        }
+        record = record_of(app, credentials, model, usage, status, ms)
         if batch is not None:
             batch.add(record)
         else:

@@ -95,6 +95,7 @@ def test_cancel_keeps_what_finished_and_the_rest_are_failed_lines(logged_in):
     out = lines(result)
     assert [x["ok"] for x in out] == [True, False, False] and result.exit_code == 5
     assert "ended cancelled before this request ran" in out[1]["error"]["message"]
+    assert [r["status"] for r in _ledger()] == ["ok"]  # the two that never ran made no request
 
 
 def test_an_expired_batch_uses_the_error_files_batch_expired_line(logged_in):
@@ -225,3 +226,29 @@ def test_server_text_is_cleaned_and_a_hostile_batch_id_never_becomes_a_path(logg
     outside = qwen("status", "../../etc/passwd")
     assert outside.exit_code == 2 and "is not a batch id" in outside.stderr
     assert sorted(p.name for p in (isolated.qwen_home / "batches").iterdir()) == [f"{batch_id}.json"]
+
+
+def test_results_put_each_request_that_ran_in_the_usage_ledger_once(logged_in):
+    from tests.helpers import run_qwen
+
+    logged_in.fail = {"1": (429, "slow down")}
+    submitted("a\nb\nc\n")
+    assert qwen("status", "--wait").exit_code == 0
+    assert qwen("results").exit_code != 0  # one request failed
+    assert qwen("results").exit_code != 0  # a second download records nothing again
+    ledger = _ledger()
+    assert [(r["provider"], r["status"], r["input_tokens"], r["output_tokens"]) for r in ledger] == [
+        ("openai", "ok", 5, 3),
+        ("openai", "RateLimitError", None, None),
+        ("openai", "ok", 5, 3),
+    ]
+    usage = run_qwen(["usage", "--json"])
+    assert usage.exit_code == 0, usage.stderr
+    total = json.loads(usage.stdout)["total"]
+    assert (total["requests"], total["failed"], total["input_tokens"], total["output_tokens"]) == (3, 1, 10, 6)
+
+
+def _ledger() -> list[dict]:
+    home = os.environ["QWEN_HOME"]
+    with open(os.path.join(home, "usage.jsonl")) as fh:
+        return [json.loads(x) for x in fh.read().splitlines()]
