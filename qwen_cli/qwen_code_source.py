@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 PREFIX = "settings.json:"  # the source of every value this module supplies: "settings.json:/path"
 OPENAI = "openai"
+NATIVE = ("anthropic", "gemini")  # selectedType values that are also catalogue providers of their own protocol
 OPENAI_KEY_VAR = "OPENAI_API_KEY"
 CUSTOM_KEY_PREFIX = "QWEN_CUSTOM_API_KEY_"  # Qwen Code's per-URL custom provider keys (custom_env_key)
 
@@ -227,8 +228,13 @@ def _select(files: list[File]) -> Selection | None:
     model, model_file = chosen.get("model", (None, type_file))
     if selected == OAUTH_METHOD:  # Qwen Code's AuthType is spelled as our method id
         return Selection(OAUTH_METHOD, None, None, None, None, None, source_of(type_file), source_of(type_file))
+    if selected in NATIVE:  # the catalogue provider of that protocol, its key variable, model.name
+        from qwen_cli import catalogue
+
+        key_var = catalogue.provider(selected).key_env
+        return Selection(API_KEY, selected, None, None, model, key_var, source_of(type_file), source_of(model_file))
     if selected != OPENAI:
-        return None  # anthropic, gemini, vertex-ai, openai-responses: not read (docs/auth.md)
+        return None  # vertex-ai, openai-responses: not read (docs/auth.md)
     entry = next(((p, f) for p, f in entries if p.id == model), None)
     if entry is None or not entry[0].base_url:
         return Selection(API_KEY, None, None, None, model, None, source_of(type_file), source_of(model_file))

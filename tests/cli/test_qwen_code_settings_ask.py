@@ -220,6 +220,31 @@ def test_selected_qwen_oauth_is_the_qwen_oauth_method(isolated):
     assert listed[-1].split()[0] == str(path) and "qwen-code user" in listed[-1]
 
 
+def test_selected_anthropic_is_the_anthropic_provider_on_its_own_protocol(isolated, anthropic_server):
+    """Qwen Code's anthropic auth: ANTHROPIC_API_KEY and ANTHROPIC_BASE_URL (here from settings.env) and
+    model.name, sent as the Messages API."""
+    from tests.servers.anthropic_stub import message_stream
+
+    anthropic_server.accept_tokens = {"sk-ant-test"}
+    text = json.dumps(
+        {
+            "env": {"ANTHROPIC_API_KEY": "sk-ant-test", "ANTHROPIC_BASE_URL": anthropic_server.url},
+            "security": {"auth": {"selectedType": "anthropic"}},
+            "model": {"name": "claude-from-settings"},
+        }
+    )
+    path = _settings(isolated, text)
+    anthropic_server.script(message_stream(["Hello ", "from claude"]))
+
+    answer = _json(run_qwen(["ask", "hi", "-o", "json"]))
+
+    assert answer["content"] == "Hello from claude"
+    (request,) = anthropic_server.chat_requests
+    assert request.path.startswith("/v1/messages") and request.json["model"] == "claude-from-settings"
+    assert answer["resolution"]["provider"] == "anthropic"
+    assert answer["resolution"]["origins"]["method"] == f"settings.json:{path}"
+
+
 def test_a_qwen_setting_in_settings_json_env_is_shown_as_unused_not_filled(isolated, openai_server):
     """settings.json's `env` can fill a provider's variables, but qwen's own settings are read from flags,
     the environment, .env and config.toml only: `config show` must not call such an entry "filled"."""
