@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test lint completions bench smoke mutation clean
+.PHONY: install run test lint completions data bench smoke mutation clean
 
 $(BIN)/qwen: pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ lint: install
 	$(BIN)/ruff check qwen_cli tests bench
 	$(BIN)/ruff format --check qwen_cli tests bench
 	$(BIN)/mypy
+
+data: install
+	$(BIN)/python -c "from qwen_cli import catalogue as c; [(c.DATA_DIR / f'{p.stem}.parsed.json').write_text(c.parsed_twin(p.stem)) for p in c.DATA_DIR.glob('*.toml')]"
 
 completions: install
 	$(BIN)/qwen completion bash > completions/qwen.bash

@@ -81,7 +81,6 @@ def compile_package() -> str:
         check=True,
     ).stdout.strip()
     subprocess.run([PY, "-m", "compileall", "-q", where], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([PY, "-c", "from qwen_cli import catalogue; catalogue.keep_parsed()"], check=True)
     return where
 
 

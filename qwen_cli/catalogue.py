@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import marshal
-import os
-import sys
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,39 +19,31 @@ if TYPE_CHECKING:
 
 @functools.cache
 def load(name: str) -> dict:
-    """A data file, parsed. Parsing providers.toml costs every `qwen ask` about 5 ms (tomllib is pure
-    Python), so the parsed form is kept beside it, like a .pyc: data/__pycache__/NAME.toml.marshal, keyed
-    by a hash of the file's bytes (an edited file is parsed again), written only where Python may write
-    bytecode, and skipped when the directory is read-only."""
-    # A file beside this module, not importlib.resources: that import alone costs qwen ask ~15 ms (zipfile,
+    """A data file, parsed. tomllib is pure Python: parsing providers.toml would cost every `qwen ask` about
+    5 ms, so each file has a generated twin, NAME.parsed.json (`make data`), that holds the parsed form and
+    a hash of the TOML it came from. The twin is used only while that hash matches: an edited TOML is parsed
+    again (and tests/catalogue/test_parsed_data.py fails until `make data` is run)."""
+    # Files beside this module, not importlib.resources: that import alone costs qwen ask ~15 ms (zipfile,
     # tempfile), and qwen is installed as files, never run from a zip.
     raw = (DATA_DIR / f"{name}.toml").read_bytes()
-    stamp = hashlib.blake2b(raw, digest_size=16).digest()
-    cache = DATA_DIR / "__pycache__" / f"{name}.toml.marshal"
     try:
-        stored, parsed = marshal.loads(cache.read_bytes())
-        if stored == stamp and isinstance(parsed, dict):
-            return parsed
-    except (OSError, ValueError, EOFError, TypeError):
+        twin = json.loads((DATA_DIR / f"{name}.parsed.json").read_bytes())
+        if twin["toml_blake2b"] == _stamp(raw) and isinstance(twin["data"], dict):
+            return twin["data"]
+    except (OSError, ValueError, TypeError, KeyError):
         pass
-    parsed = _parse_toml(raw.decode("utf-8"))
-    if not sys.dont_write_bytecode:
-        try:
-            _keep(cache, marshal.dumps((stamp, parsed)))
-        except ValueError:  # a value marshal cannot hold (a TOML date): parse this file every time
-            pass
-    return parsed
+    return _parse_toml(raw.decode("utf-8"))
 
 
-def keep_parsed() -> None:
-    """Write the parsed form of every data file now (the test suite and the bench call this once, where
-    PYTHONDONTWRITEBYTECODE would otherwise leave every run parsing them)."""
-    saved, sys.dont_write_bytecode = sys.dont_write_bytecode, False
-    try:
-        for source in sorted(DATA_DIR.glob("*.toml")):
-            load.__wrapped__(source.stem)
-    finally:
-        sys.dont_write_bytecode = saved
+def parsed_twin(name: str) -> str:
+    """The text of NAME.parsed.json for the TOML as it is now (`make data` writes it)."""
+    raw = (DATA_DIR / f"{name}.toml").read_bytes()
+    twin = {"toml_blake2b": _stamp(raw), "data": _parse_toml(raw.decode("utf-8"))}
+    return json.dumps(twin, ensure_ascii=False, indent=1) + "\n"  # in the TOML's order; a TOML date fails here
+
+
+def _stamp(raw: bytes) -> str:
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def _parse_toml(text: str) -> dict:
@@ -63,25 +52,6 @@ def _parse_toml(text: str) -> dict:
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib  # type: ignore[no-redef]
     return tomllib.loads(text)
-
-
-def _keep(cache: Path, data: bytes) -> None:
-    """Best effort: a cache that cannot be written (read-only install, full disk) is simply not kept."""
-    import tempfile
-
-    try:
-        cache.parent.mkdir(exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{cache.name}.", dir=cache.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, cache)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
 
 
 @dataclass(frozen=True)

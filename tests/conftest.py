@@ -30,9 +30,6 @@ def pytest_configure(config):
         compileall.compile_dir(
             directory, quiet=2, workers=1, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
         )
-    from qwen_cli import catalogue
-
-    catalogue.keep_parsed()  # the same for the data files (qwen_cli/catalogue.py `load`)
 
 
 _CLEARED_PREFIXES = ("OPENAI_", "DASHSCOPE_", "BAILIAN_", "QWEN_", "ANTHROPIC_", "GEMINI_", "OPENROUTER_", "DEEPSEEK_")
