@@ -29,7 +29,9 @@ class HelpContext(rich_click.RichContext):
 def render(ctx: click.Context) -> str:
     """The help page of `ctx.command`, as click's `Context.get_help()` returns it."""
     command = rich_view(ctx.command)
-    view = HelpContext(command)  # rich-click's own state (help config, console) comes from its constructor
+    # rich-click's own state (help config, console) comes from its constructor. Paragraphs keep the blank line
+    # between them (rich-click's default joins them with a single line break).
+    view = HelpContext(command, rich_help_config={"text_paragraph_linebreaks": "\n\n"})
     view.__dict__.update({k: v for k, v in vars(ctx).items() if k != "command"})  # click's state: ctx's
     formatter = view.make_formatter()
     command.format_help(view, formatter)

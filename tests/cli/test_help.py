@@ -83,3 +83,11 @@ def test_examples_are_indented_and_fit_in_80_columns(path, capsys, monkeypatch):
     heading = next(line for line in lines if line.strip() == "Examples:")
     for example in examples:  # as written, two spaces in from "Examples:", and never wrapped
         assert heading[: -len("Examples:")] + example.rstrip() in lines, (example, "\n".join(lines))
+
+
+def test_paragraphs_of_a_help_page_keep_the_blank_line_between_them():
+    result = run_qwen(["templates", "--help"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.stderr
+    lines = [line.strip() for line in result.stdout.splitlines()]
+    examples = lines.index("Examples:")
+    assert lines[examples - 1] == "" and lines[examples - 2].endswith("yours win on a name clash.")
