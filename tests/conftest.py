@@ -22,14 +22,35 @@ def pytest_configure(config):
     """Most tests start `qwen` as a subprocess. Where PYTHONDONTWRITEBYTECODE is set (this machine, some CI
     images) a fresh checkout has no .pyc for qwen_cli, so every one of those processes compiled the package
     again (~35 ms of CPU each). Compile it once per session instead. The .pyc files are hash-checked, so a
-    source edited since (by you, or by a mutation tool) is recompiled in memory, never served stale."""
+    source edited since (by you, or by a mutation tool) is recompiled in memory, never served stale.
+    Under pytest-xdist only the controller compiles (before it starts the workers): compile_dir recompiles
+    every hash-checked file whatever is on disk, so each worker doing it again cost ~0.3 s of CPU for nothing."""
     import compileall
     import py_compile
 
+    _fuzz_profiles(config)
+    # pytest caches the assertion-rewritten test modules only when bytecode may be written; with
+    # PYTHONDONTWRITEBYTECODE every worker rewrote all of them on each run (~4 s of CPU per process).
+    sys.dont_write_bytecode = False
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
     for directory in (TESTS_DIR.parent / "qwen_cli", NETGUARD_DIR):
         compileall.compile_dir(
             directory, quiet=2, workers=1, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
         )
+
+
+FUZZ_PROFILE = "qwen-fuzz"
+
+
+def _fuzz_profiles(config) -> None:
+    """The examples per hypothesis test in tests/survival/test_fuzz.py (settings.get_profile(FUZZ_PROFILE)):
+    300 in the full suite (`make test`, CI's main run), 100 in the fast one (`-m "not slow"`), which
+    is meant to finish in minutes on 2 cores."""
+    from hypothesis import settings
+
+    fast = "not slow" in (config.getoption("markexpr", "") or "")
+    settings.register_profile(FUZZ_PROFILE, max_examples=100 if fast else 300)
 
 
 _CLEARED_PREFIXES = ("OPENAI_", "DASHSCOPE_", "BAILIAN_", "QWEN_", "ANTHROPIC_", "GEMINI_", "OPENROUTER_", "DEEPSEEK_")
@@ -112,3 +133,24 @@ def pytest_terminal_summary(terminalreporter):
     path = REGISTRY.write_report()
     if path is not None:
         terminalreporter.write_line(f"report: {path}")
+
+
+SURVIVAL_PREFIX = "tests/survival/"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` that keeps tests/survival in one worker, in file order. xdist groups by an `@group`
+    suffix it appends to the node id, but since pytest 9.2 a node id is no longer the attribute xdist sets
+    (xdist 3.8), so every xdist_group mark was silently ignored and the survival tests ran in all workers.
+    The scope of a test is chosen here from its path instead. xdist sends the largest scope first, so the
+    survival group (the longest chain of work in one worker) starts at once."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class SurvivalInOneWorker(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "survival" if nodeid.startswith(SURVIVAL_PREFIX) else super()._split_scope(nodeid)
+
+    return SurvivalInOneWorker(config, log)

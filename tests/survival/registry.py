@@ -34,6 +34,7 @@ class Registry:
         self.captures: list[tuple[str, bytes]] = []
         self.extra_secrets: set[str] = set()
         self.figures: dict[str, object] = {}
+        self.ran: set[str] = set()  # node ids of the survival tests set up in this process
         # Read now: the per-test isolation clears QWEN_* variables before the report is written.
         self._report_override = os.environ.get("QWEN_SURVIVAL_REPORT")
 

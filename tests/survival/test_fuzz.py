@@ -14,11 +14,16 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from qwen_cli.errors import AuthError, ConfigError, QwenError
+from tests.conftest import FUZZ_PROFILE
 from tests.helpers import invoke
 from tests.survival.registry import CANARY_KEY, REGISTRY
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-FUZZ_FS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 300 examples (120 for the file-system one) in the full suite, a third of that in the fast one
+# (`-m "not slow"`): the profile is tests/conftest.py's.
+FUZZ = settings(
+    settings.get_profile(FUZZ_PROFILE), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+FUZZ_FS = settings(FUZZ, max_examples=FUZZ.max_examples * 2 // 5)
 
 
 @pytest.fixture

@@ -12,9 +12,11 @@ from tests.survival.registry import REGISTRY
 
 
 def test_no_secret_leaked_anywhere(survival_collector, request):
+    selected = [i for i in request.session.items if i.path.parent == request.path.parent and i is not request.node]
+    # Under pytest-xdist the others must have run in this process, before this test (one group, file order).
+    elsewhere = [i.nodeid for i in selected if i.nodeid not in REGISTRY.ran]
+    assert not elsewhere, f"{len(elsewhere)} survival tests did not run before this one here: {elsewhere[:5]}"
     if not REGISTRY.captures:
-        selected = [i for i in request.session.items if i.path.parent == request.path.parent and i is not request.node]
-        # Under pytest-xdist the others must have run in this process (their xdist_group, --dist loadgroup).
         assert not selected, f"{len(selected)} survival tests were selected but captured nothing in this process"
         pytest.skip("run together with the rest of tests/survival (nothing was captured)")
     time.sleep(0.5)  # let detached exporters started by the last runs finish their request
