@@ -23,9 +23,8 @@ def pytest_configure(config):
     images) a fresh checkout has no .pyc for qwen_cli, so every one of those processes compiled the package
     again (~35 ms of CPU each). Compile it once per session instead. The .pyc files are hash-checked, so a
     source edited since (by you, or by a mutation tool) is recompiled in memory, never served stale.
-    Under pytest-xdist only the controller compiles and writes the parsed data files (before it starts the
-    workers): compile_dir recompiles every hash-checked file whatever is on disk, so each worker doing it
-    again cost ~0.3 s of CPU for nothing."""
+    Under pytest-xdist only the controller compiles (before it starts the workers): compile_dir recompiles
+    every hash-checked file whatever is on disk, so each worker doing it again cost ~0.3 s of CPU for nothing."""
     import compileall
     import py_compile
 
