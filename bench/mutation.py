@@ -50,6 +50,7 @@ MODULES = {
     "qwen_cli/providers/sse.py": ["tests/providers/test_sse.py", "tests/providers/test_openai_compat.py"],
     "qwen_cli/trust.py": ["tests/security/test_trust.py", "tests/test_settings.py"],
     "qwen_cli/telemetry/policy.py": [
+        "tests/privacy/test_policy_fallbacks.py",
         "tests/privacy/test_policy_defences.py",
         "tests/privacy/test_telemetry_policy.py",
         "tests/privacy/test_telemetry_export.py",
@@ -158,7 +159,8 @@ def mutate(work: Path, module: str, recheck: bool = False, tests: list[str] | No
 
 def annotation_spans(path: Path) -> set[tuple[int, int, int, int]]:
     """Where the type annotations are: with `from __future__ import annotations` they are never evaluated, so
-    a mutant inside one (`str | None` -> `str + None`) cannot change behaviour."""
+    a mutant inside one (`str | None` -> `str + None`) cannot change behaviour. An `if TYPE_CHECKING:` block
+    counts as one too: it imports names for annotations only (`not TYPE_CHECKING` imports them at run time)."""
     import ast
 
     spans = set()
@@ -173,6 +175,8 @@ def annotation_spans(path: Path) -> set[tuple[int, int, int, int]]:
             ]
         elif isinstance(node, ast.AnnAssign):
             parts = [node.annotation]
+        elif isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            parts = [node]
         spans |= {(p.lineno, p.col_offset, p.end_lineno, p.end_col_offset) for p in parts if p is not None}
     return spans
 

@@ -89,7 +89,8 @@ def file_lock(lock_path: Path, timeout: float | None = None, unwritable: Path | 
     """An exclusive flock on `lock_path` (created 0600 and kept, never opened through a symlink) for the block.
     The kernel drops it when the process dies, so a killed holder can't leave it stuck. timeout=None waits as
     long as it takes; otherwise a ConfigError after `timeout` seconds."""
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    # No O_CLOEXEC needed: os.open already makes the descriptor non-inheritable (PEP 446).
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)
     try:
         fd = os.open(lock_path, flags, 0o600)
     except OSError as exc:
@@ -208,7 +209,7 @@ def _sweep_orphans(path: Path) -> None:
         if not (entry.name.startswith(prefix) and entry.name.endswith(".tmp")):
             continue
         try:
-            if entry.is_file(follow_symlinks=False) and now - entry.stat(follow_symlinks=False).st_mtime > ORPHAN_AGE:
+            if entry.is_file(follow_symlinks=False) and now - entry.stat().st_mtime > ORPHAN_AGE:
                 os.unlink(entry.path)
         except OSError:
             pass

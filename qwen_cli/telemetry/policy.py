@@ -153,7 +153,7 @@ def decide(settings: Settings, method: str | None, method_source: str | None = N
     opted_out = file_opt_out(settings)
     if opted_out:
         return result(False, "setting_off", _opt_out_detail(opted_out), opted_out)
-    if setting is False:
+    if not setting:
         return result(False, "setting_off", f"privacy.usage_statistics = false ({setting_source})")
     if setting_source == "default":
         return result(True, "default_on", f"on by default for {method}; opt out with `qwen telemetry off`")
@@ -166,7 +166,7 @@ def sending_allowed(settings: Settings) -> tuple[bool, str]:
     if found:
         return False, found[1]
     opted_out = file_opt_out(settings)
-    if opted_out or settings.get(SETTING) is False:
+    if opted_out or not settings.get(SETTING):
         return False, "usage statistics are off"
     url, note = endpoint(settings)
     if url is None:
