@@ -229,7 +229,6 @@ class _Lock:
         self.sleep = sleep
         self.now = now
         self.ident = str(uuid.uuid4())
-        self.held = False
 
     def _try_create(self) -> bool:
         try:
@@ -240,7 +239,6 @@ class _Lock:
             os.write(fd, self.ident.encode("ascii"))
         finally:
             os.close(fd)
-        self.held = True
         return True
 
     def _break_if_stale(self) -> None:
@@ -272,29 +270,27 @@ class _Lock:
         ensure_private_dir(self.path.parent)
         delay = LOCK_FIRST_DELAY
         for attempt in range(LOCK_ATTEMPTS):
+            if attempt:  # a wait between two attempts, none after the last
+                log.debug("waiting %.2f s for %s", delay, self.path)
+                self.sleep(delay)
+                delay = min(delay * LOCK_BACKOFF, LOCK_MAX_DELAY)
             if self._try_create():
                 return
             self._break_if_stale()
             if self._try_create():
                 return
-            if attempt < LOCK_ATTEMPTS - 1:
-                log.debug("waiting %.2f s for %s", delay, self.path)
-                self.sleep(delay)
-                delay = min(delay * LOCK_BACKOFF, LOCK_MAX_DELAY)
         raise LockTimeout(
             f"another process holds the token refresh lock {self.path}",
             hint="Wait for the other qwen or Qwen Code process; if none is running, delete that file.",
         )
 
     def release(self) -> None:
-        if not self.held:
-            return
-        self.held = False
+        """Called only after a successful acquire()."""
         try:
             if self.path.read_text("ascii", errors="replace").strip() != self.ident:
                 return  # ours was broken as stale and someone else holds it now
             self.path.unlink()
-        except (FileNotFoundError, OSError):
+        except OSError:  # gone already (deleted by hand, or broken as stale), or unreadable
             pass
 
 
