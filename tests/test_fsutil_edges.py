@@ -10,6 +10,7 @@ import errno
 import os
 import signal
 import stat
+import threading
 import time
 from types import SimpleNamespace
 
@@ -139,10 +140,14 @@ def test_the_default_lock_deadline_is_the_documented_30_seconds(isolated, monkey
         return real(which, seconds, *args)
 
     monkeypatch.setattr(signal, "setitimer", soon)
+    # Should the alarm never ring, the holder lets go after 10 s: the test then fails instead of hanging.
+    watchdog = threading.Timer(10.0, fcntl.flock, (holder, fcntl.LOCK_UN))
+    watchdog.start()
     try:
         with pytest.raises(ConfigError, match=r"for over 30 s"), fsutil.locked_update(path):
             pass
     finally:
+        watchdog.cancel()
         os.close(holder)
     assert armed == [30.0]
 
