@@ -48,7 +48,11 @@ MODULES = {
         "tests/security/test_concurrent_writers.py",
     ],
     "qwen_cli/providers/sse.py": ["tests/providers/test_sse.py", "tests/providers/test_openai_compat.py"],
-    "qwen_cli/trust.py": ["tests/security/test_trust.py", "tests/test_settings.py"],
+    "qwen_cli/trust.py": [
+        "tests/security/test_trust_unreadable_files.py",
+        "tests/security/test_trust.py",
+        "tests/test_settings.py",
+    ],
     "qwen_cli/telemetry/policy.py": [
         "tests/privacy/test_policy_fallbacks.py",
         "tests/privacy/test_policy_defences.py",
@@ -56,6 +60,7 @@ MODULES = {
         "tests/privacy/test_telemetry_export.py",
     ],
     "qwen_cli/auth/token_store.py": [
+        "tests/auth/test_oauth_lock_races.py",
         "tests/auth/test_oauth_creds_file.py",
         "tests/auth/test_token_store.py",
         "tests/auth/test_qwen_oauth.py",
