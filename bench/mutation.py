@@ -3,6 +3,7 @@
     python bench/mutation.py                      # every scoped module, smallest first
     python bench/mutation.py qwen_cli/secrets.py  # just these
     python bench/mutation.py --work DIR ...       # reuse a copy made earlier (its venv too)
+    python bench/mutation.py --work DIR --resume M  # finish DIR's interrupted run of M (its pending mutants)
     python bench/mutation.py --work DIR --recheck M [--tests T...]  # only the survivors of DIR's last run of M,
                                                   # against today's tests (or just the new files T)
 
@@ -134,7 +135,9 @@ def config(module: str, tests: list[str]) -> str:
     )
 
 
-def mutate(work: Path, module: str, recheck: bool = False, tests: list[str] | None = None) -> dict:
+def mutate(
+    work: Path, module: str, recheck: bool = False, tests: list[str] | None = None, resume: bool = False
+) -> dict:
     out = work / "mutation"
     out.mkdir(exist_ok=True)
     stem = module.replace("/", ".").removesuffix(".py")
@@ -143,6 +146,8 @@ def mutate(work: Path, module: str, recheck: bool = False, tests: list[str] | No
     bin_ = work / ".venv" / "bin"
     if recheck:
         in_annotations, windows_only = forget_survivors(db, work / module)
+    elif resume:
+        in_annotations, windows_only = count_skipped(db, work / module)
     else:
         db.unlink(missing_ok=True)
         run([bin_ / "cosmic-ray", "init", cfg, db], work)
@@ -235,6 +240,13 @@ def forget_survivors(db: Path, module: Path) -> tuple[int, int]:
 
     with sqlite3.connect(db) as con:
         con.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
+    return count_skipped(db, module)
+
+
+def count_skipped(db: Path, module: Path) -> tuple[int, int]:
+    """How many of the run's mutants were skipped as inside annotations, and as Windows-only."""
+    import sqlite3
+
     spans = annotation_spans(module), windows_only_spans(module)
     with sqlite3.connect(db) as con:
         rows = con.execute(
@@ -278,6 +290,12 @@ def main(argv=None) -> int:
         help="with --work: run only the earlier run's survivors again, against the tests as they are now",
     )
     parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --work: go on with the mutants an interrupted run left pending (the copy's files are "
+        "refreshed first, which also undoes the mutant it was interrupted in)",
+    )
+    parser.add_argument(
         "--tests",
         nargs="+",
         metavar="TEST",
@@ -297,13 +315,15 @@ def main(argv=None) -> int:
         work = args.work.resolve()
     if any((d / ".git").exists() for d in (work, *work.parents)):
         parser.error(f"{work} is in a git checkout: cosmic-ray edits the files it mutates, so use a copy")
-    if args.recheck and args.work is None:
-        parser.error("--recheck needs --work: the copy that holds the earlier run")
+    if (args.recheck or args.resume) and args.work is None:
+        parser.error("--recheck and --resume need --work: the copy that holds the earlier run")
+    if args.recheck and args.resume:
+        parser.error("--recheck or --resume, not both")
     if args.work is not None:
         make_copy(work, venv=False)
     if args.tests and not args.recheck:
         parser.error("--tests is for --recheck: a full run uses the module's own list in MODULES")
-    results = {m: mutate(work, m, recheck=args.recheck, tests=args.tests) for m in modules}
+    results = {m: mutate(work, m, recheck=args.recheck, tests=args.tests, resume=args.resume) for m in modules}
     print(
         f"\nReports in {work / 'mutation'}\n\n"
         "| module | mutants | in annotations | Windows-only | run | survived | score |"
