@@ -68,6 +68,8 @@ MODULES = {
         "tests/test_guards.py::test_a_lock_is_stale_only_when_older_than_ten_seconds",
         "tests/test_guards.py::test_oauth_logout_waits_for_the_lock_another_process_holds",
         "tests/test_guards.py::test_a_signal_while_the_lock_is_held_removes_it_without_the_cli_handlers",
+        "tests/test_guards.py::test_an_ignored_sighup_stays_ignored_while_the_lock_is_held",
+        "tests/auth/test_oauth_lock_signals.py",
     ],
     "qwen_cli/auth/resolve.py": [
         "tests/auth/test_resolve.py",

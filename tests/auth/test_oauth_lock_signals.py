@@ -1,0 +1,25 @@
+"""The Qwen OAuth lock and signals ignored on purpose: each signal is judged on its own, so an ignored SIGTERM
+does not keep a hangup from removing the lock on its way out."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_with_sigterm_ignored_a_hangup_still_removes_the_lock(isolated):
+    isolated.qwen_home.mkdir(parents=True)
+    code = (
+        "import signal, sys, time\nfrom pathlib import Path\nfrom qwen_cli.auth import token_store\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "with token_store.locked(Path(sys.argv[1])):\n    print('locked', flush=True)\n    time.sleep(30)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code, str(isolated.qwen_home)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    proc.send_signal(signal.SIGHUP)
+    assert proc.wait(10) in (-signal.SIGHUP, 128 + signal.SIGHUP)
+    assert not (isolated.qwen_home / "oauth_creds.lock").exists()
