@@ -311,10 +311,8 @@ def _trap_signals() -> Iterator[None]:
 
     for name in ("SIGTERM", "SIGHUP"):
         sig = getattr(signal, name, None)
-        if sig is None:
-            continue
-        if signal.getsignal(sig) is signal.SIG_IGN:
-            continue  # ignored on purpose (nohup): a hangup must not end us now, lock or not
+        if not sig or signal.getsignal(sig) is signal.SIG_IGN:
+            continue  # not on this platform, or ignored on purpose (nohup): a hangup must not end us now, lock or not
         try:
             previous[sig] = signal.signal(sig, handler)
         except (ValueError, OSError):
