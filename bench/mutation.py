@@ -59,6 +59,7 @@ MODULES = {
         "tests/privacy/test_policy_defences.py",
         "tests/privacy/test_telemetry_policy.py",
         "tests/privacy/test_telemetry_export.py",
+        "tests/cli/test_qwen_code_settings_telemetry.py",
     ],
     "qwen_cli/auth/token_store.py": [
         "tests/auth/test_oauth_lock_races.py",
