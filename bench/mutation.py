@@ -64,6 +64,8 @@ MODULES = {
     "qwen_cli/auth/token_store.py": [
         "tests/auth/test_oauth_lock_races.py",
         "tests/auth/test_oauth_profile_files.py",
+        "tests/auth/test_oauth_refused_login_marker.py",
+        "tests/auth/test_oauth_expiry_bound.py",
         "tests/auth/test_oauth_creds_file.py",
         "tests/auth/test_token_store.py",
         "tests/auth/test_qwen_oauth.py",
