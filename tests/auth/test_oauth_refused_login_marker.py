@@ -17,6 +17,8 @@ def test_the_marker_names_the_refused_token_and_no_other(isolated):
     token_store.mark_refused(home, refused)
     assert token_store.was_refused(home, refused)
     assert not token_store.was_refused(home, fresh)
+    others = [_token(f"refresh-other-{n}") for n in range(8)]  # fingerprints on both sides of the refused one
+    assert not any(token_store.was_refused(home, other) for other in others)
     token_store.forget_refusal(home)
     assert not token_store.was_refused(home, refused)
 
