@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.helpers import Result, qwen_command, run_qwen
+from tests.security.peak_rss import Launched
 from tests.survival.util import without_root_bypass  # noqa: F401 - re-exported for the security tests
 
 CANARY = "sk-CANARY-localfiles-7d41c9e2b8"
@@ -57,31 +58,27 @@ class Measured:
 
 
 def measure(args: list[str], stdin_path: str, env: dict | None = None, timeout: float = 60) -> Measured:
-    """Run `qwen ARGS` with stdin from a file (e.g. /dev/zero); its own wall time and peak RSS (wait4)."""
+    """Run `qwen ARGS` with stdin from a file (e.g. /dev/zero); its own wall time and peak RSS (peak_rss.py)."""
     environ = dict(os.environ)
     environ.update(env or {})
     out_dir = Path(environ.get("TMPDIR", "/tmp"))
     with open(stdin_path, "rb") as stdin, _scratch(out_dir, "out") as out, _scratch(out_dir, "err") as err:
         start = time.monotonic()
-        proc = subprocess.Popen(
+        launched = Launched(
             qwen_command() + list(args), stdin=stdin, stdout=out, stderr=err, env=environ, preexec_fn=_limit_memory
         )
         deadline = start + timeout
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        while not launched.poll():
             if time.monotonic() > deadline:
-                proc.kill()
-                proc.wait()
+                launched.kill()
                 raise AssertionError(f"qwen {' '.join(args)} still running after {timeout} s")
             time.sleep(0.01)
         seconds = time.monotonic() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        exit_code, peak_kb = launched.result()
         out.seek(0)
         err.seek(0)
-        result = Result(proc.returncode, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
-    return Measured(result, seconds, usage.ru_maxrss)
+        result = Result(exit_code, out.read().decode("utf-8", "replace"), err.read().decode("utf-8", "replace"))
+    return Measured(result, seconds, peak_kb)
 
 
 ADDRESS_SPACE_LIMIT = 2 << 30  # a broken cap then fails with MemoryError instead of eating the machine

@@ -30,6 +30,7 @@ from tests.security.hostile_server import (
     sse,
     trickle_headers,
 )
+from tests.security.peak_rss import Launched
 
 CANARY_KEY = "sk-CANARY-hostile-5b2e9d71c4"
 CANARY_HEADER = "hdr-CANARY-hostile-0a7f3c"
@@ -95,27 +96,26 @@ def qwen(isolated):
 
 
 def run_measured(args: list[str], env: dict, timeout: float) -> Run:
-    """The child's exit code, output, wall time and peak RSS (os.wait4 reports it for that one child)."""
+    """qwen's exit code, output, wall time and peak RSS (tests/security/peak_rss.py says why a launcher)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.monotonic()
-        proc = subprocess.Popen(qwen_command() + args, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
-        killer = threading.Timer(timeout, proc.kill)
+        launched = Launched(qwen_command() + args, stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=env)
+        killer = threading.Timer(timeout, launched.kill)
         killer.start()
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
+            exit_code, peak_kb = launched.result()
         finally:
             killer.cancel()
         ended = time.monotonic()
         seconds = ended - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         run = Run(
-            proc.returncode,
+            exit_code,
             out.read().decode("utf-8", "replace"),
             err.read().decode("utf-8", "replace"),
             seconds,
-            usage.ru_maxrss / 1024,
+            peak_kb / 1024,
             ended,
         )
     assert run.exit_code != -9, f"qwen was still running after {timeout}s: {run.stderr}"
