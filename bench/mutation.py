@@ -48,7 +48,11 @@ MODULES = {
         "tests/security/test_files.py",
         "tests/security/test_concurrent_writers.py",
     ],
-    "qwen_cli/providers/sse.py": ["tests/providers/test_sse.py", "tests/providers/test_openai_compat.py"],
+    "qwen_cli/providers/sse.py": [
+        "tests/providers/test_sse.py",
+        "tests/providers/test_sse_parser_reset.py",
+        "tests/providers/test_openai_compat.py",
+    ],
     "qwen_cli/trust.py": [
         "tests/security/test_trust_unreadable_files.py",
         "tests/security/test_trust.py",

@@ -36,6 +36,11 @@ def test_crlf_split_between_chunks_is_one_line_ending():
     assert datas(b"data: a\r", b"\n\r", b"\ndata: b\r\n\r\n") == ["a", "b"]
 
 
+def test_a_cr_ending_one_chunk_swallows_only_an_lf_that_starts_the_next():
+    assert datas(b"data: a\r", b"\rdata: b\r", b"\r") == ["a", "b"]  # CR, CR: a line end, then a blank line
+    assert datas(b"data: a\r", b"data: b\n\n") == ["a\nb"]  # the next line keeps its first byte
+
+
 def test_comments_and_keepalives_are_skipped():
     assert datas(b": keep-alive\n\n:\n\ndata: x\n\n: ping\n\n") == ["x"]
 
