@@ -74,6 +74,8 @@ def _configured(settings: Settings, method: str | None, provider: str | None) ->
         reason = "flag"
     else:
         method, reason = settings.get("auth.method"), settings.source("auth.method")
+        if provider:  # the method is configured, but a flag picked the login
+            reason = "flag"
     if method:
         return methods.get(method).choice(settings, provider, reason)
     if provider or settings.get("auth.provider"):

@@ -332,3 +332,15 @@ def test_a_profile_token_file_open_to_others_is_tightened_like_qwen_codes(isolat
     assert result.exit_code == 0, result.stderr
     assert oct(work_file.stat().st_mode & 0o777) == "0o600"
     assert f"{work_file} was open to group or others (mode 0644); qwen set it to 0600" in result.stderr
+
+
+def test_a_provider_flag_in_a_named_profile_never_gets_another_providers_key(isolated, keys_server):
+    """`--provider deepseek` with the profile `work` holding only a custom login: DeepSeek has no key there,
+    so it is an error, never the custom login's key (a script would send it to DeepSeek)."""
+    _two_profiles(keys_server)  # `auth login` also wrote auth.method = api-key to config.toml
+    for args in (["--profile", "work"], []):
+        result = run_qwen(["auth", "token", *args, "--provider", "deepseek"])
+        _no_key(result)
+        assert result.exit_code == 3 and result.stdout == "", result.stderr
+        assert result.stderr.startswith("Error: no ") and "DeepSeek" in result.stderr.splitlines()[0]
+    assert run_qwen(["auth", "token", "--profile", "work", "--provider", "custom"]).stdout == WORK_KEY + "\n"
