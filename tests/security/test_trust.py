@@ -416,7 +416,13 @@ def test_a_project_cannot_put_a_tls_intercepting_proxy_between_you_and_your_prov
     # The same folder, trusted: the attack is real, and only trust lets it through.
     assert run_qwen(["trust"]).exit_code == 0
     trusted = run_qwen(["ask", "hi"])
-    assert trusted.stdout == "intercepted\n", trusted.output
+    if "cannot connect through the proxy" in trusted.stderr:
+        # Seen twice in about eight CI runs under 4 xdist workers, never alone: the proxy's socket ends before
+        # it answers the CONNECT (mitm.connects says whether its thread ever read one). This half is the
+        # positive control, so one more try is allowed; the untrusted half above is checked once, strictly.
+        print(f"retrying the trusted run; the proxy read these CONNECTs: {mitm.connects!r}")
+        trusted = run_qwen(["ask", "hi"])
+    assert trusted.stdout == "intercepted\n", (trusted.output, mitm.connects)
     assert any(CANARY_PLAN_KEY.encode() in request for request in mitm.decrypted)
 
 
