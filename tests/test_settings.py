@@ -166,7 +166,9 @@ def test_set_project_writes_project_file(isolated):
     assert shown["source"] == f"project:{project}"
 
 
-def test_write_value_is_atomic_no_temp_files_left(isolated):
+def test_repeated_writes_leave_no_temp_files(isolated):
+    # That a write is atomic (a failure halfway leaves the old file whole) is tests/test_atomic_writes.py's:
+    # a write in place passes this test and fails those.
     path = isolated.qwen_home / "config.toml"
     for i in range(20):
         write_value(path, "network.max_retries", i)
