@@ -381,17 +381,6 @@ def test_recipe_each(shell):
     assert sent == ["Answer in one sentence: What is a mutex?", "Answer in one sentence: What is a semaphore?"]
 
 
-@pytest.fixture
-def batch_server():
-    from tests.servers.batch_stub import BatchStub
-
-    stub = BatchStub().start()
-    try:
-        yield stub
-    finally:
-        stub.stop()
-
-
 def test_recipe_the_providers_batch_engine(shell, batch_server):
     from tests.batch.conftest import login
 

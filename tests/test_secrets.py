@@ -80,3 +80,17 @@ def test_bearer_tokens_and_sk_keys_are_hidden_even_when_unknown():
 def test_passwords_in_urls_are_hidden(text, shown):
     assert secrets.hide_url_password(text) == shown
     assert secrets.redact(text) == shown
+
+
+def test_json_results_are_redacted_too_at_any_depth():
+    """`app.out.json` is how every `--json` result is printed: a secret a server echoed back, nested in a
+    list in an object, never reaches stdout (qwen batch relies on it for the provider's batch objects)."""
+    import io
+
+    from qwen_cli.context import AppContext
+
+    app = AppContext(stdout=io.StringIO())
+    app.secrets.append("gm-CANARY-json-0123456789abcdef")
+    app.out.json({"errors": {"data": [{"message": "bad key gm-CANARY-json-0123456789abcdef"}]}, "n": 3})
+    printed = app.stdout.getvalue()
+    assert "CANARY" not in printed and '"n": 3' in printed

@@ -198,7 +198,7 @@ def results(app: AppContext, batch_id: str | None, as_json: bool) -> int:
     return _summary(app, out)
 
 
-def _record_usage(app: AppContext, record: Any, creds: Any, out: list[dict], by_id: dict) -> None:
+def _record_usage(app: AppContext, record: Record, creds: Credentials, out: list[dict], by_id: dict) -> None:
     """The batch's requests into the usage ledger, once: each one that ran (an input the batch never reached
     made no request), with the provider's token counts. The provider reports no time per request: 0 ms."""
     from qwen_cli.batch import records
@@ -407,20 +407,7 @@ def _summary(app: AppContext, out: list[dict[str, Any]]) -> int:
 
 
 def _json(app: AppContext, payload: Any, pretty: bool = True) -> None:
-    """Server text is data: every string is redacted before it is printed (json_text escapes the rest)."""
-    app.out.json(_redacted(app, payload), pretty=pretty)
-
-
-def _redacted(app: AppContext, value: Any) -> Any:
-    from qwen_cli.secrets import redact
-
-    if isinstance(value, str):
-        return redact(value, app.secrets)
-    if isinstance(value, dict):
-        return {k: _redacted(app, v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(app, v) for v in value]
-    return value
+    app.out.json(payload, pretty=pretty)  # server text is data: redacted and made terminal-safe there
 
 
 def _counts(found: dict[str, Any]) -> dict[str, int]:

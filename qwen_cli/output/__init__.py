@@ -85,9 +85,21 @@ class Output:
         self._write(self.app.stderr, self._safe(text))
 
     def json(self, payload: Any, pretty: bool = True) -> None:
+        """A JSON result on stdout, every string redacted (write_json makes the text terminal-safe)."""
         from qwen_cli.output.json import write_json
 
-        write_json(self.app.stdout, payload, pretty=pretty)
+        write_json(self.app.stdout, self._redacted(payload), pretty=pretty)
+
+    def _redacted(self, value: Any) -> Any:
+        if isinstance(value, str):
+            from qwen_cli.secrets import redact
+
+            return redact(value, self.app.secrets)
+        if isinstance(value, dict):
+            return {k: self._redacted(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._redacted(v) for v in value]
+        return value
 
     def render(
         self,

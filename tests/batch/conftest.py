@@ -7,18 +7,9 @@ import json
 import pytest
 
 from tests.helpers import run_qwen
-from tests.servers.batch_stub import KEY, BatchStub
+from tests.servers.batch_stub import KEY
 
 FAST = {"QWEN_BATCH_POLL_INTERVAL": "0.02", "QWEN_NETWORK_MAX_RETRIES": "0"}
-
-
-@pytest.fixture
-def batch_server():
-    stub = BatchStub().start()
-    try:
-        yield stub
-    finally:
-        stub.stop()
 
 
 def login(url: str, provider: str = "openai", key: str = KEY) -> None:

@@ -104,3 +104,15 @@ def gemini_server():
         yield stub
     finally:
         stub.stop()
+
+
+@pytest.fixture
+def batch_server():
+    """A started BatchStub: the OpenAI-compatible Batch API, files and batches (key "sk-batch-key")."""
+    from tests.servers.batch_stub import BatchStub
+
+    stub = BatchStub().start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
