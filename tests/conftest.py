@@ -29,6 +29,7 @@ def pytest_configure(config):
     import py_compile
 
     _fuzz_profiles(config)
+    _children_start_with_default_signals()
     # pytest caches the assertion-rewritten test modules only when bytecode may be written; with
     # PYTHONDONTWRITEBYTECODE every worker rewrote all of them on each run (~4 s of CPU per process).
     sys.dont_write_bytecode = False
@@ -38,6 +39,20 @@ def pytest_configure(config):
         compileall.compile_dir(
             directory, quiet=2, workers=1, invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH
         )
+
+
+def _children_start_with_default_signals() -> None:
+    """An ignored or blocked signal is inherited through exec: a suite started under `nohup`, or by a runner
+    that blocks SIGHUP, hands it to every qwen it starts, and qwen rightly keeps a hangup it was told to
+    ignore. The signal tests (lock removal, terminal restore, exit 129) then wait for a death that never
+    comes; CI once saw exactly that, on one Python of three. A Python-level handler is reset by exec, so the
+    runner itself still ignores a hangup while its children start with the default."""
+    import signal
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        if signal.getsignal(sig) is signal.SIG_IGN:
+            signal.signal(sig, lambda _signum, _frame: None)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP, signal.SIGTERM})
 
 
 FUZZ_PROFILE = "qwen-fuzz"
