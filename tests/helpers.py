@@ -106,3 +106,19 @@ def login_second_api_key(openai_server, env: dict) -> None:
         env={k: v for k, v in env.items() if not k.startswith("OPENAI_")},
     )
     assert stored.exit_code == 0, stored.stderr
+
+
+def ended_after_signal(proc: subprocess.Popen, timeout: float = 10) -> int:
+    """The child's exit code once a signal sent to it has ended it. If it is still running after `timeout`,
+    the failure carries the kernel's view of its signals (pending, blocked, ignored, caught) before it is
+    killed, which tells a lost signal from a slow exit."""
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            signals = " ".join(line for line in status.splitlines() if line.startswith(("SigPnd", "ShdPnd", "Sig")))
+        except OSError:
+            signals = "(no /proc here)"
+        proc.kill()
+        raise AssertionError(f"the child was still running {timeout} s after the signal: {signals}") from None

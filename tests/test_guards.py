@@ -16,7 +16,7 @@ import pytest
 from qwen_cli.auth import token_store
 from qwen_cli.providers import http
 from qwen_cli.telemetry import exporter, spool
-from tests.helpers import run_qwen
+from tests.helpers import ended_after_signal, run_qwen
 from tests.servers.collector import Collector
 from tests.servers.openai_stub import error, raw, stream_reply
 
@@ -249,7 +249,7 @@ def test_a_signal_while_the_lock_is_held_removes_it_without_the_cli_handlers(iso
     proc = subprocess.Popen([sys.executable, "-c", code, str(isolated.qwen_home)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "locked"
     proc.send_signal(sig)
-    assert proc.wait(10) in (-sig, 128 + sig)
+    assert ended_after_signal(proc) in (-sig, 128 + sig)
     assert not (isolated.qwen_home / "oauth_creds.lock").exists()
 
 

@@ -9,6 +9,8 @@ import sys
 
 import pytest
 
+from tests.helpers import ended_after_signal
+
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
 def test_with_sigterm_ignored_a_hangup_still_removes_the_lock(isolated):
@@ -21,7 +23,7 @@ def test_with_sigterm_ignored_a_hangup_still_removes_the_lock(isolated):
     proc = subprocess.Popen([sys.executable, "-c", code, str(isolated.qwen_home)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "locked"
     proc.send_signal(signal.SIGHUP)
-    assert proc.wait(10) in (-signal.SIGHUP, 128 + signal.SIGHUP)
+    assert ended_after_signal(proc) in (-signal.SIGHUP, 128 + signal.SIGHUP)
     assert not (isolated.qwen_home / "oauth_creds.lock").exists()
 
 
@@ -39,6 +41,6 @@ def test_a_signal_whose_own_handler_returns_still_ends_the_process_with_128_plus
     proc = subprocess.Popen([sys.executable, "-c", code, str(isolated.qwen_home)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "locked"
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(10) == 128 + signal.SIGTERM
+    assert ended_after_signal(proc) == 128 + signal.SIGTERM
     assert proc.stdout.read().split() == ["handled"]
     assert not (isolated.qwen_home / "oauth_creds.lock").exists()
