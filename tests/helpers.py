@@ -12,6 +12,7 @@ from pathlib import Path
 
 from qwen_cli.cli.main import run
 from qwen_cli.context import AppContext
+from tests import forkserver
 
 
 @dataclass
@@ -66,23 +67,25 @@ def run_qwen(
     timeout: float = 60,
     cwd: str | Path | None = None,
 ) -> Result:
-    """Run `qwen ARGS` as a real subprocess (pipes, exit codes, signals)."""
+    """Run `qwen ARGS` as its own process, with pipes for stdio and its exit code: forked from a warm server
+    (tests/forkserver.py) where that is the same as a fresh exec, else a real subprocess."""
     environ = dict(os.environ)
     environ.update(env or {})
     data = input.encode() if isinstance(input, str) else input
-    proc = subprocess.run(
-        qwen_command() + list(args),
-        input=data if data is not None else b"",
-        capture_output=True,
-        env=environ,
-        timeout=timeout,
-        cwd=cwd,
-    )
-    return Result(
-        proc.returncode,
-        proc.stdout.decode("utf-8", "replace"),
-        proc.stderr.decode("utf-8", "replace"),
-    )
+    command = qwen_command()
+    forked = forkserver.run(command[0], list(args), data or b"", environ, cwd, timeout) if len(command) == 1 else None
+    if forked is None:
+        proc = subprocess.run(
+            command + list(args),
+            input=data if data is not None else b"",
+            capture_output=True,
+            env=environ,
+            timeout=timeout,
+            cwd=cwd,
+        )
+        forked = proc.returncode, proc.stdout, proc.stderr
+    code, stdout, stderr = forked
+    return Result(code, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
 
 
 def login_second_api_key(openai_server, env: dict) -> None:
