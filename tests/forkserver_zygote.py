@@ -12,10 +12,13 @@ worker that started it) closes.
 
 import array
 import atexit
+import difflib  # noqa: F401
+import fcntl  # noqa: F401
 import io
 import json
 import os
 import runpy
+import secrets  # noqa: F401
 import select
 import signal
 import socket
@@ -25,11 +28,17 @@ import threading
 import time
 import traceback
 
-# What qwen imports on its way to its own code. None of these reads the environment at import time (they
-# read it when called), which is what makes an import before the environment is known equivalent.
+# What qwen imports on its way to its own code (with difflib, fcntl, secrets above). None of these reads the
+# environment at import time (they read it when called), which is what makes an import before the
+# environment is known equivalent.
 import click  # noqa: F401
+import dotenv  # noqa: F401
 import requests  # noqa: F401
 import rich_click  # noqa: F401
+import tomli_w  # noqa: F401
+
+if sys.version_info >= (3, 11):
+    import tomllib  # noqa: F401
 
 MAX_FDS = 3
 _HEADER = struct.Struct("!I")
