@@ -161,4 +161,18 @@ def run(
     server = _server_for(env)
     if server is None:
         return None
-    return server.run([script, *args], data, env, os.fspath(cwd or os.getcwd()), timeout)
+    argv, where = [script, *args], os.fspath(cwd or os.getcwd())
+    try:
+        return server.run(argv, data, env, where, timeout)
+    except (ConnectionRefusedError, FileNotFoundError):  # the server died (killed by a test's cleanup, say)
+        _forget(server)
+        replacement = _server_for(env)
+        return replacement.run(argv, data, env, where, timeout) if replacement else None
+
+
+def _forget(server: _Server) -> None:
+    with _lock:
+        for key, known in list(_servers.items()):
+            if known is server:
+                del _servers[key]
+    server.close()

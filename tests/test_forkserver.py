@@ -88,3 +88,15 @@ def test_an_uncaught_exception_ends_the_run_as_it_ends_a_fresh_interpreter(tmp_p
     forked, real = _both(tmp_path, script, [])
     assert forked[0] == real[0] == 1 and forked[1] == real[1] == b"partial"
     assert forked[2].splitlines()[-1] == real[2].splitlines()[-1] == b"ValueError: boom"
+
+
+def test_a_server_that_died_is_replaced_and_the_run_still_happens(tmp_path):
+    script = tmp_path / "hello.py"
+    script.write_text("print('hello')\n")
+    env = dict(os.environ)
+    assert forkserver.run(str(script), [], b"", env, tmp_path, 30) == (0, b"hello\n", b"")
+    server = forkserver._server_for(env)
+    server._proc.kill()
+    server._proc.wait()
+    assert forkserver.run(str(script), [], b"", env, tmp_path, 30) == (0, b"hello\n", b"")
+    assert forkserver._server_for(env) is not server
