@@ -11,34 +11,43 @@ import pytest
 
 from tests.servers.openai_stub import OpenAIStub, StubServer, stream_reply
 
+_made: dict[str, tuple[bytes, bytes]] = {}
 
-def self_signed_cert(directory: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and localhost, made with the openssl CLI (skip the test without it)."""
+
+def self_signed_cert(directory: Path, identity: str = "server") -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and localhost, made with the openssl CLI (skip the test without it), written
+    into `directory`. An RSA key takes openssl from a tenth of a second to seconds, so each `identity` is made
+    once per process and copied; two identities (a server and a man in the middle) are different keys."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")
+    directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1,DNS:localhost",
-        ],
-        check=True,
-        capture_output=True,
-    )
+    if identity not in _made:
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        _made[identity] = cert.read_bytes(), key.read_bytes()
+    cert.write_bytes(_made[identity][0])
+    key.write_bytes(_made[identity][1])
     return cert, key
 
 

@@ -382,7 +382,7 @@ def tls_api(tmp_path):
     from tests.providers.stub_extras import TLSOpenAIStub, self_signed_cert
 
     (tmp_path / "api").mkdir()
-    cert, key = self_signed_cert(tmp_path / "api")
+    cert, key = self_signed_cert(tmp_path / "api", identity="api")
     stub = TLSOpenAIStub(cert, key).start()
     stub.cert = cert
     yield stub
@@ -395,7 +395,7 @@ def mitm(tmp_path):
     from tests.security.mitm_proxy import MitmProxy
 
     (tmp_path / "mitm").mkdir()
-    proxy = MitmProxy(*self_signed_cert(tmp_path / "mitm")).start()
+    proxy = MitmProxy(*self_signed_cert(tmp_path / "mitm", identity="mitm")).start()
     yield proxy
     proxy.stop()
 
