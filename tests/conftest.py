@@ -42,17 +42,19 @@ def pytest_configure(config):
 
 
 def _children_start_with_default_signals() -> None:
-    """An ignored or blocked signal is inherited through exec: a suite started under `nohup`, or by a runner
-    that blocks SIGHUP, hands it to every qwen it starts, and qwen rightly keeps a hangup it was told to
-    ignore. The signal tests (lock removal, terminal restore, exit 129) then wait for a death that never
-    comes; CI once saw exactly that, on one Python of three. A Python-level handler is reset by exec, so the
-    runner itself still ignores a hangup while its children start with the default."""
+    """An ignored or blocked signal is inherited through exec: a suite started under `nohup`, in the
+    background of a non-interactive shell (which ignores SIGINT there), or by a runner that blocks SIGHUP
+    hands it to every qwen it starts, and qwen rightly keeps a signal it was told to ignore. The signal tests
+    (Ctrl-C, lock removal, terminal restore, exit 129) then wait for a death that never comes; CI once saw
+    exactly that, on one Python of three. A Python-level handler is reset by exec, so the runner itself still
+    ignores the signal while its children start with the default."""
     import signal
 
-    for sig in (signal.SIGHUP, signal.SIGTERM):
+    signals = {signal.SIGINT, signal.SIGHUP, signal.SIGTERM}
+    for sig in signals:
         if signal.getsignal(sig) is signal.SIG_IGN:
             signal.signal(sig, lambda _signum, _frame: None)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGHUP, signal.SIGTERM})
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, signals)
 
 
 FUZZ_PROFILE = "qwen-fuzz"
