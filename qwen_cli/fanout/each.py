@@ -86,6 +86,7 @@ def _answer_all(app: AppContext, each: Each, items: list[Item]) -> Outcome:
     from qwen_cli.fanout.run import Pool
     from qwen_cli.providers import http
     from qwen_cli.providers.events import NetworkOptions
+    from qwen_cli.providers.transport import Reuse
     from qwen_cli.usage import hook
 
     shared = SharedRefresh(credentials_for(app, model=each.model))
@@ -112,11 +113,11 @@ def _answer_all(app: AppContext, each: Each, items: list[Item]) -> Outcome:
         on_stop=gate.release,
         progress=tick,
     )
-    http.pacer, hook.batch = gate, records
+    http.pacer, http.reuse, hook.batch = gate, Reuse(), records
     try:
         outcome = pool.run(items)
     finally:
-        http.pacer = hook.batch = None
+        http.pacer = http.reuse = hook.batch = None
         records.close()
     if bar is not None:
         bar.finish(outcome)

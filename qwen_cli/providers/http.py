@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from qwen_cli.auth.credentials import Credentials
     from qwen_cli.providers.events import NetworkOptions
-    from qwen_cli.providers.transport import Session
+    from qwen_cli.providers.transport import Reuse, Session
 
 log = logging.getLogger("qwen_cli.http")
 
@@ -44,6 +44,10 @@ class Pacer(Protocol):
 # Set by a caller that sends from several threads at once (`ask --each`): every request waits at it first,
 # and a retried 429/5xx holds it for the delay, so one server's "slow down" paces all of them.
 pacer: Pacer | None = None
+
+# Set by a caller that sends many alike requests in one run (`ask --each`): the request head and the
+# environment's proxy and CA settings are worked out once for the run instead of once per request.
+reuse: Reuse | None = None
 
 
 def session() -> Session:
@@ -259,18 +263,31 @@ def _send_retrying(
         failure: requests.exceptions.RequestException | None = None
         with Deadline(network.headers_timeout) as deadline:
             try:
-                response = session().request(
-                    method,
-                    url,
-                    headers=headers,
-                    json=json_body,
-                    data=data,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=timeout,
-                    verify=verify,
-                    proxies=proxies,
-                )
+                if reuse is not None:
+                    response = reuse.request(
+                        session(),
+                        method,
+                        url,
+                        headers=headers,
+                        json=json_body,
+                        data=data,
+                        timeout=timeout,
+                        verify=verify,
+                        proxies=proxies,
+                    )
+                else:
+                    response = session().request(
+                        method,
+                        url,
+                        headers=headers,
+                        json=json_body,
+                        data=data,
+                        stream=True,
+                        allow_redirects=False,
+                        timeout=timeout,
+                        verify=verify,
+                        proxies=proxies,
+                    )
             except requests.exceptions.RequestException as exc:
                 failure = exc
         if deadline.fired:

@@ -14,7 +14,10 @@ found through our own urllib3 connection classes, which hand its file descriptor
 running on their thread as soon as the socket exists (so the TCP connect, a proxy's CONNECT and the
 TLS handshake are covered too).
 
-Imported only by http.py, inside functions: it subclasses requests and urllib3 classes.
+Reuse: for a run of many alike requests (`ask --each`), what requests would work out again for every one.
+
+Imported inside functions only (by http.py, and by `ask --each` for its Reuse): it subclasses requests and
+urllib3 classes.
 """
 
 from __future__ import annotations
@@ -222,6 +225,82 @@ class Session(requests.Session):
 
     def get_redirect_target(self, resp: requests.Response) -> None:
         return None  # never follow, never read a 3xx body here: http.send decides
+
+
+class Reuse:
+    """What the requests of one run have in common, worked out once instead of for each of them.
+
+    requests' Session.request prepares every request from scratch (parses the URL, merges and checks each
+    header, builds the cookie jars) and reads the environment for it (HTTPS_PROXY, NO_PROXY,
+    REQUESTS_CA_BUNDLE): a third of the CPU of a short request, and `ask --each` sends hundreds a second
+    from one process. Here the head (method, URL, headers merged with the Session's) is prepared by
+    requests once per distinct head and copied; only the body is new. The environment's settings are
+    merged by requests once per URL, proxy and CA bundle. Everything else is Session.send as usual, and
+    nothing is reused across runs, so the environment is the one of the run.
+    """
+
+    MAX_HEADS = 64  # distinct heads kept (a refreshed token makes a new one); past it the oldest go
+
+    def __init__(self) -> None:
+        self._heads: dict[tuple[Any, ...], requests.PreparedRequest] = {}
+        self._settings: dict[tuple[Any, ...], dict[str, Any]] = {}
+
+    def request(
+        self,
+        session: Session,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str],
+        json: Any,
+        data: bytes | None,
+        timeout: tuple[float, float],
+        verify: bool | str,
+        proxies: dict[str, str] | None,
+    ) -> requests.Response:
+        """What `session.request(..., stream=True, allow_redirects=False)` does, with the head reused."""
+        if session.cookies:  # a cookie the server set goes on this thread's next requests: requests adds it
+            return session.request(
+                method,
+                url,
+                headers=headers,
+                json=json,
+                data=data,
+                stream=True,
+                allow_redirects=False,
+                timeout=timeout,
+                verify=verify,
+                proxies=proxies,
+            )
+        prepared = self._head(session, method, url, headers)
+        prepared.prepare_body(data, None, json)
+        settings = self._environment(session, prepared.url or url, verify, proxies)
+        return session.send(prepared, allow_redirects=False, timeout=timeout, **settings)
+
+    def _head(self, session: Session, method: str, url: str, headers: dict[str, str]) -> requests.PreparedRequest:
+        key = (method, url, tuple(headers.items()))
+        head = self._heads.get(key)
+        if head is None:
+            head = session.prepare_request(requests.Request(method, url, headers=headers))
+            if len(self._heads) >= self.MAX_HEADS:
+                self._heads.pop(next(iter(self._heads)), None)
+            self._heads[key] = head
+        prepared = requests.PreparedRequest()
+        prepared.method, prepared.url, prepared.hooks = head.method, head.url, head.hooks
+        prepared.headers = head.headers.copy()
+        prepared._cookies = head._cookies  # type: ignore[attr-defined]  # empty, and only read from here on
+        return prepared
+
+    def _environment(
+        self, session: Session, url: str, verify: bool | str, proxies: dict[str, str] | None
+    ) -> dict[str, Any]:
+        key = (url, verify, tuple(sorted((proxies or {}).items())))
+        settings = self._settings.get(key)
+        if settings is None:
+            settings = self._settings[key] = session.merge_environment_settings(
+                url, dict(proxies or {}), True, verify, None
+            )
+        return settings
 
 
 def _leave_headers(prepared: requests.PreparedRequest) -> requests.PreparedRequest:
