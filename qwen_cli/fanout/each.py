@@ -108,7 +108,7 @@ def _answer_all(app: AppContext, each: Each, items: list[Item]) -> Outcome:
 
     pool = Pool(
         ask=lambda item: _ask_one(app, item, each, shared, network),
-        write=lambda line: _write(app, line),
+        write=lambda lines: _write(app, lines),
         parallel=each.parallel,
         on_stop=gate.release,
         progress=tick,
@@ -146,14 +146,8 @@ def _quiet(_note: str) -> None:
     """Retry notes are not printed during a fan-out: they would break the progress bar."""
 
 
-def _write(app: AppContext, line: dict[str, Any]) -> None:
-    from qwen_cli.secrets import redact
-
-    if "content" in line:
-        line["content"] = redact(line["content"], app.secrets)
-    if "error" in line:
-        line["error"] = dict(line["error"], message=redact(line["error"]["message"], app.secrets))
-    app.out.json(line, pretty=False)
+def _write(app: AppContext, lines: list[dict[str, Any]]) -> None:
+    app.out.json_lines(lines)  # every string redacted and made terminal-safe there
 
 
 def _report(app: AppContext, outcome: Outcome, total: int) -> int:

@@ -1,7 +1,9 @@
 """The pool: up to `parallel` requests in flight on worker threads, lines written in input order.
 
 Workers take the next item from a queue and answer it; the main thread writes each finished line as soon as
-every line before it is written, and draws the progress. Stopping (a quota error, or Ctrl-C in the main
+every line before it is written (every line ready by then in one write), and draws the progress. A worker
+wakes the main thread only for the line it is waiting for: at hundreds of answers a second, a wake-up for
+each would cost the workers the interpreter lock as often. Stopping (a quota error, or Ctrl-C in the main
 thread, which is the only one Python delivers SIGINT to) means no new request starts: the ones in flight
 finish and their lines are written; items never sent get no line, so `--resume` asks them next time.
 """
@@ -44,7 +46,7 @@ class Pool:
     def __init__(
         self,
         ask: Callable[[Item], Answer],
-        write: Callable[[dict[str, Any]], None],
+        write: Callable[[list[dict[str, Any]]], None],
         parallel: int,
         on_stop: Callable[[], None] = lambda: None,
         progress: Callable[[Outcome], None] | None = None,
@@ -59,6 +61,7 @@ class Pool:
         self._finished: dict[int, dict[str, Any]] = {}
         self._in_flight = 0
         self._position = 0  # how many items of the input order are written (or known never to be)
+        self._awaited = -1  # the index the main thread waits for
         self.outcome = Outcome()
 
     def run(self, items: list[Item]) -> Outcome:
@@ -90,20 +93,31 @@ class Pool:
 
     def _write_in_order(self, order: list[int], workers: list[threading.Thread]) -> None:
         while self._position < len(order):
-            index = order[self._position]
             with self._done:
+                index = self._awaited = order[self._position]
                 while index not in self._finished:
                     if self._stop.is_set() and self._in_flight == 0 and not any(w.is_alive() for w in workers):
                         break
                     self._done.wait(0.1)
                     if self._progress is not None:
                         self._progress(self.outcome)
-                line = self._finished.pop(index, None)
-            self._position += 1
-            if line is not None:  # None: stopped before this item was sent; later ones that finished still go
-                self._write(line)
+                ready = self._ready(order)
+            if ready:
+                self._write(ready)
                 if self._progress is not None:
                     self._progress(self.outcome)
+
+    def _ready(self, order: list[int]) -> list[dict[str, Any]]:
+        """The lines that can be written now, in order (called holding the lock): the awaited one, which may
+        be missing after a stop (never sent: no line; later ones that finished still go), and every one
+        after it that has finished."""
+        line = self._finished.pop(order[self._position], None)
+        self._position += 1
+        ready = [] if line is None else [line]
+        while self._position < len(order) and order[self._position] in self._finished:
+            ready.append(self._finished.pop(order[self._position]))
+            self._position += 1
+        return ready
 
     def _work(self, todo: queue.SimpleQueue[Item]) -> None:
         while not self._stop.is_set():
@@ -119,7 +133,8 @@ class Pool:
             with self._done:
                 self._in_flight -= 1
                 self._finished[item.index] = line
-                self._done.notify_all()
+                if item.index == self._awaited or self._stop.is_set():
+                    self._done.notify_all()
 
     def _answer(self, item: Item) -> dict[str, Any]:
         try:

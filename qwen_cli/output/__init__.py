@@ -90,6 +90,12 @@ class Output:
 
         write_json(self.app.stdout, self._redacted(payload), pretty=pretty)
 
+    def json_lines(self, payloads: list[Any]) -> None:
+        """NDJSON lines on stdout (`ask --each`), redacted as json() does, in one write."""
+        from qwen_cli.output.json import write_json_lines
+
+        write_json_lines(self.app.stdout, [self._redacted(payload) for payload in payloads])
+
     def _redacted(self, value: Any) -> Any:
         if isinstance(value, str):
             from qwen_cli.secrets import redact

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -60,6 +61,7 @@ def session() -> Session:
     return current
 
 
+@functools.cache  # the same for the life of the process; asked for every request
 def user_agent() -> str:
     try:
         uname = os.uname()
@@ -94,8 +96,11 @@ def build_headers(
 
 
 def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
+    return bool(host) and _is_loopback(host or "")
+
+
+@functools.lru_cache(maxsize=64)  # asked for every request (check_transport); the answer never changes
+def _is_loopback(host: str) -> bool:
     host = host.strip("[]").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True

@@ -197,7 +197,38 @@ _POOLS = {"http": _HTTPPool, "https": _HTTPSPool}
 
 
 class Adapter(HTTPAdapter):
-    """requests' adapter with the watched connections, direct and through an HTTP(S) proxy."""
+    """requests' adapter with the watched connections, direct and through an HTTP(S) proxy.
+
+    It also remembers the pool its last request went to. requests works the pool out again for every
+    request (parsing the URL, choosing the proxy, building the pool key, checking the CA bundle on disk),
+    though the same URL with the same TLS settings and proxy always gets the same pool, until the pool
+    manager drops it, which closes it. Remembered only once cert_verify has accepted it. One adapter per
+    thread's Session (http.session()), so no lock.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._last: tuple[tuple[Any, ...], HTTPConnectionPool] | None = None  # (URL, verify, cert, proxies), pool
+        self._chosen: tuple[tuple[Any, ...], HTTPConnectionPool] | None = None
+        self._reused = False
+
+    def get_connection_with_tls_context(
+        self, request: requests.PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
+    ) -> HTTPConnectionPool:
+        key = (request.url, verify, cert, tuple(proxies.items()) if proxies else ())
+        last = self._last
+        self._reused = last is not None and last[0] == key and last[1].pool is not None
+        if last is not None and self._reused:
+            return last[1]
+        pool: HTTPConnectionPool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        self._last, self._chosen = None, (key, pool)
+        return pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        if self._reused:
+            return  # accepted when this pool was chosen, for the same URL and TLS settings
+        super().cert_verify(conn, url, verify, cert)
+        self._last = self._chosen
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)

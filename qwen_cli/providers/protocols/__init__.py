@@ -22,6 +22,9 @@ DEFAULT = "openai"
 
 def get(name: str | None) -> ModuleType:
     """The module for a protocol name; an unknown name is a ConfigError (exit 8)."""
+    module = _loaded.get(name or DEFAULT)  # asked several times for every request
+    if module is not None:
+        return module
     import importlib
 
     name = name or DEFAULT
@@ -29,7 +32,11 @@ def get(name: str | None) -> ModuleType:
         from qwen_cli.errors import ConfigError
 
         raise ConfigError(f"unknown protocol {name!r}", hint=f"Use one of: {', '.join(NAMES)}.")
-    return importlib.import_module(f"qwen_cli.providers.protocols.{name}")
+    module = _loaded[name] = importlib.import_module(f"qwen_cli.providers.protocols.{name}")
+    return module
+
+
+_loaded: dict[str, ModuleType] = {}
 
 
 def count(raw: object, key: str) -> int | None:
