@@ -43,6 +43,7 @@ else:
 
 _local = threading.local()
 TIDY_AT = 256  # deadlines kept before the ended ones are dropped
+COALESCE_MAX = 65536  # a request body up to this size goes out in one send with the head
 
 
 class Deadline:
@@ -164,11 +165,30 @@ class _Watched(_Connection):
             deadline.watch(sock.fileno())
         return sock
 
-    def request(self, *args: Any, **kwargs: Any) -> None:
+    _held: bytes | None = None  # the request head, waiting to go out with the body in one send
+    _holding = False
+
+    def request(self, method: str, url: str, body: Any = None, *args: Any, **kwargs: Any) -> None:
         deadline = _current()
         if deadline is not None and self.sock is not None:  # a kept-alive connection, reused
             deadline.watch(self.sock.fileno())
-        return super().request(*args, **kwargs)
+        # On a connection already open, a small body goes in the same send as the head: one write (and one
+        # wait for the socket) fewer per request, and one TCP segment.
+        self._holding = self.sock is not None and isinstance(body, bytes) and 0 < len(body) <= COALESCE_MAX
+        try:
+            super().request(method, url, body, *args, **kwargs)
+        finally:
+            held, self._held, self._holding = self._held, None, False
+        if held:  # nothing came after the head
+            super().send(held)
+
+    def send(self, data: Any) -> None:
+        if self._holding and self._held is None:
+            self._held = bytes(data)  # the head, from endheaders()
+            return
+        if self._held is not None:
+            data, self._held, self._holding = self._held + bytes(data), None, False
+        super().send(data)
 
     def close(self) -> None:
         deadline = _current()
