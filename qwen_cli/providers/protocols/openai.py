@@ -112,6 +112,7 @@ class Decoder:
         if not isinstance(payload, dict):
             return []
         out: list[Event] = []
+        finished = False
         for choice in payload.get("choices") or ():
             if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
@@ -125,15 +126,18 @@ class Decoder:
                     out.append(TextDelta(content))
             if choice.get("finish_reason"):
                 out.append(Finish(choice["finish_reason"], payload.get("model")))
+                finished = True
         usage = usage_of(payload.get("usage"))
         if usage is not None:
             out.append(usage)
-        if payload.get("model") and not any(isinstance(o, Finish) for o in out):
+        if payload.get("model") and not finished:
             out.append(Finish(None, payload["model"]))
         return out
 
 
 def usage_of(raw: Any) -> Usage | None:
+    if not isinstance(raw, dict):  # most stream chunks carry none
+        return None
     prompt, completion, total = count(raw, "prompt_tokens"), count(raw, "completion_tokens"), count(raw, "total_tokens")
     if prompt is None and completion is None and total is None:
         return None
