@@ -28,6 +28,7 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -228,26 +229,26 @@ class Adapter(HTTPAdapter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._last: tuple[tuple[Any, ...], HTTPConnectionPool] | None = None  # (URL, verify, cert, proxies), pool
-        self._chosen: tuple[tuple[Any, ...], HTTPConnectionPool] | None = None
+        self._last: tuple[tuple[Any, ...], Any] | None = None  # (URL, verify, cert, proxies), its pool
+        self._chosen: tuple[tuple[Any, ...], Any] | None = None
         self._reused = False
 
     def get_connection_with_tls_context(
         self, request: requests.PreparedRequest, verify: Any, proxies: Any = None, cert: Any = None
-    ) -> HTTPConnectionPool:
+    ) -> Any:
         key = (request.url, verify, cert, tuple(proxies.items()) if proxies else ())
         last = self._last
         self._reused = last is not None and last[0] == key and last[1].pool is not None
         if last is not None and self._reused:
             return last[1]
-        pool: HTTPConnectionPool = super().get_connection_with_tls_context(request, verify, proxies, cert)
+        pool = super().get_connection_with_tls_context(request, verify, proxies, cert)
         self._last, self._chosen = None, (key, pool)
         return pool
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         if self._reused:
             return  # accepted when this pool was chosen, for the same URL and TLS settings
-        super().cert_verify(conn, url, verify, cert)
+        super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
         self._last = self._chosen
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -277,6 +278,9 @@ class Session(requests.Session):
     def get_redirect_target(self, resp: requests.Response) -> None:
         return None  # never follow, never read a 3xx body here: http.send decides
 
+    def resolve_redirects(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        yield from ()  # there is no target (above): skip requests' per-request look at the URL for one
+
 
 class Reuse:
     """What the requests of one run have in common, worked out once instead of for each of them.
@@ -294,7 +298,7 @@ class Reuse:
 
     def __init__(self) -> None:
         self._heads: dict[tuple[Any, ...], requests.PreparedRequest] = {}
-        self._settings: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self._settings: dict[tuple[Any, ...], Any] = {}  # what Session.send takes: proxies, stream, verify, cert
 
     def request(
         self,
@@ -342,9 +346,7 @@ class Reuse:
         prepared._cookies = head._cookies  # type: ignore[attr-defined]  # empty, and only read from here on
         return prepared
 
-    def _environment(
-        self, session: Session, url: str, verify: bool | str, proxies: dict[str, str] | None
-    ) -> dict[str, Any]:
+    def _environment(self, session: Session, url: str, verify: bool | str, proxies: dict[str, str] | None) -> Any:
         key = (url, verify, tuple(sorted((proxies or {}).items())))
         settings = self._settings.get(key)
         if settings is None:
