@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from types import EllipsisType
 from typing import TYPE_CHECKING, Any
 
 from qwen_cli.errors import QuotaError, QwenError
@@ -34,11 +35,22 @@ class Batch:
     FLUSH_EVERY = 0.1
 
     def __init__(self, app: AppContext) -> None:
+        from qwen_cli.usage import ledger
+
         self._app = app
         self._lock = threading.Lock()
         self._records: list[dict[str, Any]] = []
         self._flushed_at = time.monotonic()
         self._closed = False
+        self.enabled = ledger.enabled(app.settings)  # the same for every request of the run: asked once
+        self._regions: dict[tuple[str | None, str | None], str | None] = {}
+
+    def region_of(self, credentials: Credentials) -> str | None:
+        """region_of(), worked out once per login of the run (it reads only these two fields and settings)."""
+        key = (credentials.base_url_source, credentials.method)
+        if key not in self._regions:
+            self._regions[key] = region_of(self._app, credentials)
+        return self._regions[key]
 
     def add(self, record: dict[str, Any]) -> None:
         with self._lock:
@@ -123,16 +135,23 @@ def _recorded(app: AppContext, credentials: Credentials, model: str, events: Ite
 
 
 def record_of(
-    app: AppContext, credentials: Credentials, model: str, usage: Usage | None, status: str, ms: int
+    app: AppContext,
+    credentials: Credentials,
+    model: str,
+    usage: Usage | None,
+    status: str,
+    ms: int,
+    region: str | None | EllipsisType = ...,
 ) -> dict[str, Any]:
-    """One ledger record (ledger.FIELDS) for a request that ended with `status`."""
+    """One ledger record (ledger.FIELDS) for a request that ended with `status` (`region`: region_of's, if
+    the caller knows it already)."""
     from qwen_cli.usage import ledger
 
     return {
         "time": round(ledger.now(app.env), 3),
         "method": credentials.method,
         "provider": credentials.provider,
-        "region": region_of(app, credentials),
+        "region": region_of(app, credentials) if region is ... else region,
         "model": model or "",
         "input_tokens": usage.prompt_tokens if usage else None,
         "output_tokens": usage.completion_tokens if usage else None,
@@ -159,16 +178,18 @@ def record_all(app: AppContext, records: list[dict[str, Any]]) -> bool:
 
 def _write(app: AppContext, credentials: Credentials, model: str, usage: Usage | None, status: str, ms: int) -> None:
     try:
+        if batch is not None:
+            if batch.enabled:
+                batch.add(record_of(app, credentials, model, usage, status, ms, batch.region_of(credentials)))
+            return
         settings = app.settings
         from qwen_cli.usage import ledger
 
         if not ledger.enabled(settings):
             return
-        record = record_of(app, credentials, model, usage, status, ms)
-        if batch is not None:
-            batch.add(record)
-        else:
-            ledger.append(settings.home, record, settings.get("usage.max_bytes"))
+        ledger.append(
+            settings.home, record_of(app, credentials, model, usage, status, ms), settings.get("usage.max_bytes")
+        )
     except Exception as exc:  # noqa: BLE001 - the ledger must never fail the request
         _warn_unwritable(app, exc)
 
