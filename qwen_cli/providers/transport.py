@@ -287,8 +287,8 @@ class Reuse:
 
     requests' Session.request prepares every request from scratch (parses the URL, merges and checks each
     header, builds the cookie jars) and reads the environment for it (HTTPS_PROXY, NO_PROXY,
-    REQUESTS_CA_BUNDLE): a third of the CPU of a short request, and `ask --each` sends hundreds a second
-    from one process. Here the head (method, URL, headers merged with the Session's) is prepared by
+    REQUESTS_CA_BUNDLE): about a quarter of the CPU of a short request, and `ask --each` sends hundreds a
+    second from one process. Here the head (method, URL, headers merged with the Session's) is prepared by
     requests once per distinct head and copied; only the body is new. The environment's settings are
     merged by requests once per URL, proxy and CA bundle. Everything else is Session.send as usual, and
     nothing is reused across runs, so the environment is the one of the run.
@@ -297,6 +297,7 @@ class Reuse:
     MAX_HEADS = 64  # distinct heads kept (a refreshed token makes a new one); past it the oldest go
 
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._heads: dict[tuple[Any, ...], requests.PreparedRequest] = {}
         self._settings: dict[tuple[Any, ...], Any] = {}  # what Session.send takes: proxies, stream, verify, cert
 
@@ -337,9 +338,10 @@ class Reuse:
         head = self._heads.get(key)
         if head is None:
             head = session.prepare_request(requests.Request(method, url, headers=headers))
-            if len(self._heads) >= self.MAX_HEADS:
-                self._heads.pop(next(iter(self._heads)), None)
-            self._heads[key] = head
+            with self._lock:  # workers miss together at the start; a lookup needs no lock
+                if len(self._heads) >= self.MAX_HEADS:
+                    self._heads.pop(next(iter(self._heads)), None)
+                self._heads[key] = head
         prepared = requests.PreparedRequest()
         prepared.method, prepared.url, prepared.hooks = head.method, head.url, head.hooks
         prepared.headers = head.headers.copy()
