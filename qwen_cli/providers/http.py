@@ -251,7 +251,7 @@ def _send_retrying(
     import requests
 
     from qwen_cli.providers.failures import exception_error, headers_timeout_error, is_permanent
-    from qwen_cli.providers.transport import Deadline
+    from qwen_cli.providers.transport import Deadline, send_once
 
     verify = _verify(network)
     proxies = _proxies(url, network, os.environ)
@@ -268,31 +268,17 @@ def _send_retrying(
         failure: requests.exceptions.RequestException | None = None
         with Deadline(network.headers_timeout) as deadline:
             try:
-                if reuse is not None:
-                    response = reuse.request(
-                        session(),
-                        method,
-                        url,
-                        headers=headers,
-                        json=json_body,
-                        data=data,
-                        timeout=timeout,
-                        verify=verify,
-                        proxies=proxies,
-                    )
-                else:
-                    response = session().request(
-                        method,
-                        url,
-                        headers=headers,
-                        json=json_body,
-                        data=data,
-                        stream=True,
-                        allow_redirects=False,
-                        timeout=timeout,
-                        verify=verify,
-                        proxies=proxies,
-                    )
+                response = (reuse.request if reuse is not None else send_once)(
+                    session(),
+                    method,
+                    url,
+                    headers=headers,
+                    json=json_body,
+                    data=data,
+                    timeout=timeout,
+                    verify=verify,
+                    proxies=proxies,
+                )
             except requests.exceptions.RequestException as exc:
                 failure = exc
         if deadline.fired:

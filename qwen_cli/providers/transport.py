@@ -282,6 +282,33 @@ class Session(requests.Session):
         yield from ()  # there is no target (above): skip requests' per-request look at the URL for one
 
 
+def send_once(
+    session: Session,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    json: Any,
+    data: bytes | None,
+    timeout: tuple[float, float],
+    verify: bool | str,
+    proxies: dict[str, str] | None,
+) -> requests.Response:
+    """One request as http.send makes it: streamed, never redirected (http.send decides about a 3xx)."""
+    return session.request(
+        method,
+        url,
+        headers=headers,
+        json=json,
+        data=data,
+        stream=True,
+        allow_redirects=False,
+        timeout=timeout,
+        verify=verify,
+        proxies=proxies,
+    )
+
+
 class Reuse:
     """What the requests of one run have in common, worked out once instead of for each of them.
 
@@ -314,16 +341,15 @@ class Reuse:
         verify: bool | str,
         proxies: dict[str, str] | None,
     ) -> requests.Response:
-        """What `session.request(..., stream=True, allow_redirects=False)` does, with the head reused."""
+        """What `send_once` does, with the head reused."""
         if session.cookies:  # a cookie the server set goes on this thread's next requests: requests adds it
-            return session.request(
+            return send_once(
+                session,
                 method,
                 url,
                 headers=headers,
                 json=json,
                 data=data,
-                stream=True,
-                allow_redirects=False,
                 timeout=timeout,
                 verify=verify,
                 proxies=proxies,

@@ -7,33 +7,10 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.helpers import run_qwen
-from tests.providers.stub_extras import ProxyStub, TLSOpenAIStub, self_signed_cert
 from tests.servers.openai_stub import stream_reply
 
 LINES = 6
-
-
-@pytest.fixture
-def proxy_server():
-    stub = ProxyStub().start()
-    try:
-        yield stub
-    finally:
-        stub.stop()
-
-
-@pytest.fixture
-def tls_server(tmp_path):
-    cert, key = self_signed_cert(tmp_path)
-    stub = TLSOpenAIStub(cert, key).start()
-    stub.cert = cert
-    try:
-        yield stub
-    finally:
-        stub.stop()
 
 
 def env_for(server, **extra):

@@ -1,4 +1,5 @@
-"""Pytest fixtures that start the loopback servers: `openai_server` and `oauth_server` (function scope)."""
+"""Pytest fixtures that start the loopback servers (function scope): `openai_server`, `oauth_server`, and the
+TLS and proxy ones, `tls_server` and `proxy_server`."""
 
 from __future__ import annotations
 
@@ -112,6 +113,32 @@ def batch_server():
     from tests.servers.batch_stub import BatchStub
 
     stub = BatchStub().start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+@pytest.fixture
+def tls_server(tmp_path):
+    """A started TLSOpenAIStub with a self-signed certificate for 127.0.0.1 (`tls_server.cert`, its path)."""
+    from tests.providers.stub_extras import TLSOpenAIStub, self_signed_cert
+
+    cert, key = self_signed_cert(tmp_path)
+    stub = TLSOpenAIStub(cert, key).start()
+    stub.cert = cert
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+@pytest.fixture
+def proxy_server():
+    """A started HTTP proxy (ProxyStub) that records what it forwarded."""
+    from tests.providers.stub_extras import ProxyStub
+
+    stub = ProxyStub().start()
     try:
         yield stub
     finally:
