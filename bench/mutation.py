@@ -89,6 +89,7 @@ MODULES = {
         # left mutants in both that only these files exercise
         "tests/cli/test_qwen_code_settings_ask.py",
         "tests/cli/test_profiles.py",
+        "tests/cli/test_resolve_order.py",
     ],
     "qwen_cli/auth/methods/__init__.py": [
         "tests/auth/test_registry.py",
