@@ -103,7 +103,7 @@ def profiles(home: Path) -> list[str]:
 
     default = paths.oauth_creds_file(home)
     found = []
-    for path in home.glob(f"{default.stem}.*{default.suffix}"):
+    for path in sorted(home.glob(f"{default.stem}.*{default.suffix}")):  # one order on every file system
         name = path.name[len(default.stem) + 1 : -len(default.suffix)]
         try:
             if check(name):
