@@ -139,8 +139,9 @@ def _monitor(conn: socket.socket) -> None:
         conn.close()
         try:
             _become_qwen(request, fds)
-        finally:
-            os._exit(70)
+        except BaseException:  # noqa: BLE001 - setting up the run failed (a cwd that is gone, say): say so
+            os.write(2, f"fork server: could not start the run:\n{traceback.format_exc()}".encode())
+        os._exit(70)
     for fd in fds:
         os.close(fd)
     conn.sendall(f"{pid}\n".encode())

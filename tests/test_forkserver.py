@@ -100,3 +100,9 @@ def test_a_server_that_died_is_replaced_and_the_run_still_happens(tmp_path):
     server._proc.wait()
     assert forkserver.run(str(script), [], b"", env, tmp_path, 30) == (0, b"hello\n", b"")
     assert forkserver._server_for(env) is not server
+
+
+def test_a_run_that_cannot_be_set_up_says_why_on_its_stderr(tmp_path):
+    code, out, err = forkserver.run(str(tmp_path / "x.py"), [], b"", dict(os.environ), tmp_path / "gone", 30)
+    assert code == 70 and out == b""
+    assert b"could not start the run" in err and b"FileNotFoundError" in err
